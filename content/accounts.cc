@@ -1,0 +1,610 @@
+#include "content/accounts.h"
+
+#include <algorithm>
+#include <map>
+
+#include "content/access.h"
+#include "content/audit.h"
+#include "content/text.h"
+#include "core/crypto.h"
+
+namespace relais::content {
+namespace {
+
+constexpr size_t kMaxDisplayName = 120;
+constexpr size_t kMaxClassName = 60;
+
+User ReadUser(const core::Stmt& q) {
+  User u;
+  u.id = q.Text(0);
+  u.login = q.Text(1);
+  u.display_name = q.Text(2);
+  u.role = ParseRole(q.Text(3)).value_or(Role::kStudent);
+  u.disabled = !q.IsNull(4);
+  u.created_at = q.Text(5);
+  u.updated_at = q.Text(6);
+  return u;
+}
+constexpr const char* kUserColumns = "id, login, display_name, role, disabled_at, created_at, updated_at";
+
+Status ValidatePassword(std::string_view password) {
+  if (password.size() < kMinPasswordLength)
+    return Status::InvalidArgument("the password must have at least " + std::to_string(kMinPasswordLength) +
+                                   " characters");
+  if (password.size() > kMaxPasswordLength) return Status::InvalidArgument("the password is too long");
+  return Status::Ok();
+}
+
+std::string LowerAscii(std::string_view s) {
+  std::string out(s);
+  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return std::tolower(c); });
+  return out;
+}
+
+}  // namespace
+
+const char* RoleName(Role role) {
+  switch (role) {
+    case Role::kStudent: return "student";
+    case Role::kTeacher: return "teacher";
+    case Role::kAdmin: return "admin";
+  }
+  return "student";
+}
+
+std::optional<Role> ParseRole(std::string_view name) {
+  std::string n = LowerAscii(name);
+  if (n == "student" || n == "eleve" || n == "élève") return Role::kStudent;
+  if (n == "teacher" || n == "enseignant" || n == "professeur") return Role::kTeacher;
+  if (n == "admin") return Role::kAdmin;
+  return std::nullopt;
+}
+
+Status ValidateLogin(std::string_view login) {
+  if (login.empty() || login.size() > 64) return Status::InvalidArgument("a login has 1 to 64 characters");
+  for (char c : login) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
+    if (!ok)
+      return Status::InvalidArgument("a login may only contain lower-case letters, digits, '.', '_' and '-'");
+  }
+  return Status::Ok();
+}
+
+std::string GeneratePassword() {
+  // No 0/o, 1/l/i: young pupils copy these from a printed card.
+  static const char kAlphabet[] = "abcdefghjkmnpqrstuvwxyz23456789";
+  std::string raw = core::RandomBytes(12);
+  std::string out;
+  for (size_t i = 0; i < raw.size(); ++i) {
+    if (i > 0 && i % 4 == 0) out.push_back('-');
+    out.push_back(kAlphabet[static_cast<unsigned char>(raw[i]) % (sizeof kAlphabet - 1)]);
+  }
+  return out;
+}
+
+Result<User> Accounts::CreateUserLocked(core::Db& db, const Viewer* actor, const NewUser& nu,
+                                        const std::string& hash, const std::string& now) {
+  std::optional<std::string> class_id;
+  if (nu.class_name) {
+    RELAIS_ASSIGN_OR_RETURN(auto q, db.Query("SELECT id FROM classes WHERE name = ?1", *nu.class_name));
+    RELAIS_ASSIGN_OR_RETURN(bool row, q.Step());
+    if (!row) return Status::NotFound("no class named " + *nu.class_name);
+    class_id = q.Text(0);
+  }
+  User u;
+  u.id = core::NewUuid();
+  u.login = nu.login;
+  u.display_name = nu.display_name.empty() ? nu.login : nu.display_name;
+  u.role = nu.role;
+  u.created_at = u.updated_at = now;
+  {
+    RELAIS_ASSIGN_OR_RETURN(auto q, db.Query("SELECT 1 FROM users WHERE login = ?1", u.login));
+    RELAIS_ASSIGN_OR_RETURN(bool taken, q.Step());
+    if (taken) return Status::Conflict("the login " + u.login + " is already taken");
+  }
+  RELAIS_ASSIGN_OR_RETURN(
+      auto ins, db.Query("INSERT INTO users (id, login, display_name, role, password_hash, created_at, updated_at, "
+                         "author_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, ?7)",
+                         u.id, u.login, u.display_name, RoleName(u.role), hash, now));
+  ins.Bind(7, actor ? std::optional<std::string>(actor->id) : std::nullopt);
+  RELAIS_RETURN_IF_ERROR(ins.Run());
+  RELAIS_RETURN_IF_ERROR(RecordAudit(db, actor, now, "user.create", "user", u.id, u.login));
+  if (class_id) {
+    RELAIS_ASSIGN_OR_RETURN(
+        auto m, db.Query("INSERT INTO class_members (id, class_id, user_id, role, created_at, updated_at, author_id) "
+                         "VALUES (?1, ?2, ?3, ?4, ?5, ?5, ?6)",
+                         core::NewUuid(), *class_id, u.id, u.role == Role::kStudent ? "student" : "teacher", now));
+    m.Bind(6, actor ? std::optional<std::string>(actor->id) : std::nullopt);
+    RELAIS_RETURN_IF_ERROR(m.Run());
+  }
+  return u;
+}
+
+Result<User> Accounts::CreateUser(const Viewer* actor, const NewUser& in) {
+  NewUser nu = in;
+  nu.login = LowerAscii(TrimSpace(nu.login));
+  nu.display_name = std::string(TrimSpace(CleanText(nu.display_name, kMaxDisplayName)));
+  RELAIS_RETURN_IF_ERROR(ValidateLogin(nu.login));
+  RELAIS_RETURN_IF_ERROR(ValidatePassword(nu.password));
+  RELAIS_ASSIGN_OR_RETURN(std::string hash, core::HashPassword(nu.password));
+  std::string now = core::FormatTime(clock_.Now());
+  auto db = db_.Writer();
+  core::Transaction txn(*db);
+  RELAIS_RETURN_IF_ERROR(txn.status());
+  RELAIS_ASSIGN_OR_RETURN(User u, CreateUserLocked(*db, actor, nu, hash, now));
+  RELAIS_RETURN_IF_ERROR(txn.Commit());
+  return u;
+}
+
+Status Accounts::SetPassword(const Viewer* actor, std::string_view login, std::string_view password) {
+  RELAIS_RETURN_IF_ERROR(ValidatePassword(password));
+  RELAIS_ASSIGN_OR_RETURN(std::string hash, core::HashPassword(password));
+  std::string now = core::FormatTime(clock_.Now());
+  auto db = db_.Writer();
+  core::Transaction txn(*db);
+  RELAIS_RETURN_IF_ERROR(txn.status());
+  RELAIS_ASSIGN_OR_RETURN(auto q, db->Query("SELECT id FROM users WHERE login = ?1", LowerAscii(login)));
+  RELAIS_ASSIGN_OR_RETURN(bool row, q.Step());
+  if (!row) return Status::NotFound("no user with login " + std::string(login));
+  std::string id = q.Text(0);
+  RELAIS_ASSIGN_OR_RETURN(
+      auto up, db->Query("UPDATE users SET password_hash = ?1, updated_at = ?2 WHERE id = ?3", hash, now, id));
+  RELAIS_RETURN_IF_ERROR(up.Run());
+  // A new password ends every open session of that account.
+  RELAIS_ASSIGN_OR_RETURN(auto del, db->Query("DELETE FROM sessions WHERE user_id = ?1", id));
+  RELAIS_RETURN_IF_ERROR(del.Run());
+  RELAIS_RETURN_IF_ERROR(RecordAudit(*db, actor, now, "user.password", "user", id, login));
+  return txn.Commit();
+}
+
+Result<std::vector<User>> Accounts::ListUsers() {
+  auto db = db_.Reader();
+  RELAIS_ASSIGN_OR_RETURN(auto q, db->Query(std::string("SELECT ") + kUserColumns + " FROM users ORDER BY login"));
+  std::vector<User> out;
+  while (true) {
+    RELAIS_ASSIGN_OR_RETURN(bool row, q.Step());
+    if (!row) break;
+    out.push_back(ReadUser(q));
+  }
+  return out;
+}
+
+Result<User> Accounts::FindUser(std::string_view login) {
+  auto db = db_.Reader();
+  RELAIS_ASSIGN_OR_RETURN(
+      auto q, db->Query(std::string("SELECT ") + kUserColumns + " FROM users WHERE login = ?1", LowerAscii(login)));
+  RELAIS_ASSIGN_OR_RETURN(bool row, q.Step());
+  if (!row) return Status::NotFound("no user with login " + std::string(login));
+  return ReadUser(q);
+}
+
+Result<User> Accounts::GetUser(std::string_view id) {
+  auto db = db_.Reader();
+  RELAIS_ASSIGN_OR_RETURN(auto q, db->Query(std::string("SELECT ") + kUserColumns + " FROM users WHERE id = ?1", id));
+  RELAIS_ASSIGN_OR_RETURN(bool row, q.Step());
+  if (!row) return Status::NotFound("no such user");
+  return ReadUser(q);
+}
+
+Result<User> Accounts::CheckPassword(std::string_view login, std::string_view password) {
+  static const Status kWrong = Status::Unauthenticated("wrong login or password");
+  if (password.size() > kMaxPasswordLength || login.size() > 64) return kWrong;
+  User user;
+  std::string hash;
+  {
+    auto db = db_.Reader();
+    RELAIS_ASSIGN_OR_RETURN(
+        auto q, db->Query(std::string("SELECT ") + kUserColumns + ", password_hash FROM users WHERE login = ?1",
+                          LowerAscii(login)));
+    RELAIS_ASSIGN_OR_RETURN(bool row, q.Step());
+    if (row) {
+      user = ReadUser(q);
+      hash = q.Text(7);
+    }
+  }
+  if (hash.empty()) {
+    // Spend the same time as for a real account, so timing does not tell
+    // which logins exist.
+    static const std::string kDummy = core::HashPassword("relais-dummy-password").value();
+    (void)core::VerifyPassword(kDummy, password);
+    return kWrong;
+  }
+  if (!core::VerifyPassword(hash, password) || user.disabled) return kWrong;
+  return user;
+}
+
+Result<Session> Accounts::CreateSession(const User& user, int64_t ttl_seconds, std::string_view address) {
+  Session s;
+  s.token = core::RandomToken(32);
+  s.viewer = Viewer{user.id, user.login, user.role, std::string(address)};
+  s.display_name = user.display_name;
+  int64_t now = clock_.Now();
+  s.expires_at = now + ttl_seconds;
+  std::string now_text = core::FormatTime(now);
+  auto db = db_.Writer();
+  core::Transaction txn(*db);
+  RELAIS_RETURN_IF_ERROR(txn.status());
+  RELAIS_ASSIGN_OR_RETURN(auto q, db->Query("INSERT INTO sessions (token_hash, user_id, created_at, expires_at) "
+                                            "VALUES (?1, ?2, ?3, ?4)"));
+  q.BindBlob(1, core::Sha256(s.token)).Bind(2, user.id).Bind(3, now_text).Bind(4, core::FormatTime(s.expires_at));
+  RELAIS_RETURN_IF_ERROR(q.Run());
+  // Expired sessions are swept as new ones arrive.
+  RELAIS_ASSIGN_OR_RETURN(auto sweep, db->Query("DELETE FROM sessions WHERE expires_at < ?1", now_text));
+  RELAIS_RETURN_IF_ERROR(sweep.Run());
+  RELAIS_RETURN_IF_ERROR(RecordAudit(*db, &s.viewer, now_text, "session.login", "user", user.id));
+  RELAIS_RETURN_IF_ERROR(txn.Commit());
+  return s;
+}
+
+Result<Session> Accounts::LookupSession(std::string_view token) {
+  if (token.empty() || token.size() > 128) return Status::Unauthenticated("not logged in");
+  auto db = db_.Reader();
+  RELAIS_ASSIGN_OR_RETURN(auto q, db->Query("SELECT u.id, u.login, u.role, u.display_name, s.expires_at, "
+                                            "u.disabled_at FROM sessions s JOIN users u ON u.id = s.user_id "
+                                            "WHERE s.token_hash = ?1"));
+  q.BindBlob(1, core::Sha256(token));
+  RELAIS_ASSIGN_OR_RETURN(bool row, q.Step());
+  if (!row || !q.IsNull(5)) return Status::Unauthenticated("not logged in");
+  Session s;
+  s.viewer.id = q.Text(0);
+  s.viewer.login = q.Text(1);
+  s.viewer.role = ParseRole(q.Text(2)).value_or(Role::kStudent);
+  s.display_name = q.Text(3);
+  s.expires_at = core::ParseTime(q.Text(4)).value_or(0);
+  if (s.expires_at <= clock_.Now()) return Status::Unauthenticated("the session has expired");
+  return s;
+}
+
+Status Accounts::DeleteSession(std::string_view token) {
+  auto db = db_.Writer();
+  RELAIS_ASSIGN_OR_RETURN(auto q, db->Query("DELETE FROM sessions WHERE token_hash = ?1"));
+  q.BindBlob(1, core::Sha256(token));
+  return q.Run();
+}
+
+Status Accounts::RecordLoginFailure(std::string_view login, std::string_view address) {
+  std::string now = core::FormatTime(clock_.Now());
+  Viewer who{"", std::string(login.substr(0, 64)), Role::kStudent, std::string(address)};
+  auto db = db_.Writer();
+  return RecordAudit(*db, &who, now, "session.login_failed", "user", "");
+}
+
+namespace {
+Result<ClassInfo> ReadClassRow(core::Stmt& q) {
+  ClassInfo c;
+  c.id = q.Text(0);
+  c.name = q.Text(1);
+  c.students = static_cast<int>(q.Int(2));
+  c.teachers = static_cast<int>(q.Int(3));
+  c.created_at = q.Text(4);
+  c.updated_at = q.Text(5);
+  c.my_role = q.OptText(6);
+  return c;
+}
+constexpr const char* kClassSelect =
+    "SELECT c.id, c.name, "
+    "(SELECT COUNT(*) FROM class_members x WHERE x.class_id = c.id AND x.role = 'student'), "
+    "(SELECT COUNT(*) FROM class_members x WHERE x.class_id = c.id AND x.role = 'teacher'), "
+    "c.created_at, c.updated_at, m.role FROM classes c "
+    "LEFT JOIN class_members m ON m.class_id = c.id AND m.user_id = ?1 ";
+}  // namespace
+
+Result<ClassInfo> Accounts::CreateClass(const Viewer* actor, std::string_view raw_name) {
+  std::string name(TrimSpace(CleanText(raw_name, kMaxClassName + 1)));
+  if (name.empty() || name.size() > kMaxClassName)
+    return Status::InvalidArgument("a class name has 1 to " + std::to_string(kMaxClassName) + " characters");
+  std::string now = core::FormatTime(clock_.Now());
+  ClassInfo c;
+  c.id = core::NewUuid();
+  c.name = name;
+  c.created_at = c.updated_at = now;
+  auto db = db_.Writer();
+  core::Transaction txn(*db);
+  RELAIS_RETURN_IF_ERROR(txn.status());
+  {
+    RELAIS_ASSIGN_OR_RETURN(auto q, db->Query("SELECT 1 FROM classes WHERE name = ?1", name));
+    RELAIS_ASSIGN_OR_RETURN(bool taken, q.Step());
+    if (taken) return Status::Conflict("a class named " + name + " already exists");
+  }
+  RELAIS_ASSIGN_OR_RETURN(auto q, db->Query("INSERT INTO classes (id, name, created_at, updated_at, author_id) "
+                                            "VALUES (?1, ?2, ?3, ?3, ?4)",
+                                            c.id, c.name, now));
+  q.Bind(4, actor ? std::optional<std::string>(actor->id) : std::nullopt);
+  RELAIS_RETURN_IF_ERROR(q.Run());
+  RELAIS_RETURN_IF_ERROR(RecordAudit(*db, actor, now, "class.create", "class", c.id, c.name));
+  RELAIS_RETURN_IF_ERROR(txn.Commit());
+  return c;
+}
+
+Result<ClassInfo> Accounts::FindClass(std::string_view name) {
+  auto db = db_.Reader();
+  RELAIS_ASSIGN_OR_RETURN(auto q, db->Query(std::string(kClassSelect) + "WHERE c.name = ?2", "", name));
+  RELAIS_ASSIGN_OR_RETURN(bool row, q.Step());
+  if (!row) return Status::NotFound("no class named " + std::string(name));
+  return ReadClassRow(q);
+}
+
+Result<std::vector<ClassInfo>> Accounts::ClassesOf(const Viewer& viewer) {
+  auto db = db_.Reader();
+  std::string sql = std::string(kClassSelect) +
+                    (viewer.role == Role::kAdmin ? "ORDER BY c.name" : "WHERE m.role IS NOT NULL ORDER BY c.name");
+  RELAIS_ASSIGN_OR_RETURN(auto q, db->Query(sql, viewer.id));
+  std::vector<ClassInfo> out;
+  while (true) {
+    RELAIS_ASSIGN_OR_RETURN(bool row, q.Step());
+    if (!row) break;
+    RELAIS_ASSIGN_OR_RETURN(ClassInfo c, ReadClassRow(q));
+    out.push_back(std::move(c));
+  }
+  return out;
+}
+
+Result<Member> Accounts::AddMember(const Viewer* actor, std::string_view class_id, std::string_view user_id) {
+  std::string now = core::FormatTime(clock_.Now());
+  auto db = db_.Writer();
+  core::Transaction txn(*db);
+  RELAIS_RETURN_IF_ERROR(txn.status());
+  {
+    RELAIS_ASSIGN_OR_RETURN(auto q, db->Query("SELECT 1 FROM classes WHERE id = ?1", class_id));
+    RELAIS_ASSIGN_OR_RETURN(bool row, q.Step());
+    if (!row) return Status::NotFound("no such class");
+  }
+  Member m;
+  {
+    RELAIS_ASSIGN_OR_RETURN(auto q, db->Query("SELECT id, login, display_name, role FROM users WHERE id = ?1", user_id));
+    RELAIS_ASSIGN_OR_RETURN(bool row, q.Step());
+    if (!row) return Status::NotFound("no such user");
+    m.user_id = q.Text(0);
+    m.login = q.Text(1);
+    m.display_name = q.Text(2);
+    m.role = q.Text(3) == "student" ? "student" : "teacher";
+  }
+  RELAIS_ASSIGN_OR_RETURN(auto existing, ClassRole(*db, user_id, class_id));
+  if (existing) {
+    m.role = *existing;
+    return m;  // already a member: nothing to do
+  }
+  RELAIS_ASSIGN_OR_RETURN(
+      auto ins, db->Query("INSERT INTO class_members (id, class_id, user_id, role, created_at, updated_at, author_id) "
+                          "VALUES (?1, ?2, ?3, ?4, ?5, ?5, ?6)",
+                          core::NewUuid(), class_id, user_id, m.role, now));
+  ins.Bind(6, actor ? std::optional<std::string>(actor->id) : std::nullopt);
+  RELAIS_RETURN_IF_ERROR(ins.Run());
+  RELAIS_RETURN_IF_ERROR(RecordAudit(*db, actor, now, "class.add_member", "class", class_id, m.login));
+  RELAIS_RETURN_IF_ERROR(txn.Commit());
+  return m;
+}
+
+Result<std::vector<Member>> Accounts::Members(const Viewer& viewer, std::string_view class_id) {
+  auto db = db_.Reader();
+  RELAIS_RETURN_IF_ERROR(RequireTeacherOf(*db, viewer, class_id));
+  RELAIS_ASSIGN_OR_RETURN(auto q, db->Query("SELECT u.id, u.login, u.display_name, m.role FROM class_members m "
+                                            "JOIN users u ON u.id = m.user_id WHERE m.class_id = ?1 "
+                                            "ORDER BY m.role DESC, u.display_name COLLATE NOCASE, u.login",
+                                            class_id));
+  std::vector<Member> out;
+  while (true) {
+    RELAIS_ASSIGN_OR_RETURN(bool row, q.Step());
+    if (!row) break;
+    out.push_back({q.Text(0), q.Text(1), q.Text(2), q.Text(3)});
+  }
+  return out;
+}
+
+// --- Rosters -----------------------------------------------------------------
+
+namespace {
+
+// Splits one CSV record with `sep`, honouring "quoted, fields" and "" escapes.
+bool SplitCsv(std::string_view line, char sep, std::vector<std::string>* out) {
+  out->clear();
+  std::string field;
+  bool quoted = false;
+  for (size_t i = 0; i < line.size(); ++i) {
+    char c = line[i];
+    if (quoted) {
+      if (c == '"') {
+        if (i + 1 < line.size() && line[i + 1] == '"') {
+          field.push_back('"');
+          ++i;
+        } else {
+          quoted = false;
+        }
+      } else {
+        field.push_back(c);
+      }
+    } else if (c == '"') {
+      quoted = true;
+    } else if (c == sep) {
+      out->push_back(std::string(TrimSpace(field)));
+      field.clear();
+    } else {
+      field.push_back(c);
+    }
+  }
+  out->push_back(std::string(TrimSpace(field)));
+  return !quoted;
+}
+
+}  // namespace
+
+std::vector<RosterLine> ParseRoster(std::string_view csv, std::vector<RosterError>* errors) {
+  std::vector<RosterLine> lines;
+  if (csv.substr(0, 3) == "\xEF\xBB\xBF") csv.remove_prefix(3);  // a BOM from a spreadsheet
+  if (!IsValidUtf8(csv)) {
+    errors->push_back({0, "the file is not UTF-8 text"});
+    return lines;
+  }
+  std::map<std::string, int> seen;
+  int number = 0;
+  std::vector<std::string> fields;
+  while (!csv.empty()) {
+    size_t end = csv.find('\n');
+    std::string_view raw = csv.substr(0, end);
+    csv = end == std::string_view::npos ? std::string_view() : csv.substr(end + 1);
+    ++number;
+    if (!raw.empty() && raw.back() == '\r') raw.remove_suffix(1);
+    if (TrimSpace(raw).empty() || raw[0] == '#') continue;
+    char sep = raw.find(';') != std::string_view::npos ? ';' : ',';
+    if (!SplitCsv(raw, sep, &fields)) {
+      errors->push_back({number, "unterminated quote"});
+      continue;
+    }
+    if (lines.empty() && !fields.empty() && LowerAscii(fields[0]) == "login") continue;  // header
+    if (fields.size() != 4) {
+      errors->push_back({number, "expected 4 fields (login, display name, role, class), found " +
+                                     std::to_string(fields.size())});
+      continue;
+    }
+    RosterLine l{number, LowerAscii(fields[0]), fields[1], LowerAscii(fields[2]), fields[3]};
+    if (Status st = ValidateLogin(l.login); !st.ok()) {
+      errors->push_back({number, st.message()});
+      continue;
+    }
+    auto role = ParseRole(l.role);
+    if (!role || *role == Role::kAdmin) {
+      errors->push_back({number, "the role must be student or teacher, not '" + fields[2] + "'"});
+      continue;
+    }
+    l.role = RoleName(*role);
+    if (l.display_name.empty() || l.display_name.size() > kMaxDisplayName) {
+      errors->push_back({number, "the display name must have 1 to 120 characters"});
+      continue;
+    }
+    if (l.class_name.empty() || l.class_name.size() > kMaxClassName) {
+      errors->push_back({number, "the class name must have 1 to 60 characters"});
+      continue;
+    }
+    std::string key = l.login + "\n" + LowerAscii(l.class_name);
+    if (auto it = seen.find(key); it != seen.end()) {
+      errors->push_back({number, "same login and class as line " + std::to_string(it->second)});
+      continue;
+    }
+    seen.emplace(key, number);
+    lines.push_back(std::move(l));
+  }
+  if (lines.empty() && errors->empty()) errors->push_back({0, "the file has no roster lines"});
+  return lines;
+}
+
+Result<RosterReport> Accounts::ImportRoster(const Viewer* actor, std::string_view csv) {
+  RosterReport report;
+  std::vector<RosterLine> lines = ParseRoster(csv, &report.errors);
+  if (!report.errors.empty()) return report;
+
+  // Hash passwords for new accounts before taking the write lock: hashing is slow.
+  std::map<std::string, std::pair<std::string, std::string>> fresh;  // login → (password, hash)
+  {
+    std::vector<std::string> logins;
+    {
+      auto db = db_.Reader();
+      for (const RosterLine& l : lines) {
+        RELAIS_ASSIGN_OR_RETURN(auto q, db->Query("SELECT role FROM users WHERE login = ?1", l.login));
+        RELAIS_ASSIGN_OR_RETURN(bool row, q.Step());
+        if (row && q.Text(0) != l.role && !(q.Text(0) == "admin" && l.role == "teacher"))
+          report.errors.push_back({l.line, "the account " + l.login + " exists with the role " + q.Text(0)});
+        if (!row && !fresh.count(l.login)) {
+          fresh[l.login];
+          logins.push_back(l.login);
+        }
+      }
+    }
+    if (!report.errors.empty()) return report;
+    for (const std::string& login : logins) {
+      std::string password = GeneratePassword();
+      RELAIS_ASSIGN_OR_RETURN(std::string hash, core::HashPassword(password));
+      fresh[login] = {password, hash};
+    }
+  }
+
+  std::string now = core::FormatTime(clock_.Now());
+  auto db = db_.Writer();
+  core::Transaction txn(*db);
+  RELAIS_RETURN_IF_ERROR(txn.status());
+  std::map<std::string, std::string> class_ids;  // lower-case name → id
+  for (const RosterLine& l : lines) {
+    std::string key = LowerAscii(l.class_name);
+    if (!class_ids.count(key)) {
+      RELAIS_ASSIGN_OR_RETURN(auto q, db->Query("SELECT id FROM classes WHERE name = ?1", l.class_name));
+      RELAIS_ASSIGN_OR_RETURN(bool row, q.Step());
+      if (row) {
+        class_ids[key] = q.Text(0);
+      } else {
+        std::string id = core::NewUuid();
+        RELAIS_ASSIGN_OR_RETURN(auto ins, db->Query("INSERT INTO classes (id, name, created_at, updated_at, author_id) "
+                                                    "VALUES (?1, ?2, ?3, ?3, ?4)",
+                                                    id, l.class_name, now));
+        ins.Bind(4, actor ? std::optional<std::string>(actor->id) : std::nullopt);
+        RELAIS_RETURN_IF_ERROR(ins.Run());
+        RELAIS_RETURN_IF_ERROR(RecordAudit(*db, actor, now, "class.create", "class", id, l.class_name));
+        class_ids[key] = id;
+        ++report.classes_created;
+      }
+    }
+    const std::string& class_id = class_ids[key];
+    std::string user_id;
+    bool changed = false;
+    {
+      RELAIS_ASSIGN_OR_RETURN(auto q, db->Query("SELECT id, display_name FROM users WHERE login = ?1", l.login));
+      RELAIS_ASSIGN_OR_RETURN(bool row, q.Step());
+      if (row) {
+        user_id = q.Text(0);
+        if (q.Text(1) != l.display_name) {
+          RELAIS_ASSIGN_OR_RETURN(auto up, db->Query("UPDATE users SET display_name = ?1, updated_at = ?2 "
+                                                     "WHERE id = ?3",
+                                                     l.display_name, now, user_id));
+          RELAIS_RETURN_IF_ERROR(up.Run());
+          changed = true;
+        }
+      }
+    }
+    if (user_id.empty()) {
+      auto it = fresh.find(l.login);
+      if (it == fresh.end() || it->second.second.empty())
+        return Status::Conflict("the account " + l.login + " appeared during the import: try again");
+      NewUser nu{l.login, l.display_name, *ParseRole(l.role), "", std::nullopt};
+      RELAIS_ASSIGN_OR_RETURN(User u, CreateUserLocked(*db, actor, nu, it->second.second, now));
+      user_id = u.id;
+      report.new_passwords.emplace_back(l.login, it->second.first);
+      it->second.second.clear();  // created now; a second class line only adds membership
+      ++report.created;
+    }
+    RELAIS_ASSIGN_OR_RETURN(auto role, ClassRole(*db, user_id, class_id));
+    if (!role) {
+      RELAIS_ASSIGN_OR_RETURN(
+          auto m, db->Query("INSERT INTO class_members (id, class_id, user_id, role, created_at, updated_at, "
+                            "author_id) VALUES (?1, ?2, ?3, ?4, ?5, ?5, ?6)",
+                            core::NewUuid(), class_id, user_id, l.role == "student" ? "student" : "teacher", now));
+      m.Bind(6, actor ? std::optional<std::string>(actor->id) : std::nullopt);
+      RELAIS_RETURN_IF_ERROR(m.Run());
+      changed = true;
+    }
+    bool was_created = !report.new_passwords.empty() && report.new_passwords.back().first == l.login;
+    if (!was_created) {
+      if (changed) ++report.updated;
+      else ++report.unchanged;
+    }
+  }
+  RELAIS_RETURN_IF_ERROR(RecordAudit(*db, actor, now, "roster.import", "roster", "",
+                                     std::to_string(lines.size()) + " lines"));
+  RELAIS_RETURN_IF_ERROR(txn.Commit());
+  return report;
+}
+
+Result<std::string> Accounts::GetSetting(std::string_view key) {
+  auto db = db_.Reader();
+  RELAIS_ASSIGN_OR_RETURN(auto q, db->Query("SELECT value FROM settings WHERE key = ?1", key));
+  RELAIS_ASSIGN_OR_RETURN(bool row, q.Step());
+  if (!row) return Status::NotFound("no setting " + std::string(key));
+  return q.Text(0);
+}
+
+Status Accounts::SetSetting(std::string_view key, std::string_view value) {
+  auto db = db_.Writer();
+  RELAIS_ASSIGN_OR_RETURN(auto q, db->Query("INSERT INTO settings (key, value) VALUES (?1, ?2) "
+                                            "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                                            key, value));
+  return q.Run();
+}
+
+}  // namespace relais::content

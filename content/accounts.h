@@ -1,0 +1,104 @@
+// content/accounts.h — users, classes, class membership, sessions, rosters.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "content/types.h"
+#include "core/clock.h"
+#include "core/db.h"
+
+namespace relais::content {
+
+constexpr size_t kMinPasswordLength = 6;
+constexpr size_t kMaxPasswordLength = 256;
+
+struct NewUser {
+  std::string login;
+  std::string display_name;  // defaults to the login
+  Role role = Role::kStudent;
+  std::string password;
+  std::optional<std::string> class_name;  // joins this class (which must exist)
+};
+
+struct Session {
+  std::string token;  // returned once, at creation; only its hash is stored
+  Viewer viewer;
+  std::string display_name;
+  int64_t expires_at = 0;  // Unix seconds
+};
+
+struct RosterLine {
+  int line = 0;
+  std::string login, display_name, role, class_name;
+};
+struct RosterError {
+  int line = 0;
+  std::string message;
+};
+struct RosterReport {
+  int created = 0;
+  int unchanged = 0;
+  int updated = 0;   // display name changed or class joined
+  int classes_created = 0;
+  // Passwords generated for the accounts created, to hand to their owners.
+  std::vector<std::pair<std::string, std::string>> new_passwords;  // login, password
+  std::vector<RosterError> errors;  // when non-empty, nothing was imported
+};
+
+class Accounts {
+ public:
+  Accounts(core::DbPool& db, const core::Clock& clock) : db_(db), clock_(clock) {}
+
+  // Validates and creates a user. `actor` is null for the command line.
+  // Conflict if the login is taken; InvalidArgument for a bad login
+  // (1–64 of a-z 0-9 . _ -), display name or password.
+  Result<User> CreateUser(const Viewer* actor, const NewUser& user);
+  Status SetPassword(const Viewer* actor, std::string_view login, std::string_view password);
+  Result<std::vector<User>> ListUsers();
+  Result<User> FindUser(std::string_view login);
+  Result<User> GetUser(std::string_view id);
+
+  // Checks a login and password; Unauthenticated with one message whether the
+  // login exists or not. Hashes outside any database lock.
+  Result<User> CheckPassword(std::string_view login, std::string_view password);
+  Result<Session> CreateSession(const User& user, int64_t ttl_seconds, std::string_view address);
+  // The session for a token, or Unauthenticated if unknown or expired.
+  Result<Session> LookupSession(std::string_view token);
+  Status DeleteSession(std::string_view token);
+  Status RecordLoginFailure(std::string_view login, std::string_view address);
+
+  Result<ClassInfo> CreateClass(const Viewer* actor, std::string_view name);
+  Result<ClassInfo> FindClass(std::string_view name);
+  // The viewer's classes (all classes for an admin), by name.
+  Result<std::vector<ClassInfo>> ClassesOf(const Viewer& viewer);
+  // Adds a user to a class: students as students, teachers and admins as
+  // teachers. Idempotent. Admin only (checked by the caller's route).
+  Result<Member> AddMember(const Viewer* actor, std::string_view class_id, std::string_view user_id);
+  // Members of a class; teachers of the class and admins only.
+  Result<std::vector<Member>> Members(const Viewer& viewer, std::string_view class_id);
+
+  // Parses a roster CSV (login, display name, role, class; comma or
+  // semicolon separated; an optional header line; quotes allowed) and imports
+  // it in one transaction: all lines or none. Idempotent.
+  Result<RosterReport> ImportRoster(const Viewer* actor, std::string_view csv);
+
+  Result<std::string> GetSetting(std::string_view key);  // NotFound if unset
+  Status SetSetting(std::string_view key, std::string_view value);
+
+ private:
+  Result<User> CreateUserLocked(core::Db& db, const Viewer* actor, const NewUser& user, const std::string& hash,
+                                const std::string& now);
+  core::DbPool& db_;
+  const core::Clock& clock_;
+};
+
+// Parses a roster file into lines (no database), collecting errors.
+std::vector<RosterLine> ParseRoster(std::string_view csv, std::vector<RosterError>* errors);
+// A password easy to type on a tablet: 3 groups of lower-case letters and digits.
+std::string GeneratePassword();
+Status ValidateLogin(std::string_view login);
+
+}  // namespace relais::content

@@ -1,0 +1,42 @@
+// core/config.h — the one configuration struct, loaded once at start-up.
+//
+// Sources, later ones winning: built-in defaults, the file DATA/relais.conf
+// ("key = value" lines, '#' comments), environment variables RELAIS_<KEY>
+// (upper case), then command-line flags (applied by the caller with Set()).
+// Validate() must pass before the Config is used; it is then passed by const&.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <string_view>
+
+#include "core/status.h"
+
+namespace relais::core {
+
+struct Config {
+  std::filesystem::path data_dir = "./data";
+  std::string listen_host = "127.0.0.1";
+  int listen_port = 8080;
+  uint64_t max_upload_bytes = 200ull << 20;  // per file
+  uint64_t max_json_bytes = 1ull << 20;      // per JSON request body
+  int http_threads = 256;                    // > the number of keep-alive connections expected
+  int keep_alive_max = 100000;               // requests per connection
+  int keep_alive_timeout_s = 30;
+  int db_readers = 4;
+  int64_t session_ttl_s = 12 * 3600;
+  uint64_t password_ops = 2;
+  uint64_t password_mem_kib = 19 * 1024;
+  int password_concurrency = 0;              // 0: the number of cores
+  int login_failures_per_account = 5;        // then a growing lock-out
+  int login_failures_per_address = 30;       // per 15 minutes
+
+  // Sets `key` from text; InvalidArgument for an unknown key or a bad value.
+  Status Set(std::string_view key, std::string_view value);
+  Status LoadFile(const std::filesystem::path& path);  // a missing file is fine
+  Status LoadEnvironment();
+  Status Validate() const;
+};
+
+}  // namespace relais::core

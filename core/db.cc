@@ -1,0 +1,211 @@
+#include "core/db.h"
+
+#include <sqlite3.h>
+
+namespace relais::core {
+namespace {
+
+Status SqliteError(sqlite3* db, int rc, std::string_view what) {
+  std::string msg = std::string(what) + ": " + (db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+  int primary = rc & 0xff;
+  if (primary == SQLITE_CORRUPT || primary == SQLITE_NOTADB) return Status::Corruption(msg);
+  if (primary == SQLITE_FULL || primary == SQLITE_IOERR || primary == SQLITE_READONLY ||
+      primary == SQLITE_CANTOPEN)
+    return Status::IOError(msg);
+  if (primary == SQLITE_CONSTRAINT) return Status::Conflict(msg);
+  return Status::Internal(msg);
+}
+
+}  // namespace
+
+Stmt::~Stmt() {
+  if (stmt_) {
+    sqlite3_reset(stmt_);
+    sqlite3_clear_bindings(stmt_);
+  }
+}
+
+Stmt& Stmt::Bind(int index, int64_t v) {
+  sqlite3_bind_int64(stmt_, index, v);
+  return *this;
+}
+Stmt& Stmt::Bind(int index, double v) {
+  sqlite3_bind_double(stmt_, index, v);
+  return *this;
+}
+Stmt& Stmt::Bind(int index, std::string_view v) {
+  sqlite3_bind_text(stmt_, index, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+  return *this;
+}
+Stmt& Stmt::Bind(int index, std::nullptr_t) {
+  sqlite3_bind_null(stmt_, index);
+  return *this;
+}
+Stmt& Stmt::BindBlob(int index, std::string_view bytes) {
+  sqlite3_bind_blob(stmt_, index, bytes.data(), static_cast<int>(bytes.size()), SQLITE_TRANSIENT);
+  return *this;
+}
+
+Result<bool> Stmt::Step() {
+  int rc = sqlite3_step(stmt_);
+  if (rc == SQLITE_ROW) return true;
+  if (rc == SQLITE_DONE) return false;
+  return SqliteError(db_, rc, "step");
+}
+
+Status Stmt::Run() {
+  while (true) {
+    auto row = Step();
+    if (!row.ok()) return row.status();
+    if (!*row) return Status::Ok();
+  }
+}
+
+int64_t Stmt::Int(int col) const { return sqlite3_column_int64(stmt_, col); }
+double Stmt::Double(int col) const { return sqlite3_column_double(stmt_, col); }
+std::string Stmt::Text(int col) const {
+  const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, col));
+  return p ? std::string(p, static_cast<size_t>(sqlite3_column_bytes(stmt_, col))) : std::string();
+}
+std::optional<std::string> Stmt::OptText(int col) const {
+  if (IsNull(col)) return std::nullopt;
+  return Text(col);
+}
+std::optional<double> Stmt::OptDouble(int col) const {
+  if (IsNull(col)) return std::nullopt;
+  return Double(col);
+}
+bool Stmt::IsNull(int col) const { return sqlite3_column_type(stmt_, col) == SQLITE_NULL; }
+
+Result<std::unique_ptr<Db>> Db::Open(const std::filesystem::path& path, Options options) {
+  sqlite3* raw = nullptr;
+  int flags = SQLITE_OPEN_NOMUTEX |
+              (options.read_only ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE));
+  int rc = sqlite3_open_v2(path.c_str(), &raw, flags, nullptr);
+  if (rc != SQLITE_OK) {
+    Status st = SqliteError(raw, rc, "open " + path.string());
+    sqlite3_close(raw);
+    return st;
+  }
+  std::unique_ptr<Db> db(new Db(raw));
+  sqlite3_busy_timeout(raw, 10000);
+  sqlite3_extended_result_codes(raw, 1);
+  std::string pragmas = "PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY; PRAGMA cache_size=-" +
+                        std::to_string(options.cache_kib) + ";";
+  if (!options.read_only) pragmas += "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;";
+  RELAIS_RETURN_IF_ERROR(db->Exec(pragmas));
+  return db;
+}
+
+Db::~Db() {
+  for (auto& [sql, stmt] : cache_) sqlite3_finalize(stmt);
+  sqlite3_close(db_);
+}
+
+Status Db::Exec(std::string_view sql) {
+  std::string copy(sql);
+  char* err = nullptr;
+  int rc = sqlite3_exec(db_, copy.c_str(), nullptr, nullptr, &err);
+  if (rc != SQLITE_OK) {
+    std::string msg = err ? err : sqlite3_errstr(rc);
+    sqlite3_free(err);
+    Status st = SqliteError(nullptr, rc, "exec");
+    return Status(st.code(), "exec: " + msg);
+  }
+  return Status::Ok();
+}
+
+Result<Stmt> Db::Prepare(const std::string& sql) {
+  auto it = cache_.find(sql);
+  if (it != cache_.end()) return Stmt(it->second, db_);
+  sqlite3_stmt* stmt = nullptr;
+  int rc = sqlite3_prepare_v3(db_, sql.c_str(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT,
+                              &stmt, nullptr);
+  if (rc != SQLITE_OK) return SqliteError(db_, rc, "prepare");
+  cache_.emplace(sql, stmt);
+  return Stmt(stmt, db_);
+}
+
+int64_t Db::Changes() const { return sqlite3_changes64(db_); }
+int64_t Db::LastInsertRowId() const { return sqlite3_last_insert_rowid(db_); }
+
+Transaction::Transaction(Db& db) : db_(db), begin_(db.Exec("BEGIN IMMEDIATE")) {}
+
+Transaction::~Transaction() {
+  if (!done_ && begin_.ok()) (void)db_.Exec("ROLLBACK");
+}
+
+Status Transaction::Commit() {
+  RELAIS_RETURN_IF_ERROR(begin_);
+  Status st = db_.Exec("COMMIT");
+  if (st.ok()) done_ = true;
+  return st;
+}
+
+Status Migrate(Db& db, const std::vector<Migration>& migrations) {
+  int current = 0;
+  {
+    RELAIS_ASSIGN_OR_RETURN(auto q, db.Prepare("PRAGMA user_version"));
+    RELAIS_ASSIGN_OR_RETURN(bool row, q.Step());
+    if (row) current = static_cast<int>(q.Int(0));
+  }
+  int newest = migrations.empty() ? 0 : migrations.back().version;
+  if (current > newest)
+    return Status::Corruption("database schema version " + std::to_string(current) +
+                              " is newer than this program knows (" + std::to_string(newest) +
+                              "): upgrade relais");
+  for (const Migration& m : migrations) {
+    if (m.version <= current) continue;
+    Transaction txn(db);
+    RELAIS_RETURN_IF_ERROR(txn.status());
+    Status st = db.Exec(m.sql);
+    if (!st.ok()) return Status(st.code(), "migration " + m.name + ": " + st.message());
+    RELAIS_RETURN_IF_ERROR(db.Exec("PRAGMA user_version=" + std::to_string(m.version)));
+    RELAIS_RETURN_IF_ERROR(txn.Commit());
+  }
+  return Status::Ok();
+}
+
+Result<std::unique_ptr<DbPool>> DbPool::Open(const std::filesystem::path& path, int readers) {
+  std::unique_ptr<DbPool> pool(new DbPool());
+  pool->path_ = path;
+  RELAIS_ASSIGN_OR_RETURN(pool->writer_, Db::Open(path));
+  for (int i = 0; i < readers; ++i) {
+    Db::Options options;
+    options.cache_kib = 1024;
+    RELAIS_ASSIGN_OR_RETURN(auto reader, Db::Open(path, options));
+    // Readers never write; query_only makes a stray write fail loudly.
+    RELAIS_RETURN_IF_ERROR(reader->Exec("PRAGMA query_only=ON"));
+    pool->free_readers_.push_back(reader.get());
+    pool->readers_.push_back(std::move(reader));
+  }
+  return pool;
+}
+
+DbPool::Lease DbPool::Reader() {
+  std::unique_lock lock(readers_mu_);
+  readers_cv_.wait(lock, [this] { return !free_readers_.empty(); });
+  Db* db = free_readers_.back();
+  free_readers_.pop_back();
+  return Lease(this, db, false);
+}
+
+DbPool::Lease DbPool::Writer() {
+  writer_mu_.lock();
+  return Lease(this, writer_.get(), true);
+}
+
+DbPool::Lease::~Lease() {
+  if (!pool_) return;
+  if (writer_) {
+    pool_->writer_mu_.unlock();
+  } else {
+    {
+      std::lock_guard lock(pool_->readers_mu_);
+      pool_->free_readers_.push_back(db_);
+    }
+    pool_->readers_cv_.notify_one();
+  }
+}
+
+}  // namespace relais::core

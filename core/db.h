@@ -1,0 +1,175 @@
+// core/db.h — a small SQLite wrapper: connections, cached prepared statements,
+// RAII transactions, numbered migrations and a connection pool.
+//
+// Invariants:
+//  * Every connection is opened in WAL mode with synchronous=FULL, so a
+//    committed transaction survives a power cut (the WAL is fsynced on commit).
+//  * A Db is used by one thread at a time (the pool guarantees it); SQLite's
+//    own mutexes are switched off per connection (SQLITE_OPEN_NOMUTEX).
+//  * Statements are prepared once per connection and cached by their SQL text;
+//    a Stmt handle resets and clears its statement when it goes out of scope.
+//  * Parameters are always bound, never concatenated into SQL.
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "core/status.h"
+
+struct sqlite3;
+struct sqlite3_stmt;
+
+namespace relais::core {
+
+// A prepared statement borrowed from a Db's cache. Must not outlive the Db.
+class Stmt {
+ public:
+  Stmt(sqlite3_stmt* stmt, sqlite3* db) : stmt_(stmt), db_(db) {}
+  Stmt(Stmt&& other) noexcept : stmt_(other.stmt_), db_(other.db_) { other.stmt_ = nullptr; }
+  Stmt(const Stmt&) = delete;
+  Stmt& operator=(const Stmt&) = delete;
+  ~Stmt();
+
+  // Bind by 1-based index.
+  Stmt& Bind(int index, int64_t v);
+  Stmt& Bind(int index, int v) { return Bind(index, static_cast<int64_t>(v)); }
+  Stmt& Bind(int index, bool v) { return Bind(index, static_cast<int64_t>(v ? 1 : 0)); }
+  Stmt& Bind(int index, double v);
+  Stmt& Bind(int index, std::string_view v);
+  Stmt& Bind(int index, const std::string& v) { return Bind(index, std::string_view(v)); }
+  Stmt& Bind(int index, const char* v) { return Bind(index, std::string_view(v)); }
+  Stmt& Bind(int index, std::nullptr_t);
+  template <typename T>
+  Stmt& Bind(int index, const std::optional<T>& v) {
+    return v ? Bind(index, *v) : Bind(index, nullptr);
+  }
+  Stmt& BindBlob(int index, std::string_view bytes);
+
+  // Advances to the next row: true when a row is available, false when done.
+  Result<bool> Step();
+  // Steps to completion; an error if the statement fails.
+  Status Run();
+
+  int64_t Int(int col) const;
+  double Double(int col) const;
+  std::string Text(int col) const;
+  std::optional<std::string> OptText(int col) const;
+  std::optional<double> OptDouble(int col) const;
+  bool IsNull(int col) const;
+
+ private:
+  sqlite3_stmt* stmt_;
+  sqlite3* db_;
+};
+
+class Db {
+ public:
+  struct Options {
+    bool read_only = false;
+    int cache_kib = 2048;  // page cache per connection
+  };
+  static Result<std::unique_ptr<Db>> Open(const std::filesystem::path& path, Options options);
+  static Result<std::unique_ptr<Db>> Open(const std::filesystem::path& path) { return Open(path, Options{}); }
+  ~Db();
+  Db(const Db&) = delete;
+  Db& operator=(const Db&) = delete;
+
+  // Runs one or more statements that take no parameters and return no rows.
+  Status Exec(std::string_view sql);
+
+  // Returns the cached statement for `sql`, preparing it on first use, with
+  // `args` bound to ?1, ?2, ... in order.
+  template <typename... Args>
+  Result<Stmt> Query(const std::string& sql, const Args&... args) {
+    auto stmt = Prepare(sql);
+    if (!stmt.ok()) return stmt.status();
+    int i = 1;
+    (stmt->Bind(i++, args), ...);
+    return stmt;
+  }
+  Result<Stmt> Prepare(const std::string& sql);
+
+  int64_t Changes() const;
+  int64_t LastInsertRowId() const;
+  sqlite3* handle() { return db_; }
+
+ private:
+  explicit Db(sqlite3* db) : db_(db) {}
+  sqlite3* db_;
+  std::unordered_map<std::string, sqlite3_stmt*> cache_;
+};
+
+// BEGIN IMMEDIATE on construction; ROLLBACK on destruction unless Commit()
+// succeeded. A mutation and its audit/change rows share one Transaction.
+class [[nodiscard]] Transaction {
+ public:
+  explicit Transaction(Db& db);
+  ~Transaction();
+  Transaction(const Transaction&) = delete;
+  Transaction& operator=(const Transaction&) = delete;
+  const Status& status() const { return begin_; }
+  Status Commit();
+
+ private:
+  Db& db_;
+  Status begin_;
+  bool done_ = false;
+};
+
+struct Migration {
+  int version;           // 1, 2, 3 … contiguous, never reused
+  std::string name;      // "0001_init"
+  std::string sql;
+};
+
+// Applies, in order and each in its own transaction, the migrations whose
+// version is above the database's PRAGMA user_version. Returns Corruption if
+// the database is newer than the newest migration known to this binary.
+Status Migrate(Db& db, const std::vector<Migration>& migrations);
+
+// A pool of connections to one database file: one writer (serialised) and a
+// few readers (WAL lets them read while the writer writes). Thread-safe.
+class DbPool {
+ public:
+  static Result<std::unique_ptr<DbPool>> Open(const std::filesystem::path& path, int readers);
+
+  // A borrowed connection, given back when the lease is destroyed.
+  class Lease {
+   public:
+    Lease(DbPool* pool, Db* db, bool writer) : pool_(pool), db_(db), writer_(writer) {}
+    Lease(Lease&& o) noexcept : pool_(o.pool_), db_(o.db_), writer_(o.writer_) { o.pool_ = nullptr; }
+    Lease(const Lease&) = delete;
+    ~Lease();
+    Db& operator*() { return *db_; }
+    Db* operator->() { return db_; }
+
+   private:
+    DbPool* pool_;
+    Db* db_;
+    bool writer_;
+  };
+
+  Lease Reader();
+  Lease Writer();  // blocks while another thread writes
+  const std::filesystem::path& path() const { return path_; }
+
+ private:
+  DbPool() = default;
+  std::filesystem::path path_;
+  std::unique_ptr<Db> writer_;
+  std::mutex writer_mu_;
+  std::vector<std::unique_ptr<Db>> readers_;
+  std::vector<Db*> free_readers_;
+  std::mutex readers_mu_;
+  std::condition_variable readers_cv_;
+};
+
+}  // namespace relais::core

@@ -1,0 +1,21 @@
+#!/bin/sh
+# Installs the Debian packages a task needs, only those missing, as root or through sudo.
+#   scripts/install-deps.sh build   — compiler, CMake and the -dev libraries
+#   scripts/install-deps.sh bench   — wrk and nginx for the benchmarks
+set -eu
+case "${1:-build}" in
+  build) pkgs="g++ cmake make pkg-config libcpp-httplib-dev libssl-dev zlib1g-dev libbrotli-dev
+               libsqlite3-dev libsodium-dev libzstd-dev doctest-dev nlohmann-json3-dev" ;;
+  bench) pkgs="wrk nginx-light curl python3" ;;
+  *) echo "usage: $0 build|bench" >&2; exit 2 ;;
+esac
+missing=""
+for p in $pkgs; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+echo "Installing missing Debian packages:$missing"
+if [ "$(id -u)" -eq 0 ]; then sudo=""; else sudo="sudo"; fi
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends $missing

@@ -1,0 +1,528 @@
+#include "server/api.h"
+
+#include <chrono>
+#include <exception>
+
+#include "content/file_types.h"
+#include "core/crypto.h"
+#include "core/files.h"
+#include "core/log.h"
+#include "server/file_response.h"
+#include "server/render.h"
+
+namespace relais::server {
+namespace {
+
+// Splits "/api/v1/homework/abc" into {"api","v1","homework","abc"}.
+std::vector<std::string_view> Segments(std::string_view path) {
+  std::vector<std::string_view> out;
+  while (!path.empty()) {
+    if (path.front() == '/') {
+      path.remove_prefix(1);
+      continue;
+    }
+    size_t slash = path.find('/');
+    out.push_back(path.substr(0, slash));
+    path = slash == std::string_view::npos ? std::string_view() : path.substr(slash);
+  }
+  return out;
+}
+
+bool Matches(const std::vector<std::string_view>& pattern, const std::vector<std::string_view>& path,
+             std::vector<std::string>* params) {
+  if (pattern.size() != path.size()) return false;
+  params->clear();
+  for (size_t i = 0; i < pattern.size(); ++i) {
+    if (!pattern[i].empty() && pattern[i].front() == ':') {
+      params->emplace_back(path[i]);
+    } else if (pattern[i] != path[i]) {
+      return false;
+    }
+  }
+  return true;
+}
+
+const std::string kGet = "GET";
+
+bool HasBody(const httplib::Request& req) {
+  if (req.get_header_value("Transfer-Encoding").find("chunked") != std::string::npos) return true;
+  return std::strtoull(req.get_header_value("Content-Length").c_str(), nullptr, 10) > 0;
+}
+
+std::string BaseContentType(std::string_view v) {
+  size_t semi = v.find(';');
+  std::string_view t = v.substr(0, semi);
+  while (!t.empty() && t.back() == ' ') t.remove_suffix(1);
+  std::string out(t);
+  for (char& ch : out) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  return out;
+}
+
+json UserSummary(const content::Viewer& v, const std::string& display_name) {
+  return {{"id", v.id}, {"login", v.login}, {"display_name", display_name}, {"role", content::RoleName(v.role)}};
+}
+
+}  // namespace
+
+// The route table: every endpoint, one line each, with who may call it.
+const std::vector<Api::Route>& Api::Routes() {
+  static const std::vector<Route> kRoutes = {
+      {"POST", "/api/v1/session", Access::kPublic, &Api::Login},
+      {"DELETE", "/api/v1/session", Access::kUser, &Api::Logout},
+      {"GET", "/api/v1/me", Access::kUser, &Api::Me},
+      {"GET", "/api/v1/classes", Access::kUser, &Api::ListClasses},
+      {"POST", "/api/v1/classes", Access::kAdmin, &Api::CreateClass},
+      {"GET", "/api/v1/classes/:id/members", Access::kUser, &Api::ListMembers},
+      {"POST", "/api/v1/classes/:id/members", Access::kAdmin, &Api::AddMember},
+      {"GET", "/api/v1/users", Access::kAdmin, &Api::ListUsers},
+      {"POST", "/api/v1/users", Access::kAdmin, &Api::CreateUser},
+      {"POST", "/api/v1/files", Access::kUser, &Api::Upload},
+      {"GET", "/api/v1/files/:id", Access::kUser, &Api::Download},
+      {"GET", "/api/v1/files/:id/info", Access::kUser, &Api::FileInfo},
+      {"POST", "/api/v1/homework", Access::kUser, &Api::CreateHomework},
+      {"GET", "/api/v1/homework", Access::kUser, &Api::ListHomework},
+      {"GET", "/api/v1/homework/:id", Access::kUser, &Api::GetHomework},
+      {"PATCH", "/api/v1/homework/:id", Access::kUser, &Api::PatchHomework},
+      {"DELETE", "/api/v1/homework/:id", Access::kUser, &Api::DeleteHomework},
+      {"POST", "/api/v1/homework/:id/submissions", Access::kUser, &Api::HandIn},
+      {"GET", "/api/v1/homework/:id/submissions", Access::kUser, &Api::ListSubmissions},
+      {"GET", "/api/v1/submissions/:id", Access::kUser, &Api::GetSubmission},
+      {"POST", "/api/v1/submissions/:id/feedback", Access::kUser, &Api::ReturnSubmission},
+      {"GET", "/api/v1/health", Access::kPublic, &Api::Health},
+      {"GET", "/metrics", Access::kPublic, &Api::MetricsText},
+  };
+  return kRoutes;
+}
+
+Api::Api(content::School& school, const core::Config& config, const core::Clock& clock)
+    : school_(school),
+      config_(config),
+      clock_(clock),
+      sessions_(school.accounts(), clock),
+      throttle_(clock, config.login_failures_per_account, config.login_failures_per_address),
+      started_ms_(clock.MonotonicMs()) {
+  std::vector<std::string> names;
+  for (const Route& r : Routes()) names.push_back(std::string(r.method) + " " + r.pattern);
+  names.push_back("other");
+  metrics_.SetRouteNames(std::move(names));
+}
+
+void Api::Register(httplib::Server& server) {
+  server.Get(".*", [this](const httplib::Request& req, httplib::Response& res) { Dispatch(req, res, nullptr); });
+  auto with_body = [this](const httplib::Request& req, httplib::Response& res, const httplib::ContentReader& r) {
+    Dispatch(req, res, &r);
+  };
+  server.Post(".*", with_body);
+  server.Patch(".*", with_body);
+  server.Delete(".*", with_body);
+  server.Put(".*", with_body);
+}
+
+void Api::Dispatch(const httplib::Request& req, httplib::Response& res, const httplib::ContentReader* reader) {
+  auto start = std::chrono::steady_clock::now();
+  const std::string& method = req.method == "HEAD" ? kGet : req.method;
+  std::vector<std::string_view> path = Segments(req.path);
+  const auto& routes = Routes();
+  size_t route_index = routes.size();
+  bool path_known = false;
+  std::vector<std::string> params;
+  for (size_t i = 0; i < routes.size(); ++i) {
+    if (!Matches(Segments(routes[i].pattern), path, &params)) continue;
+    path_known = true;
+    if (method == routes[i].method) {
+      route_index = i;
+      break;
+    }
+  }
+  Call call{req, res, reader, params, {}, {}};
+  bool body_read = false;
+  try {
+    if (route_index == routes.size()) {
+      if (path_known) WriteError(res, 405, "method_not_allowed", "this method is not allowed here");
+      else WriteError(res, 404, "not_found", "no such endpoint: " + req.path);
+    } else {
+      const Route& route = routes[route_index];
+      bool allowed = true;
+      if (route.access != Access::kPublic) {
+        call.token = SessionCache::TokenOf(req);
+        auto session = sessions_.Lookup(call.token);
+        if (!session.ok()) {
+          WriteError(res, session.status());
+          allowed = false;
+        } else {
+          call.viewer = session->viewer;
+          call.viewer.address = req.remote_addr;
+          if (route.access == Access::kAdmin && call.viewer.role != content::Role::kAdmin) {
+            WriteError(res, Status::PermissionDenied("administrators only"));
+            allowed = false;
+          }
+        }
+      }
+      if (allowed) {
+        (this->*route.handler)(call);
+        body_read = true;  // handlers read or reject the body themselves
+      }
+    }
+  } catch (const std::exception& e) {
+    core::LogEvent("http.exception", {{"path", req.path}, {"what", e.what()}});
+    WriteError(res, 500, "internal", "internal error; the details are in the box's log");
+  }
+  // A body we did not read would be parsed as the next request: close instead.
+  if (!body_read && reader && HasBody(req)) res.set_header("Connection", "close");
+  res.set_header("X-Content-Type-Options", "nosniff");
+  if (!res.has_header("Cache-Control")) res.set_header("Cache-Control", "no-store");
+  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  metrics_.Observe(route_index, res.status, seconds);
+  core::LogEvent("http.request", {{"method", req.method},
+                                  {"path", req.path},
+                                  {"status", std::to_string(res.status)},
+                                  {"ms", std::to_string(seconds * 1000).substr(0, 6)},
+                                  {"user", call.viewer.login},
+                                  {"addr", req.remote_addr}});
+}
+
+Result<json> Api::Body(Call& c) {
+  if (!c.reader) return Status::InvalidArgument("the request needs a JSON body");
+  return ReadJsonBody(c.req, *c.reader, config_.max_json_bytes);
+}
+
+// --- Sessions ---------------------------------------------------------------
+
+void Api::Login(Call& c) {
+  auto body = Body(c);
+  if (!body.ok()) return WriteError(c.res, body.status());
+  auto login = RequiredString(*body, "login", 256);
+  if (!login.ok()) return WriteError(c.res, login.status());
+  auto password = RequiredString(*body, "password", content::kMaxPasswordLength + 1);
+  if (!password.ok()) return WriteError(c.res, password.status());
+  std::string key = *login;
+  for (char& ch : key) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  int64_t retry_after = 0;
+  if (Status st = throttle_.Check(key, c.req.remote_addr, &retry_after); !st.ok()) {
+    c.res.set_header("Retry-After", std::to_string(retry_after));
+    return WriteError(c.res, st);
+  }
+  auto user = school_.accounts().CheckPassword(*login, *password);
+  if (!user.ok()) {
+    metrics_.LoginResult(false);
+    if (user.status().code() == StatusCode::kUnauthenticated) {
+      throttle_.Failure(key, c.req.remote_addr);
+      (void)school_.accounts().RecordLoginFailure(key, c.req.remote_addr);
+    }
+    return WriteError(c.res, user.status());
+  }
+  throttle_.Success(key);
+  auto session = school_.accounts().CreateSession(*user, config_.session_ttl_s, c.req.remote_addr);
+  if (!session.ok()) return WriteError(c.res, session.status());
+  metrics_.LoginResult(true);
+  c.res.set_header("Set-Cookie", std::string(kSessionCookie) + "=" + session->token +
+                                     "; Path=/; HttpOnly; SameSite=Strict; Max-Age=" +
+                                     std::to_string(config_.session_ttl_s));
+  WriteJson(c.res, {{"token", session->token},
+                    {"expires_at", core::FormatTime(session->expires_at)},
+                    {"user", UserSummary(session->viewer, session->display_name)}});
+}
+
+void Api::Logout(Call& c) {
+  Status st = school_.accounts().DeleteSession(c.token);
+  sessions_.Forget(c.token);
+  if (!st.ok()) return WriteError(c.res, st);
+  c.res.set_header("Set-Cookie", std::string(kSessionCookie) + "=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0");
+  WriteJson(c.res, {{"logged_out", true}});
+}
+
+void Api::Me(Call& c) {
+  auto session = sessions_.Lookup(c.token);
+  if (!session.ok()) return WriteError(c.res, session.status());
+  WriteJson(c.res, {{"user", UserSummary(session->viewer, session->display_name)},
+                    {"expires_at", core::FormatTime(session->expires_at)}});
+}
+
+// --- Classes and users ------------------------------------------------------
+
+void Api::ListClasses(Call& c) {
+  auto classes = school_.accounts().ClassesOf(c.viewer);
+  if (!classes.ok()) return WriteError(c.res, classes.status());
+  WriteJson(c.res, {{"classes", ToJsonList(*classes)}});
+}
+
+void Api::CreateClass(Call& c) {
+  auto body = Body(c);
+  if (!body.ok()) return WriteError(c.res, body.status());
+  auto name = RequiredString(*body, "name", 200);
+  if (!name.ok()) return WriteError(c.res, name.status());
+  auto created = school_.accounts().CreateClass(&c.viewer, *name);
+  if (!created.ok()) return WriteError(c.res, created.status());
+  WriteJson(c.res, ToJson(*created), 201);
+}
+
+void Api::ListMembers(Call& c) {
+  auto members = school_.accounts().Members(c.viewer, c.params[0]);
+  if (!members.ok()) return WriteError(c.res, members.status());
+  WriteJson(c.res, {{"members", ToJsonList(*members)}});
+}
+
+void Api::AddMember(Call& c) {
+  auto body = Body(c);
+  if (!body.ok()) return WriteError(c.res, body.status());
+  auto user_id = OptionalString(*body, "user_id", 64);
+  if (!user_id.ok()) return WriteError(c.res, user_id.status());
+  auto login = OptionalString(*body, "login", 64);
+  if (!login.ok()) return WriteError(c.res, login.status());
+  std::string id;
+  if (*user_id) {
+    id = **user_id;
+  } else if (*login) {
+    auto user = school_.accounts().FindUser(**login);
+    if (!user.ok()) return WriteError(c.res, user.status());
+    id = user->id;
+  } else {
+    return WriteError(c.res, Status::InvalidArgument("'user_id' or 'login' is required"));
+  }
+  auto member = school_.accounts().AddMember(&c.viewer, c.params[0], id);
+  if (!member.ok()) return WriteError(c.res, member.status());
+  WriteJson(c.res, ToJson(*member), 201);
+}
+
+void Api::ListUsers(Call& c) {
+  auto users = school_.accounts().ListUsers();
+  if (!users.ok()) return WriteError(c.res, users.status());
+  WriteJson(c.res, {{"users", ToJsonList(*users)}});
+}
+
+void Api::CreateUser(Call& c) {
+  auto body = Body(c);
+  if (!body.ok()) return WriteError(c.res, body.status());
+  content::NewUser nu;
+  auto login = RequiredString(*body, "login", 64);
+  if (!login.ok()) return WriteError(c.res, login.status());
+  auto password = RequiredString(*body, "password", content::kMaxPasswordLength);
+  if (!password.ok()) return WriteError(c.res, password.status());
+  auto role = RequiredString(*body, "role", 16);
+  if (!role.ok()) return WriteError(c.res, role.status());
+  auto display = OptionalString(*body, "display_name", 200);
+  if (!display.ok()) return WriteError(c.res, display.status());
+  auto class_id = OptionalString(*body, "class_id", 64);
+  if (!class_id.ok()) return WriteError(c.res, class_id.status());
+  auto parsed_role = content::ParseRole(*role);
+  if (!parsed_role) return WriteError(c.res, Status::InvalidArgument("'role' must be student, teacher or admin"));
+  nu.login = *login;
+  nu.password = *password;
+  nu.role = *parsed_role;
+  nu.display_name = display->value_or("");
+  auto user = school_.accounts().CreateUser(&c.viewer, nu);
+  if (!user.ok()) return WriteError(c.res, user.status());
+  if (*class_id) {
+    auto member = school_.accounts().AddMember(&c.viewer, **class_id, user->id);
+    if (!member.ok()) return WriteError(c.res, member.status());
+  }
+  WriteJson(c.res, ToJson(*user), 201);
+}
+
+// --- Files ------------------------------------------------------------------
+
+void Api::Upload(Call& c) {
+  if (std::strtoull(c.req.get_header_value("Content-Length").c_str(), nullptr, 10) > config_.max_upload_bytes)
+    return WriteError(c.res, Status::TooLarge("the file is over the limit of " +
+                                              std::to_string(config_.max_upload_bytes >> 20) + " MB"));
+  std::string name = PercentDecode(c.req.get_header_value("X-Filename"));
+  std::string declared = BaseContentType(c.req.get_header_value("Content-Type"));
+  auto writer = school_.blobs().NewWriter(config_.max_upload_bytes);
+  if (!writer.ok()) return WriteError(c.res, writer.status());
+  Status write_status;
+  bool complete = (*c.reader)([&](const char* data, size_t n) {
+    write_status = (*writer)->Write(std::string_view(data, n));
+    return write_status.ok();
+  });
+  if (!write_status.ok()) {
+    if (write_status.code() == StatusCode::kTooLarge)
+      write_status = Status::TooLarge("the file is over the limit of " +
+                                      std::to_string(config_.max_upload_bytes >> 20) + " MB");
+    c.res.set_header("Connection", "close");
+    return WriteError(c.res, write_status);
+  }
+  if (!complete) return WriteError(c.res, Status::InvalidArgument("the upload was cut before its end"));
+  auto type = content::CheckUpload(name, declared, (*writer)->head(), (*writer)->size());
+  if (!type.ok()) return WriteError(c.res, type.status());
+  auto blob = (*writer)->Finish();
+  if (!blob.ok()) return WriteError(c.res, blob.status());
+  metrics_.UploadBytes(blob->size);
+  auto file = school_.files().Record(c.viewer, *blob, *type, name);
+  if (!file.ok()) return WriteError(c.res, file.status());
+  WriteJson(c.res, ToJson(*file), 201);
+}
+
+void Api::Download(Call& c) {
+  auto file = school_.files().GetReadable(c.viewer, c.params[0]);
+  if (!file.ok()) return WriteError(c.res, file.status());
+  StoredFile stored;
+  stored.path = school_.blobs().PathFor(file->sha256).string();
+  stored.size = file->size;
+  stored.etag = file->sha256;
+  stored.last_modified = core::ParseTime(file->created_at).value_or(0);
+  stored.content_type = file->content_type;
+  stored.filename = file->name;
+  stored.inline_disposition = c.req.get_param_value("download") != "1";
+  ServeFile(c.req, c.res, stored);
+}
+
+void Api::FileInfo(Call& c) {
+  auto file = school_.files().GetReadable(c.viewer, c.params[0]);
+  if (!file.ok()) return WriteError(c.res, file.status());
+  WriteJson(c.res, ToJson(*file));
+}
+
+// --- Homework ---------------------------------------------------------------
+
+void Api::CreateHomework(Call& c) {
+  auto body = Body(c);
+  if (!body.ok()) return WriteError(c.res, body.status());
+  content::HomeworkInput in;
+  auto class_id = RequiredString(*body, "class_id", 64);
+  if (!class_id.ok()) return WriteError(c.res, class_id.status());
+  auto subject = RequiredString(*body, "subject", 1000);
+  if (!subject.ok()) return WriteError(c.res, subject.status());
+  auto title = RequiredString(*body, "title", 2000);
+  if (!title.ok()) return WriteError(c.res, title.status());
+  auto instructions = OptionalString(*body, "instructions", 200000);
+  if (!instructions.ok()) return WriteError(c.res, instructions.status());
+  auto due = OptionalTime(*body, "due_at", true);
+  if (!due.ok()) return WriteError(c.res, due.status());
+  if (!*due) return WriteError(c.res, Status::InvalidArgument("'due_at' is required"));
+  auto given = OptionalTime(*body, "given_at", false);
+  if (!given.ok()) return WriteError(c.res, given.status());
+  auto attachments = OptionalStringList(*body, "attachments", content::kMaxAttachments);
+  if (!attachments.ok()) return WriteError(c.res, attachments.status());
+  auto published = OptionalBool(*body, "published");
+  if (!published.ok()) return WriteError(c.res, published.status());
+  in.class_id = *class_id;
+  in.subject = *subject;
+  in.title = *title;
+  in.instructions = instructions->value_or("");
+  in.due_at = **due;
+  in.given_at = *given;
+  in.attachments = attachments->value_or(std::vector<std::string>());
+  in.published = published->value_or(false);
+  auto created = school_.homework().Create(c.viewer, in);
+  if (!created.ok()) return WriteError(c.res, created.status());
+  WriteJson(c.res, ToJson(*created), 201);
+}
+
+void Api::ListHomework(Call& c) {
+  content::HomeworkFilter filter;
+  if (c.req.has_param("class_id")) filter.class_id = c.req.get_param_value("class_id");
+  for (auto [name, end_of_day, slot] : {std::tuple{"from", false, &filter.from}, std::tuple{"to", true, &filter.to}}) {
+    if (!c.req.has_param(name)) continue;
+    auto t = core::ParseTime(c.req.get_param_value(name), end_of_day);
+    if (!t)
+      return WriteError(c.res, Status::InvalidArgument(std::string("'") + name +
+                                                       "' must be a date like 2026-11-30 or a date and time"));
+    *slot = *t;
+  }
+  auto list = school_.homework().List(c.viewer, filter);
+  if (!list.ok()) return WriteError(c.res, list.status());
+  WriteJson(c.res, {{"homework", ToJsonList(*list)}});
+}
+
+void Api::GetHomework(Call& c) {
+  auto h = school_.homework().Get(c.viewer, c.params[0]);
+  if (!h.ok()) return WriteError(c.res, h.status());
+  WriteJson(c.res, ToJson(*h));
+}
+
+void Api::PatchHomework(Call& c) {
+  auto body = Body(c);
+  if (!body.ok()) return WriteError(c.res, body.status());
+  content::HomeworkPatch patch;
+  auto subject = OptionalString(*body, "subject", 1000);
+  auto title = OptionalString(*body, "title", 2000);
+  auto instructions = OptionalString(*body, "instructions", 200000);
+  auto due = OptionalTime(*body, "due_at", true);
+  auto attachments = OptionalStringList(*body, "attachments", content::kMaxAttachments);
+  auto published = OptionalBool(*body, "published");
+  for (const Status* st : {&subject.status(), &title.status(), &instructions.status(), &due.status(),
+                           &attachments.status(), &published.status()})
+    if (!st->ok()) return WriteError(c.res, *st);
+  for (const auto& [key, value] : body->items())
+    if (key != "subject" && key != "title" && key != "instructions" && key != "due_at" && key != "attachments" &&
+        key != "published")
+      return WriteError(c.res, Status::InvalidArgument("'" + key + "' cannot be changed"));
+  patch.subject = *subject;
+  patch.title = *title;
+  patch.instructions = *instructions;
+  patch.due_at = *due;
+  patch.attachments = *attachments;
+  patch.published = *published;
+  auto updated = school_.homework().Update(c.viewer, c.params[0], patch);
+  if (!updated.ok()) return WriteError(c.res, updated.status());
+  WriteJson(c.res, ToJson(*updated));
+}
+
+void Api::DeleteHomework(Call& c) {
+  Status st = school_.homework().Delete(c.viewer, c.params[0]);
+  if (!st.ok()) return WriteError(c.res, st);
+  WriteJson(c.res, {{"deleted", true}, {"id", c.params[0]}});
+}
+
+// --- Submissions and feedback -------------------------------------------------
+
+void Api::HandIn(Call& c) {
+  auto body = Body(c);
+  if (!body.ok()) return WriteError(c.res, body.status());
+  auto text = OptionalString(*body, "text", 200000);
+  if (!text.ok()) return WriteError(c.res, text.status());
+  auto files = OptionalStringList(*body, "files", content::kMaxSubmissionFiles);
+  if (!files.ok()) return WriteError(c.res, files.status());
+  auto s = school_.submissions().HandIn(c.viewer, c.params[0], text->value_or(""),
+                                        files->value_or(std::vector<std::string>()));
+  if (!s.ok()) return WriteError(c.res, s.status());
+  WriteJson(c.res, ToJson(*s), 201);
+}
+
+void Api::ListSubmissions(Call& c) {
+  auto list = school_.submissions().ListForHomework(c.viewer, c.params[0]);
+  if (!list.ok()) return WriteError(c.res, list.status());
+  WriteJson(c.res, {{"submissions", ToJsonList(*list)}});
+}
+
+void Api::GetSubmission(Call& c) {
+  auto s = school_.submissions().Get(c.viewer, c.params[0]);
+  if (!s.ok()) return WriteError(c.res, s.status());
+  WriteJson(c.res, ToJson(*s));
+}
+
+void Api::ReturnSubmission(Call& c) {
+  auto body = Body(c);
+  if (!body.ok()) return WriteError(c.res, body.status());
+  auto comment = OptionalString(*body, "comment", 100000);
+  if (!comment.ok()) return WriteError(c.res, comment.status());
+  auto grade = OptionalNumber(*body, "grade");
+  if (!grade.ok()) return WriteError(c.res, grade.status());
+  auto files = OptionalStringList(*body, "files", content::kMaxSubmissionFiles);
+  if (!files.ok()) return WriteError(c.res, files.status());
+  content::FeedbackInput in{comment->value_or(""), *grade, files->value_or(std::vector<std::string>())};
+  auto f = school_.submissions().Return(c.viewer, c.params[0], in);
+  if (!f.ok()) return WriteError(c.res, f.status());
+  WriteJson(c.res, ToJson(*f), 201);
+}
+
+// --- Box --------------------------------------------------------------------
+
+void Api::Health(Call& c) {
+  auto free = core::FreeDiskBytes(school_.data_dir());
+  double uptime = static_cast<double>(clock_.MonotonicMs() - started_ms_) / 1000.0;
+  WriteJson(c.res, {{"status", "ok"},
+                    {"version", RELAIS_VERSION},
+                    {"uptime_s", static_cast<int64_t>(uptime)},
+                    {"time", core::FormatTime(clock_.Now())},
+                    {"disk_free_bytes", free.ok() ? json(*free) : json(nullptr)}});
+}
+
+void Api::MetricsText(Call& c) {
+  auto free = core::FreeDiskBytes(school_.data_dir());
+  double uptime = static_cast<double>(clock_.MonotonicMs() - started_ms_) / 1000.0;
+  c.res.set_content(metrics_.Render(uptime, free.ok() ? *free : 0, sessions_.size()),
+                    "text/plain; version=0.0.4; charset=utf-8");
+}
+
+}  // namespace relais::server

@@ -1,0 +1,93 @@
+// server/api.h — the HTTP API under /api/v1, plus /metrics.
+//
+// All routes are in one table (Api::Routes in api.cc), one line each, with
+// the access they need. Routing is ours, not cpp-httplib's regex list: one
+// catch-all handler per method splits the path into segments and matches the
+// table, so authentication runs before any body is read (POST/PATCH/DELETE
+// handlers take a ContentReader) and an unknown /api path gets a JSON 404.
+#pragma once
+
+#include <httplib.h>
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "content/school.h"
+#include "core/config.h"
+#include "server/auth.h"
+#include "server/http_util.h"
+#include "server/metrics.h"
+
+namespace relais::server {
+
+enum class Access { kPublic, kUser, kAdmin };
+
+// What a handler receives.
+struct Call {
+  const httplib::Request& req;
+  httplib::Response& res;
+  const httplib::ContentReader* reader;  // null for GET
+  std::vector<std::string> params;       // the ":id" parts of the path, in order
+  content::Viewer viewer;                // empty for public routes
+  std::string token;
+};
+
+class Api {
+ public:
+  using Handler = void (Api::*)(Call&);
+  struct Route {
+    const char* method;
+    const char* pattern;  // "/api/v1/homework/:id"
+    Access access;
+    Handler handler;
+  };
+
+  // `school` and `config` must outlive the Api.
+  Api(content::School& school, const core::Config& config, const core::Clock& clock);
+  // Registers the catch-all handlers on `server`.
+  void Register(httplib::Server& server);
+  Metrics& metrics() { return metrics_; }
+
+  // Handles one request; exposed for the catch-all handlers.
+  void Dispatch(const httplib::Request& req, httplib::Response& res, const httplib::ContentReader* reader);
+
+ private:
+  static const std::vector<Route>& Routes();
+
+  void Login(Call& c);
+  void Logout(Call& c);
+  void Me(Call& c);
+  void ListClasses(Call& c);
+  void CreateClass(Call& c);
+  void ListMembers(Call& c);
+  void AddMember(Call& c);
+  void ListUsers(Call& c);
+  void CreateUser(Call& c);
+  void Upload(Call& c);
+  void Download(Call& c);
+  void FileInfo(Call& c);
+  void CreateHomework(Call& c);
+  void ListHomework(Call& c);
+  void GetHomework(Call& c);
+  void PatchHomework(Call& c);
+  void DeleteHomework(Call& c);
+  void HandIn(Call& c);
+  void ListSubmissions(Call& c);
+  void GetSubmission(Call& c);
+  void ReturnSubmission(Call& c);
+  void Health(Call& c);
+  void MetricsText(Call& c);
+
+  Result<json> Body(Call& c);
+
+  content::School& school_;
+  const core::Config& config_;
+  const core::Clock& clock_;
+  SessionCache sessions_;
+  LoginThrottle throttle_;
+  Metrics metrics_;
+  int64_t started_ms_;
+};
+
+}  // namespace relais::server

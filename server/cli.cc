@@ -1,0 +1,358 @@
+#include "server/cli.h"
+
+#include <signal.h>
+
+#include <algorithm>
+#include <condition_variable>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+#include <thread>
+
+#include "content/demo.h"
+#include "content/school.h"
+#include "core/config.h"
+#include "core/crypto.h"
+#include "core/files.h"
+#include "core/log.h"
+#include "server/api.h"
+#include "server/http_server.h"
+
+namespace relais::server {
+
+Result<Args> Args::Parse(const std::vector<std::string>& argv, const std::vector<std::string>& with_value,
+                         const std::vector<std::string>& flags) {
+  Args args;
+  for (size_t i = 0; i < argv.size(); ++i) {
+    const std::string& a = argv[i];
+    if (a.rfind("--", 0) != 0 || a == "--") {
+      args.positional_.push_back(a);
+      continue;
+    }
+    std::string name = a.substr(2);
+    std::optional<std::string> inline_value;
+    if (size_t eq = name.find('='); eq != std::string::npos) {
+      inline_value = name.substr(eq + 1);
+      name = name.substr(0, eq);
+    }
+    if (std::find(flags.begin(), flags.end(), name) != flags.end()) {
+      args.values_[name] = "1";
+    } else if (std::find(with_value.begin(), with_value.end(), name) != with_value.end()) {
+      if (inline_value) {
+        args.values_[name] = *inline_value;
+      } else {
+        if (i + 1 >= argv.size()) return Status::InvalidArgument("--" + name + " needs a value");
+        args.values_[name] = argv[++i];
+      }
+    } else {
+      return Status::InvalidArgument("unknown option --" + name);
+    }
+  }
+  return args;
+}
+
+std::optional<std::string> Args::Get(const std::string& name) const {
+  auto it = values_.find(name);
+  if (it == values_.end()) return std::nullopt;
+  return it->second;
+}
+
+namespace {
+
+constexpr const char* kUsage = R"(relais — the offline school box (version )" RELAIS_VERSION R"()
+
+Usage: relais <command> [options]      (relais <command> --help for details)
+
+Commands:
+  serve          serve the school over HTTP
+  user add       create an account
+  user passwd    set an account's password
+  user list      list the accounts
+  class add      create a class
+  roster import  import students and teachers from a CSV file
+)";
+
+constexpr const char* kServeHelp = R"(Usage: relais serve --data DIR [--listen ADDR:PORT] [--demo] [--max-upload-mb N]
+
+Serves the school stored in DIR (created if needed) over HTTP.
+  --data DIR          the data folder (database, files, relais.conf)
+  --listen ADDR:PORT  where to listen (default 127.0.0.1:8080; port 0 picks a free one)
+  --demo              seed a demo school once (accounts are printed)
+  --max-upload-mb N   largest file accepted (default 200)
+Settings may also come from DIR/relais.conf ("key = value") and RELAIS_<KEY> variables.
+)";
+
+constexpr const char* kUserAddHelp = R"(Usage: relais user add --data DIR --login L --role student|teacher|admin
+                       [--class NAME] [--display-name N] (--password P | --password-stdin)
+
+Creates an account. With --class, the user joins that class (which must exist).
+--password-stdin reads the password from the first line of standard input.
+)";
+constexpr const char* kUserPasswdHelp = R"(Usage: relais user passwd --data DIR --login L (--password P | --password-stdin)
+
+Sets an account's password and ends its open sessions.
+)";
+constexpr const char* kUserListHelp = R"(Usage: relais user list --data DIR
+
+Lists the accounts: login, role, display name.
+)";
+constexpr const char* kClassAddHelp = R"(Usage: relais class add --data DIR --name NAME
+
+Creates a class.
+)";
+constexpr const char* kRosterHelp = R"(Usage: relais roster import --data DIR FILE.csv
+
+Imports a roster: one line per student or teacher,
+  login, display name, role, class
+separated by commas or semicolons, with an optional header line. Classes are
+created as needed. Re-importing is harmless. If any line is wrong, the errors
+are listed with their line numbers and nothing is imported. New accounts get
+a generated password, printed once.
+)";
+
+int Fail(const Status& st) {
+  std::fprintf(stderr, "relais: %s\n", st.message().c_str());
+  return st.code() == StatusCode::kInvalidArgument ? 2 : 1;
+}
+
+bool WantsHelp(const std::vector<std::string>& argv) {
+  return std::find(argv.begin(), argv.end(), "--help") != argv.end() ||
+         std::find(argv.begin(), argv.end(), "-h") != argv.end();
+}
+
+struct Setup {
+  core::Config config;
+  core::SystemClock clock;
+  std::unique_ptr<content::School> school;
+};
+
+// Loads the configuration for DIR, applies `flags`, and opens the school.
+Status OpenSchool(const Args& args, Setup* setup) {
+  auto data = args.Get("data");
+  if (!data || data->empty()) return Status::InvalidArgument("--data DIR is required");
+  core::Config& config = setup->config;
+  config.data_dir = *data;
+  RELAIS_RETURN_IF_ERROR(config.LoadFile(config.data_dir / "relais.conf"));
+  RELAIS_RETURN_IF_ERROR(config.LoadEnvironment());
+  if (auto listen = args.Get("listen")) RELAIS_RETURN_IF_ERROR(config.Set("listen", *listen));
+  if (auto mb = args.Get("max-upload-mb")) RELAIS_RETURN_IF_ERROR(config.Set("max_upload_mb", *mb));
+  RELAIS_RETURN_IF_ERROR(config.Validate());
+  RELAIS_RETURN_IF_ERROR(core::InitCrypto());
+  core::PasswordParams params;
+  params.ops = config.password_ops;
+  params.mem_bytes = static_cast<size_t>(config.password_mem_kib) << 10;
+  params.max_concurrent = config.password_concurrency > 0
+                              ? config.password_concurrency
+                              : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+  core::SetPasswordParams(params);
+  content::School::Options options;
+  options.db_readers = config.db_readers;
+  RELAIS_ASSIGN_OR_RETURN(setup->school, content::School::Open(config.data_dir, setup->clock, options));
+  return Status::Ok();
+}
+
+Result<std::string> PasswordFrom(const Args& args) {
+  if (auto p = args.Get("password")) return *p;
+  if (args.Has("password-stdin")) {
+    std::string line;
+    if (!std::getline(std::cin, line)) return Status::InvalidArgument("no password on standard input");
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    return line;
+  }
+  return Status::InvalidArgument("give the password with --password P or --password-stdin");
+}
+
+int Serve(const std::vector<std::string>& argv) {
+  if (WantsHelp(argv)) return std::fputs(kServeHelp, stdout), 0;
+  auto args = Args::Parse(argv, {"data", "listen", "max-upload-mb"}, {"demo"});
+  if (!args.ok()) return Fail(args.status());
+  // Block the stop signals before any thread starts; one thread waits for them.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  Setup setup;
+  if (Status st = OpenSchool(*args, &setup); !st.ok()) return Fail(st);
+  content::School& school = *setup.school;
+  if (Status st = school.PurgeOldAudit(); !st.ok()) return Fail(st);
+  if (args->Has("demo")) {
+    auto seeded = content::SeedDemo(school);
+    if (!seeded.ok()) return Fail(seeded.status());
+  }
+
+  httplib::Server http;
+  Tune(http, setup.config);
+  Api api(school, setup.config, setup.clock);
+  api.Register(http);
+  auto port = Bind(http, setup.config.listen_host, setup.config.listen_port);
+  if (!port.ok()) return Fail(port.status());
+
+  std::string host = setup.config.listen_host;
+  if (host == "0.0.0.0" || host == "::") host = "127.0.0.1";
+  std::string url = "http://" + host + ":" + std::to_string(*port);
+  std::printf("Relais %s — %s\n", RELAIS_VERSION, setup.config.data_dir.c_str());
+  std::printf("Listening on %s\n", url.c_str());
+  if (args->Has("demo")) {
+    std::printf("\nÉcole de démonstration / demo school — comptes / accounts (login / password):\n");
+    for (const auto& a : content::DemoAccounts())
+      std::printf("  %-16s %-12s %s\n", a.login.c_str(), a.password.c_str(), a.description.c_str());
+    std::printf("\nAPI: %s/api/v1/health — see docs/api.md\n", url.c_str());
+  }
+  std::fflush(stdout);
+  core::LogEvent("server.start", {{"url", url}, {"version", RELAIS_VERSION}});
+
+  std::mutex mu;
+  std::condition_variable cv;
+  bool stopping = false;
+  std::thread signals([&] {
+    int sig = 0;
+    sigwait(&stop_signals, &sig);
+    core::LogEvent("server.stop", {{"signal", std::to_string(sig)}});
+    {
+      std::lock_guard lock(mu);
+      stopping = true;
+    }
+    cv.notify_all();
+    http.stop();
+  });
+  signals.detach();
+  // Daily housekeeping: the audit log keeps 12 months.
+  std::thread housekeeping([&] {
+    std::unique_lock lock(mu);
+    while (!cv.wait_for(lock, std::chrono::hours(24), [&] { return stopping; })) {
+      lock.unlock();
+      (void)school.PurgeOldAudit();
+      lock.lock();
+    }
+  });
+  bool ok = http.listen_after_bind();
+  {
+    std::lock_guard lock(mu);
+    stopping = true;
+  }
+  cv.notify_all();
+  housekeeping.join();
+  return ok || !http.is_running() ? 0 : 1;
+}
+
+int UserAdd(const std::vector<std::string>& argv) {
+  if (WantsHelp(argv)) return std::fputs(kUserAddHelp, stdout), 0;
+  auto args = Args::Parse(argv, {"data", "login", "role", "class", "display-name", "password"}, {"password-stdin"});
+  if (!args.ok()) return Fail(args.status());
+  auto login = args->Get("login");
+  auto role_name = args->Get("role");
+  if (!login || !role_name) return Fail(Status::InvalidArgument("--login and --role are required"));
+  auto role = content::ParseRole(*role_name);
+  if (!role) return Fail(Status::InvalidArgument("--role must be student, teacher or admin"));
+  auto password = PasswordFrom(*args);
+  if (!password.ok()) return Fail(password.status());
+  Setup setup;
+  if (Status st = OpenSchool(*args, &setup); !st.ok()) return Fail(st);
+  content::NewUser nu{*login, args->Get("display-name").value_or(""), *role, *password, args->Get("class")};
+  auto user = setup.school->accounts().CreateUser(nullptr, nu);
+  if (!user.ok()) return Fail(user.status());
+  std::printf("created %s %s (%s)\n", content::RoleName(user->role), user->login.c_str(), user->display_name.c_str());
+  return 0;
+}
+
+int UserPasswd(const std::vector<std::string>& argv) {
+  if (WantsHelp(argv)) return std::fputs(kUserPasswdHelp, stdout), 0;
+  auto args = Args::Parse(argv, {"data", "login", "password"}, {"password-stdin"});
+  if (!args.ok()) return Fail(args.status());
+  auto login = args->Get("login");
+  if (!login) return Fail(Status::InvalidArgument("--login is required"));
+  auto password = PasswordFrom(*args);
+  if (!password.ok()) return Fail(password.status());
+  Setup setup;
+  if (Status st = OpenSchool(*args, &setup); !st.ok()) return Fail(st);
+  if (Status st = setup.school->accounts().SetPassword(nullptr, *login, *password); !st.ok()) return Fail(st);
+  std::printf("password changed for %s\n", login->c_str());
+  return 0;
+}
+
+int UserList(const std::vector<std::string>& argv) {
+  if (WantsHelp(argv)) return std::fputs(kUserListHelp, stdout), 0;
+  auto args = Args::Parse(argv, {"data"}, {});
+  if (!args.ok()) return Fail(args.status());
+  Setup setup;
+  if (Status st = OpenSchool(*args, &setup); !st.ok()) return Fail(st);
+  auto users = setup.school->accounts().ListUsers();
+  if (!users.ok()) return Fail(users.status());
+  for (const auto& u : *users)
+    std::printf("%-24s %-8s %s%s\n", u.login.c_str(), content::RoleName(u.role), u.display_name.c_str(),
+                u.disabled ? " (disabled)" : "");
+  return 0;
+}
+
+int ClassAdd(const std::vector<std::string>& argv) {
+  if (WantsHelp(argv)) return std::fputs(kClassAddHelp, stdout), 0;
+  auto args = Args::Parse(argv, {"data", "name"}, {});
+  if (!args.ok()) return Fail(args.status());
+  auto name = args->Get("name");
+  if (!name) return Fail(Status::InvalidArgument("--name is required"));
+  Setup setup;
+  if (Status st = OpenSchool(*args, &setup); !st.ok()) return Fail(st);
+  auto c = setup.school->accounts().CreateClass(nullptr, *name);
+  if (!c.ok()) return Fail(c.status());
+  std::printf("created class %s\n", c->name.c_str());
+  return 0;
+}
+
+int RosterImport(const std::vector<std::string>& argv) {
+  if (WantsHelp(argv)) return std::fputs(kRosterHelp, stdout), 0;
+  auto args = Args::Parse(argv, {"data"}, {});
+  if (!args.ok()) return Fail(args.status());
+  if (args->positional().size() != 1) return Fail(Status::InvalidArgument("give one CSV file to import"));
+  auto csv = core::ReadFile(args->positional()[0]);
+  if (!csv.ok()) return Fail(csv.status());
+  Setup setup;
+  if (Status st = OpenSchool(*args, &setup); !st.ok()) return Fail(st);
+  auto report = setup.school->accounts().ImportRoster(nullptr, *csv);
+  if (!report.ok()) return Fail(report.status());
+  if (!report->errors.empty()) {
+    for (const auto& e : report->errors)
+      std::fprintf(stderr, "%s:%d: %s\n", args->positional()[0].c_str(), e.line, e.message.c_str());
+    std::fprintf(stderr, "relais: nothing imported (%zu error%s)\n", report->errors.size(),
+                 report->errors.size() > 1 ? "s" : "");
+    return 1;
+  }
+  std::printf("%d created, %d updated, %d unchanged, %d classes created\n", report->created, report->updated,
+              report->unchanged, report->classes_created);
+  if (!report->new_passwords.empty()) {
+    std::printf("\nPasswords of the new accounts (shown once; give each to its owner):\n");
+    for (const auto& [login, password] : report->new_passwords)
+      std::printf("  %-24s %s\n", login.c_str(), password.c_str());
+  }
+  return 0;
+}
+
+}  // namespace
+
+int RunCli(const std::vector<std::string>& argv) {
+  if (argv.empty() || argv[0] == "--help" || argv[0] == "-h" || argv[0] == "help") {
+    std::fputs(kUsage, argv.empty() ? stderr : stdout);
+    return argv.empty() ? 2 : 0;
+  }
+  if (argv[0] == "--version") return std::printf("relais %s\n", RELAIS_VERSION), 0;
+  std::vector<std::string> rest(argv.begin() + 1, argv.end());
+  std::string sub = rest.empty() ? "" : rest[0];
+  std::vector<std::string> rest2 = rest.empty() ? rest : std::vector<std::string>(rest.begin() + 1, rest.end());
+  if (argv[0] == "serve") return Serve(rest);
+  if (argv[0] == "user" && sub == "add") return UserAdd(rest2);
+  if (argv[0] == "user" && sub == "passwd") return UserPasswd(rest2);
+  if (argv[0] == "user" && sub == "list") return UserList(rest2);
+  if (argv[0] == "class" && sub == "add") return ClassAdd(rest2);
+  if (argv[0] == "roster" && sub == "import") return RosterImport(rest2);
+  if ((argv[0] == "user" || argv[0] == "class" || argv[0] == "roster") && (sub.empty() || sub == "--help")) {
+    std::fputs(kUsage, stdout);
+    return sub.empty() ? 2 : 0;
+  }
+  std::fprintf(stderr, "relais: unknown command '%s'\n\n%s", argv[0].c_str(), kUsage);
+  return 2;
+}
+
+}  // namespace relais::server

@@ -1,0 +1,32 @@
+// server/cli.h — the `relais` command line: subcommands and their flags.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+
+namespace relais::server {
+
+// Parsed "--name value" / "--flag" arguments plus positional ones.
+class Args {
+ public:
+  // `flags` lists the flags that take no value ("--demo"). Unknown flags are
+  // an error so a typo never passes silently.
+  static Result<Args> Parse(const std::vector<std::string>& argv, const std::vector<std::string>& with_value,
+                            const std::vector<std::string>& flags);
+  std::optional<std::string> Get(const std::string& name) const;
+  bool Has(const std::string& name) const { return values_.count(name) > 0; }
+  const std::vector<std::string>& positional() const { return positional_; }
+
+ private:
+  std::map<std::string, std::string> values_;
+  std::vector<std::string> positional_;
+};
+
+// Runs `relais <argv...>` and returns the process exit code.
+int RunCli(const std::vector<std::string>& argv);
+
+}  // namespace relais::server

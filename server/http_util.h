@@ -1,0 +1,51 @@
+// server/http_util.h — the one mapping from Status to HTTP, JSON bodies in
+// and out, and typed access to request fields.
+#pragma once
+
+#include <httplib.h>
+
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/status.h"
+
+namespace relais::server {
+
+using nlohmann::json;
+
+// NotFound→404, InvalidArgument→400, Unauthenticated→401, PermissionDenied→403,
+// Conflict→409, TooLarge→413, UnsupportedType→415, RateLimited→429, others→500.
+int HttpStatusFor(StatusCode code);
+
+// Writes {"error":{"code","message"}} with the status's HTTP code. Internal
+// errors are logged and answered with a generic message.
+void WriteError(httplib::Response& res, const Status& status);
+void WriteError(httplib::Response& res, int http_status, std::string_view code, std::string_view message);
+void WriteJson(httplib::Response& res, const json& body, int http_status = 200);
+
+// Reads the whole request body (at most `limit` bytes) through the content
+// reader and parses it as a JSON object. TooLarge over the limit,
+// InvalidArgument for bad JSON or a non-object.
+Result<json> ReadJsonBody(const httplib::Request& req, const httplib::ContentReader& reader, uint64_t limit);
+
+// Typed field access for request objects: a wrong type is InvalidArgument
+// naming the field.
+Result<std::string> RequiredString(const json& body, const char* field, size_t max_bytes);
+Result<std::optional<std::string>> OptionalString(const json& body, const char* field, size_t max_bytes);
+Result<std::optional<bool>> OptionalBool(const json& body, const char* field);
+// null → nullopt; a number → the value.
+Result<std::optional<double>> OptionalNumber(const json& body, const char* field);
+Result<std::optional<std::vector<std::string>>> OptionalStringList(const json& body, const char* field,
+                                                                   size_t max_items);
+// A time field in ISO 8601 (see core::ParseTime).
+Result<std::optional<int64_t>> OptionalTime(const json& body, const char* field, bool end_of_day);
+
+// The value of a cookie, or "".
+std::string GetCookie(const httplib::Request& req, std::string_view name);
+// Percent-decodes a header value such as X-Filename.
+std::string PercentDecode(std::string_view s);
+
+}  // namespace relais::server

@@ -1,0 +1,95 @@
+#include "server/render.h"
+
+namespace relais::server {
+
+using nlohmann::json;
+
+namespace {
+json OptionalGrade(const std::optional<double>& g) { return g ? json(*g) : json(nullptr); }
+}  // namespace
+
+json ToJson(const content::User& u) {
+  return {{"id", u.id},       {"login", u.login}, {"display_name", u.display_name}, {"role", RoleName(u.role)},
+          {"disabled", u.disabled}, {"created_at", u.created_at}, {"updated_at", u.updated_at}};
+}
+
+json ToJson(const content::ClassInfo& c) {
+  return {{"id", c.id},
+          {"name", c.name},
+          {"my_role", c.my_role ? json(*c.my_role) : json(nullptr)},
+          {"students", c.students},
+          {"teachers", c.teachers},
+          {"created_at", c.created_at},
+          {"updated_at", c.updated_at}};
+}
+
+json ToJson(const content::Member& m) {
+  return {{"user_id", m.user_id}, {"login", m.login}, {"display_name", m.display_name}, {"role", m.role}};
+}
+
+json ToJson(const content::FileInfo& f) {
+  return {{"id", f.id},     {"size", f.size},           {"content_type", f.content_type},
+          {"name", f.name}, {"sha256", f.sha256},       {"created_at", f.created_at},
+          {"url", "/api/v1/files/" + f.id}};
+}
+
+json ToJson(const content::Homework& h) {
+  json j = {{"id", h.id},
+            {"class_id", h.class_id},
+            {"class_name", h.class_name},
+            {"subject", h.subject},
+            {"title", h.title},
+            {"instructions", h.instructions},
+            {"given_at", h.given_at},
+            {"due_at", h.due_at},
+            {"published", h.published},
+            {"author_id", h.author_id},
+            {"created_at", h.created_at},
+            {"updated_at", h.updated_at},
+            {"attachments", ToJsonList(h.attachments)}};
+  if (h.mine) {
+    j["my_submission"] = {{"status", h.mine->status},
+                          {"late", h.mine->late},
+                          {"submission_id", h.mine->submission_id ? json(*h.mine->submission_id) : json(nullptr)},
+                          {"grade", OptionalGrade(h.mine->grade)}};
+  }
+  return j;
+}
+
+json ToJson(const content::Feedback& f) {
+  return {{"id", f.id},
+          {"comment", f.comment},
+          {"grade", OptionalGrade(f.grade)},
+          {"returned_at", f.returned_at},
+          {"author_id", f.author_id},
+          {"files", ToJsonList(f.files)}};
+}
+
+json ToJson(const content::Submission& s) {
+  json versions = json::array();
+  for (const auto& v : s.versions)
+    versions.push_back({{"id", v.id},
+                        {"version", v.version},
+                        {"text", v.text},
+                        {"submitted_at", v.submitted_at},
+                        {"late", v.late},
+                        {"files", ToJsonList(v.files)}});
+  return {{"id", s.id},
+          {"homework_id", s.homework_id},
+          {"student", ToJson(s.student)},
+          {"status", s.status},
+          {"current_version", s.current_version},
+          {"late", !s.versions.empty() && s.versions.front().late},
+          {"created_at", s.created_at},
+          {"updated_at", s.updated_at},
+          {"versions", versions},
+          {"feedback", s.feedback ? ToJson(*s.feedback) : json(nullptr)}};
+}
+
+json ToJson(const content::StudentWork& w) {
+  return {{"student", ToJson(w.student)},
+          {"status", w.status},
+          {"submission", w.submission ? ToJson(*w.submission) : json(nullptr)}};
+}
+
+}  // namespace relais::server

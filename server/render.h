@@ -1,0 +1,27 @@
+// server/render.h — the JSON shape of each record in the API (docs/api.md).
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include "content/accounts.h"
+#include "content/types.h"
+
+namespace relais::server {
+
+nlohmann::json ToJson(const content::User& u);
+nlohmann::json ToJson(const content::ClassInfo& c);
+nlohmann::json ToJson(const content::Member& m);
+nlohmann::json ToJson(const content::FileInfo& f);
+nlohmann::json ToJson(const content::Homework& h);
+nlohmann::json ToJson(const content::Feedback& f);
+nlohmann::json ToJson(const content::Submission& s);
+nlohmann::json ToJson(const content::StudentWork& w);
+
+template <typename T>
+nlohmann::json ToJsonList(const std::vector<T>& items) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const T& item : items) out.push_back(ToJson(item));
+  return out;
+}
+
+}  // namespace relais::server
