@@ -123,11 +123,17 @@ void Api::Dispatch(const httplib::Request& req, httplib::Response& res, const ht
   const std::string& method = req.method == "HEAD" ? kGet : req.method;
   std::vector<std::string_view> path = Segments(req.path);
   const auto& routes = Routes();
+  // The patterns' segments, split once.
+  static const std::vector<std::vector<std::string_view>> kPatterns = [&] {
+    std::vector<std::vector<std::string_view>> out;
+    for (const Route& r : routes) out.push_back(Segments(r.pattern));
+    return out;
+  }();
   size_t route_index = routes.size();
   bool path_known = false;
   std::vector<std::string> params;
   for (size_t i = 0; i < routes.size(); ++i) {
-    if (!Matches(Segments(routes[i].pattern), path, &params)) continue;
+    if (!Matches(kPatterns[i], path, &params)) continue;
     path_known = true;
     if (method == routes[i].method) {
       route_index = i;
@@ -169,7 +175,7 @@ void Api::Dispatch(const httplib::Request& req, httplib::Response& res, const ht
   }
   // A body we did not read would be parsed as the next request: close instead.
   if (!body_read && reader && HasBody(req)) res.set_header("Connection", "close");
-  res.set_header("X-Content-Type-Options", "nosniff");
+  if (!res.has_header("X-Content-Type-Options")) res.set_header("X-Content-Type-Options", "nosniff");
   if (!res.has_header("Cache-Control")) res.set_header("Cache-Control", "no-store");
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   metrics_.Observe(route_index, res.status, seconds);
