@@ -4,6 +4,7 @@ BUILD ?= build
 JOBS  ?= $(shell nproc)
 DATA  ?= ./data
 LISTEN ?= 127.0.0.1:8080
+CMAKE_FLAGS ?=
 
 .PHONY: all deps build run test asan bench clean
 
@@ -14,7 +15,7 @@ deps:
 	@scripts/install-deps.sh build
 
 build: deps
-	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CMAKE_FLAGS) >/dev/null
 	@cmake --build $(BUILD) -j $(JOBS)
 
 run: build

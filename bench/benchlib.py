@@ -327,6 +327,27 @@ def wrk(url, connections, duration_s, headers=(), script=LUA_REPORT, env_extra=N
     return r
 
 
+def perf_start(pid, tag, seconds):
+    """With BENCH_PERF=DIR, records `perf record -g` of `pid` for `seconds` into DIR/TAG.perf.data
+    (call it just before a wrk run; read it with `perf report -i ...`). Otherwise does nothing."""
+    out_dir = os.environ.get("BENCH_PERF")
+    if not out_dir or shutil.which("perf") is None:
+        return None
+    os.makedirs(out_dir, exist_ok=True)
+    out = os.path.join(os.path.abspath(out_dir), f"{tag}.perf.data")
+    return spawn(["taskset", "-c", "1", "perf", "record", "-F", "499", "--call-graph", "dwarf,16384", "-p", str(pid), "-o", out, "--",
+                  "sleep", str(seconds)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def perf_wait(proc):
+    if proc is not None:
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            pass
+        stop(proc)
+
+
 def error_note(r):
     e = r["errors"]
     parts = [f"{k} {v}" for k, v in e.items() if v]

@@ -73,7 +73,9 @@ def main():
         b.wrk(nginx_url, CONNS, 2)  # warm-up both
         b.wrk(relais_url, CONNS, 2, headers=[auth])
         rn = b.wrk(nginx_url, CONNS, DURATION, headers=[auth])
+        perf = b.perf_start(server.pid, name, max(1, DURATION - 2))
         rr = b.wrk(relais_url, CONNS, DURATION, headers=[auth])
+        b.perf_wait(perf)
         for who, r in (("nginx", rn), ("relais", rr)):
             b.say(f"{name} {who} c={CONNS}: {r['rps']:.0f} req/s, {r['mbps']:.0f} MB/s, "
                   f"p50 {r['p50_ms']:.2f} ms, p99 {r['p99_ms']:.2f} ms{b.error_note(r)}")

@@ -151,6 +151,31 @@ Result<bool> SeedDemo(School& school) {
   history.published = true;
   RELAIS_RETURN_IF_ERROR(school.homework().Create(durand, history).status());
 
+  // Course material for 6e A.
+  RELAIS_ASSIGN_OR_RETURN(Course maths, school.courses().Create(martin, six.id, "Mathématiques"));
+  RELAIS_ASSIGN_OR_RETURN(Section chapter,
+                          school.courses().AddSection(martin, maths.id, "Chapitre 1 : les fractions", std::nullopt));
+  RELAIS_RETURN_IF_ERROR(school.courses()
+                             .AddResource(martin, chapter.id, {"text", "À retenir", std::nullopt, std::nullopt,
+                                                               "Une fraction partage une unité en parts égales.\n"
+                                                               "Le dénominateur dit en combien de parts, le "
+                                                               "numérateur combien on en prend.",
+                                                               std::nullopt})
+                             .status());
+  RELAIS_RETURN_IF_ERROR(school.courses()
+                             .AddResource(martin, chapter.id, {"file", "La vidéo du cours", video.id, std::nullopt,
+                                                               std::nullopt, std::nullopt})
+                             .status());
+  RELAIS_RETURN_IF_ERROR(school.courses()
+                             .AddResource(martin, chapter.id, {"file", "Fiche d'exercices", pdf_file.id,
+                                                               std::nullopt, std::nullopt, std::nullopt})
+                             .status());
+  RELAIS_RETURN_IF_ERROR(school.courses()
+                             .AddResource(martin, chapter.id, {"link", "Pour aller plus loin (en ligne)",
+                                                               std::nullopt, "https://www.lumni.fr/",
+                                                               std::nullopt, std::nullopt})
+                             .status());
+
   // Hand-ins: Léa handed in the reading and it was returned; Noah handed in late.
   Viewer lea = AsViewer(users[3]);
   Viewer noah = AsViewer(users[4]);

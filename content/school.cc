@@ -20,6 +20,7 @@ Result<std::unique_ptr<School>> School::Open(const std::filesystem::path& data_d
   school->accounts_ = std::make_unique<Accounts>(*school->db_, clock);
   school->files_ = std::make_unique<FileRecords>(*school->db_, *school->blobs_, clock);
   school->homework_ = std::make_unique<HomeworkStore>(*school->db_, clock);
+  school->courses_ = std::make_unique<CourseStore>(*school->db_, clock);
   school->submissions_ = std::make_unique<SubmissionStore>(*school->db_, clock);
   return school;
 }

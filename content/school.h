@@ -10,6 +10,7 @@
 
 #include "content/accounts.h"
 #include "content/blob_store.h"
+#include "content/courses.h"
 #include "content/file_records.h"
 #include "content/homework.h"
 #include "content/submissions.h"
@@ -37,6 +38,7 @@ class School {
   Accounts& accounts() { return *accounts_; }
   FileRecords& files() { return *files_; }
   HomeworkStore& homework() { return *homework_; }
+  CourseStore& courses() { return *courses_; }
   SubmissionStore& submissions() { return *submissions_; }
   const std::filesystem::path& data_dir() const { return data_dir_; }
 
@@ -54,6 +56,7 @@ class School {
   std::unique_ptr<Accounts> accounts_;
   std::unique_ptr<FileRecords> files_;
   std::unique_ptr<HomeworkStore> homework_;
+  std::unique_ptr<CourseStore> courses_;
   std::unique_ptr<SubmissionStore> submissions_;
 };
 

@@ -88,6 +88,17 @@ const std::vector<Api::Route>& Api::Routes() {
       {"GET", "/api/v1/homework/:id/submissions", Access::kUser, &Api::ListSubmissions},
       {"GET", "/api/v1/submissions/:id", Access::kUser, &Api::GetSubmission},
       {"POST", "/api/v1/submissions/:id/feedback", Access::kUser, &Api::ReturnSubmission},
+      {"GET", "/api/v1/classes/:id/courses", Access::kUser, &Api::ListCourses},
+      {"POST", "/api/v1/classes/:id/courses", Access::kUser, &Api::CreateCourse},
+      {"GET", "/api/v1/courses/:id", Access::kUser, &Api::GetCourse},
+      {"PATCH", "/api/v1/courses/:id", Access::kUser, &Api::PatchCourse},
+      {"DELETE", "/api/v1/courses/:id", Access::kUser, &Api::DeleteCourse},
+      {"POST", "/api/v1/courses/:id/sections", Access::kUser, &Api::CreateSection},
+      {"PATCH", "/api/v1/sections/:id", Access::kUser, &Api::PatchSection},
+      {"DELETE", "/api/v1/sections/:id", Access::kUser, &Api::DeleteSection},
+      {"POST", "/api/v1/sections/:id/resources", Access::kUser, &Api::CreateResource},
+      {"PATCH", "/api/v1/resources/:id", Access::kUser, &Api::PatchResource},
+      {"DELETE", "/api/v1/resources/:id", Access::kUser, &Api::DeleteResource},
       {"GET", "/api/v1/health", Access::kPublic, &Api::Health},
       {"GET", "/metrics", Access::kPublic, &Api::MetricsText},
   };
@@ -510,6 +521,129 @@ void Api::ReturnSubmission(Call& c) {
   auto f = school_.submissions().Return(c.viewer, c.params[0], in);
   if (!f.ok()) return WriteError(c.res, f.status());
   WriteJson(c.res, ToJson(*f), 201);
+}
+
+// --- Courses, sections, resources --------------------------------------------
+
+namespace {
+// An optional integer "position" field.
+Result<std::optional<int>> OptionalPosition(const json& body) {
+  RELAIS_ASSIGN_OR_RETURN(auto n, OptionalNumber(body, "position"));
+  if (!n) return std::optional<int>();
+  if (*n < 0 || *n > 100000 || *n != static_cast<int>(*n))
+    return Status::InvalidArgument("'position' must be a whole number from 0 to 100000");
+  return std::optional<int>(static_cast<int>(*n));
+}
+}  // namespace
+
+void Api::ListCourses(Call& c) {
+  auto courses = school_.courses().ListForClass(c.viewer, c.params[0]);
+  if (!courses.ok()) return WriteError(c.res, courses.status());
+  WriteJson(c.res, {{"courses", ToJsonList(*courses)}});
+}
+
+void Api::CreateCourse(Call& c) {
+  auto body = Body(c);
+  if (!body.ok()) return WriteError(c.res, body.status());
+  auto title = RequiredString(*body, "title", 1000);
+  if (!title.ok()) return WriteError(c.res, title.status());
+  auto course = school_.courses().Create(c.viewer, c.params[0], *title);
+  if (!course.ok()) return WriteError(c.res, course.status());
+  WriteJson(c.res, ToJson(*course), 201);
+}
+
+void Api::GetCourse(Call& c) {
+  auto course = school_.courses().Get(c.viewer, c.params[0]);
+  if (!course.ok()) return WriteError(c.res, course.status());
+  WriteJson(c.res, ToJson(*course));
+}
+
+void Api::PatchCourse(Call& c) {
+  auto body = Body(c);
+  if (!body.ok()) return WriteError(c.res, body.status());
+  auto title = RequiredString(*body, "title", 1000);
+  if (!title.ok()) return WriteError(c.res, title.status());
+  auto course = school_.courses().Rename(c.viewer, c.params[0], *title);
+  if (!course.ok()) return WriteError(c.res, course.status());
+  WriteJson(c.res, ToJson(*course));
+}
+
+void Api::DeleteCourse(Call& c) {
+  Status st = school_.courses().Delete(c.viewer, c.params[0]);
+  if (!st.ok()) return WriteError(c.res, st);
+  WriteJson(c.res, {{"deleted", true}, {"id", c.params[0]}});
+}
+
+void Api::CreateSection(Call& c) {
+  auto body = Body(c);
+  if (!body.ok()) return WriteError(c.res, body.status());
+  auto title = RequiredString(*body, "title", 1000);
+  if (!title.ok()) return WriteError(c.res, title.status());
+  auto position = OptionalPosition(*body);
+  if (!position.ok()) return WriteError(c.res, position.status());
+  auto section = school_.courses().AddSection(c.viewer, c.params[0], *title, *position);
+  if (!section.ok()) return WriteError(c.res, section.status());
+  WriteJson(c.res, ToJson(*section), 201);
+}
+
+void Api::PatchSection(Call& c) {
+  auto body = Body(c);
+  if (!body.ok()) return WriteError(c.res, body.status());
+  auto title = OptionalString(*body, "title", 1000);
+  if (!title.ok()) return WriteError(c.res, title.status());
+  auto position = OptionalPosition(*body);
+  if (!position.ok()) return WriteError(c.res, position.status());
+  auto section = school_.courses().UpdateSection(c.viewer, c.params[0], *title, *position);
+  if (!section.ok()) return WriteError(c.res, section.status());
+  WriteJson(c.res, ToJson(*section));
+}
+
+void Api::DeleteSection(Call& c) {
+  Status st = school_.courses().DeleteSection(c.viewer, c.params[0]);
+  if (!st.ok()) return WriteError(c.res, st);
+  WriteJson(c.res, {{"deleted", true}, {"id", c.params[0]}});
+}
+
+void Api::CreateResource(Call& c) {
+  auto body = Body(c);
+  if (!body.ok()) return WriteError(c.res, body.status());
+  content::ResourceInput in;
+  auto kind = RequiredString(*body, "kind", 16);
+  auto title = RequiredString(*body, "title", 1000);
+  auto file_id = OptionalString(*body, "file_id", 64);
+  auto url = OptionalString(*body, "url", 4000);
+  auto text = OptionalString(*body, "body", 200000);
+  auto position = OptionalPosition(*body);
+  for (const Status* st :
+       {&kind.status(), &title.status(), &file_id.status(), &url.status(), &text.status(), &position.status()})
+    if (!st->ok()) return WriteError(c.res, *st);
+  in.kind = *kind;
+  in.title = *title;
+  in.file_id = *file_id;
+  in.url = *url;
+  in.body = *text;
+  in.position = *position;
+  auto resource = school_.courses().AddResource(c.viewer, c.params[0], in);
+  if (!resource.ok()) return WriteError(c.res, resource.status());
+  WriteJson(c.res, ToJson(*resource), 201);
+}
+
+void Api::PatchResource(Call& c) {
+  auto body = Body(c);
+  if (!body.ok()) return WriteError(c.res, body.status());
+  auto title = OptionalString(*body, "title", 1000);
+  if (!title.ok()) return WriteError(c.res, title.status());
+  auto position = OptionalPosition(*body);
+  if (!position.ok()) return WriteError(c.res, position.status());
+  auto resource = school_.courses().UpdateResource(c.viewer, c.params[0], *title, *position);
+  if (!resource.ok()) return WriteError(c.res, resource.status());
+  WriteJson(c.res, ToJson(*resource));
+}
+
+void Api::DeleteResource(Call& c) {
+  Status st = school_.courses().DeleteResource(c.viewer, c.params[0]);
+  if (!st.ok()) return WriteError(c.res, st);
+  WriteJson(c.res, {{"deleted", true}, {"id", c.params[0]}});
 }
 
 // --- Box --------------------------------------------------------------------

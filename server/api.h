@@ -76,6 +76,17 @@ class Api {
   void ListSubmissions(Call& c);
   void GetSubmission(Call& c);
   void ReturnSubmission(Call& c);
+  void ListCourses(Call& c);
+  void CreateCourse(Call& c);
+  void GetCourse(Call& c);
+  void PatchCourse(Call& c);
+  void DeleteCourse(Call& c);
+  void CreateSection(Call& c);
+  void PatchSection(Call& c);
+  void DeleteSection(Call& c);
+  void CreateResource(Call& c);
+  void PatchResource(Call& c);
+  void DeleteResource(Call& c);
   void Health(Call& c);
   void MetricsText(Call& c);
 

@@ -92,4 +92,34 @@ json ToJson(const content::StudentWork& w) {
           {"submission", w.submission ? ToJson(*w.submission) : json(nullptr)}};
 }
 
+json ToJson(const content::Resource& r) {
+  return {{"id", r.id},
+          {"section_id", r.section_id},
+          {"kind", r.kind},
+          {"title", r.title},
+          {"file", r.file ? ToJson(*r.file) : json(nullptr)},
+          {"url", r.url ? json(*r.url) : json(nullptr)},
+          {"body", r.body ? json(*r.body) : json(nullptr)},
+          {"position", r.position},
+          {"created_at", r.created_at},
+          {"updated_at", r.updated_at}};
+}
+
+json ToJson(const content::Section& s) {
+  return {{"id", s.id},
+          {"course_id", s.course_id},
+          {"title", s.title},
+          {"position", s.position},
+          {"resources", ToJsonList(s.resources)}};
+}
+
+json ToJson(const content::Course& c) {
+  return {{"id", c.id},
+          {"class_id", c.class_id},
+          {"title", c.title},
+          {"created_at", c.created_at},
+          {"updated_at", c.updated_at},
+          {"sections", ToJsonList(c.sections)}};
+}
+
 }  // namespace relais::server

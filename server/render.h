@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "content/accounts.h"
+#include "content/courses.h"
 #include "content/types.h"
 
 namespace relais::server {
@@ -16,6 +17,9 @@ nlohmann::json ToJson(const content::Homework& h);
 nlohmann::json ToJson(const content::Feedback& f);
 nlohmann::json ToJson(const content::Submission& s);
 nlohmann::json ToJson(const content::StudentWork& w);
+nlohmann::json ToJson(const content::Resource& r);
+nlohmann::json ToJson(const content::Section& s);
+nlohmann::json ToJson(const content::Course& c);
 
 template <typename T>
 nlohmann::json ToJsonList(const std::vector<T>& items) {
