@@ -290,15 +290,87 @@ http {{
                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         wait_port(self.port, self.proc)
 
+    @property
+    def worker_pid(self):
+        """The one worker process (the master only supervises it)."""
+        try:
+            with open(f"/proc/{self.proc.pid}/task/{self.proc.pid}/children") as f:
+                kids = f.read().split()
+            return int(kids[0]) if kids else self.proc.pid
+        except OSError:
+            return self.proc.pid
+
     def stop(self):
         stop(self.proc)
 
 
+# --- how busy the machine is ---------------------------------------------------------
+# Other work on the two cores (a compiler, tests) makes every figure worse. Each
+# wrk run therefore reports how much of core 0 the server itself got; the
+# benchmarks wait (bounded) for a quiet machine before they start.
+
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+
+def process_cpu_s(pid):
+    """User + system CPU seconds of process `pid` (all its threads)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / CLK_TCK
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
+def cores_busy_s():
+    """{core: busy seconds} from /proc/stat for cores 0 and 1 (busy = all but idle and iowait)."""
+    out = {}
+    with open("/proc/stat") as f:
+        for line in f:
+            if line.startswith(("cpu0 ", "cpu1 ")):
+                v = [int(x) for x in line.split()[1:]]
+                out[int(line[3])] = (sum(v[:8]) - v[3] - v[4]) / CLK_TCK
+    return out
+
+
+def machine_busy(seconds=1.0):
+    """Fraction (0..1) of cores 0 and 1 busy over `seconds`, per core: {0: f, 1: f}."""
+    a = cores_busy_s()
+    time.sleep(seconds)
+    b = cores_busy_s()
+    return {c: (b[c] - a[c]) / seconds for c in a}
+
+
+def wait_quiet(max_wait=None, threshold=0.15):
+    """Waits (at most BENCH_QUIET_WAIT s, default 120) until neither core 0 nor 1 is more than
+    `threshold` busy with other work; prints what it found. Returns the last busy fractions."""
+    if max_wait is None:
+        max_wait = float(os.environ.get("BENCH_QUIET_WAIT", "120"))
+    end = time.monotonic() + max_wait
+    busy = machine_busy()
+    waited = False
+    while max(busy.values()) > threshold and time.monotonic() < end:
+        if not waited:
+            say(f"machine: cores busy {busy[0]:.0%}/{busy[1]:.0%} with other work; waiting up to {max_wait:.0f} s "
+                f"for them to calm down (load average {os.getloadavg()[0]:.1f})")
+            waited = True
+        time.sleep(2)
+        busy = machine_busy()
+    if max(busy.values()) > threshold:
+        say(f"machine: WARNING cores still busy {busy[0]:.0%}/{busy[1]:.0%} with other work "
+            f"(load average {os.getloadavg()[0]:.1f}); the figures below are pessimistic")
+    elif waited:
+        say(f"machine: quiet now (cores busy {busy[0]:.0%}/{busy[1]:.0%})")
+    return busy
+
+
 # --- wrk -----------------------------------------------------------------------
 
-def wrk(url, connections, duration_s, headers=(), script=LUA_REPORT, env_extra=None, timeout_s=10):
+def wrk(url, connections, duration_s, headers=(), script=LUA_REPORT, env_extra=None, timeout_s=10, server_pid=None):
     """Runs wrk on core 1 (one thread) and returns the report of bench/wrk_report.lua as a dict:
-    requests, bytes, duration_s, rps, mbps, p50_ms, p90_ms, p99_ms, max_ms, errors (dict), non2xx."""
+    requests, bytes, duration_s, rps, mbps, p50_ms, p90_ms, p99_ms, max_ms, errors (dict); and
+    core0_busy / core1_busy (fractions of each core busy during the run) and, with `server_pid`,
+    server_cpu (the server's CPU seconds per second of run: 1.0 is all of one core)."""
     need("wrk")
     argv = ["taskset", "-c", "1", "wrk", "-t1", f"-c{connections}", f"-d{duration_s}s", "--latency",
             f"--timeout", f"{timeout_s}s", "-s", script]
@@ -308,6 +380,7 @@ def wrk(url, connections, duration_s, headers=(), script=LUA_REPORT, env_extra=N
     env = dict(os.environ)
     env["WRK_REPORT_LUA"] = LUA_REPORT  # scripts with their own request() load the report from here
     env.update(env_extra or {})
+    cores0, cpu0, t0 = cores_busy_s(), process_cpu_s(server_pid) if server_pid else 0.0, time.monotonic()
     proc = spawn(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     try:
         out, err = proc.communicate(timeout=duration_s + timeout_s + 30)
@@ -319,6 +392,11 @@ def wrk(url, connections, duration_s, headers=(), script=LUA_REPORT, env_extra=N
     if proc.returncode != 0 or not m:
         raise RuntimeError(f"wrk failed ({proc.returncode}): {err.strip()} {out[-500:]}")
     r = json.loads(m.group(1))
+    elapsed = time.monotonic() - t0
+    cores1 = cores_busy_s()
+    r["core0_busy"] = (cores1[0] - cores0[0]) / elapsed
+    r["core1_busy"] = (cores1[1] - cores0[1]) / elapsed
+    r["server_cpu"] = (process_cpu_s(server_pid) - cpu0) / elapsed if server_pid else None
     r["duration_s"] = r["duration_us"] / 1e6
     r["rps"] = r["requests"] / r["duration_s"]
     r["mbps"] = r["bytes"] / r["duration_s"] / 1e6
@@ -352,6 +430,14 @@ def error_note(r):
     e = r["errors"]
     parts = [f"{k} {v}" for k, v in e.items() if v]
     return f" [errors: {', '.join(parts)}]" if parts else ""
+
+
+def cpu_note(r):
+    """'; core 0 busy 98%, server CPU 0.95 core' — to judge whether other work stole the core."""
+    out = f"; core0 busy {r['core0_busy']:.0%}"
+    if r.get("server_cpu") is not None:
+        out += f", server CPU {r['server_cpu']:.2f} core"
+    return out
 
 
 # --- results -----------------------------------------------------------------------

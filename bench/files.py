@@ -72,19 +72,21 @@ def main():
         nginx_url = f"http://{b.HOST}:{nginx.port}/{fname}"
         b.wrk(nginx_url, CONNS, 2)  # warm-up both
         b.wrk(relais_url, CONNS, 2, headers=[auth])
-        rn = b.wrk(nginx_url, CONNS, DURATION, headers=[auth])
+        b.wait_quiet()
+        rn = b.wrk(nginx_url, CONNS, DURATION, headers=[auth], server_pid=nginx.worker_pid)
+        b.wait_quiet()
         perf = b.perf_start(server.pid, name, max(1, DURATION - 2))
-        rr = b.wrk(relais_url, CONNS, DURATION, headers=[auth])
+        rr = b.wrk(relais_url, CONNS, DURATION, headers=[auth], server_pid=server.pid)
         b.perf_wait(perf)
         for who, r in (("nginx", rn), ("relais", rr)):
             b.say(f"{name} {who} c={CONNS}: {r['rps']:.0f} req/s, {r['mbps']:.0f} MB/s, "
-                  f"p50 {r['p50_ms']:.2f} ms, p99 {r['p99_ms']:.2f} ms{b.error_note(r)}")
+                  f"p50 {r['p50_ms']:.2f} ms, p99 {r['p99_ms']:.2f} ms{b.cpu_note(r)}{b.error_note(r)}")
         ratio = rr["rps"] / rn["rps"] if rn["rps"] else 0.0
         b.say(f"{name} ratio relais/nginx: {ratio:.2f}x (target >= {target}x)")
         b.record(f"{name} relais req/s (c={CONNS})", round(rr["rps"]), "req/s",
-                 note=f"{rr['mbps']:.0f} MB/s")
+                 note=f"{rr['mbps']:.0f} MB/s, server CPU {rr['server_cpu']:.2f} core")
         b.record(f"{name} nginx req/s (c={CONNS})", round(rn["rps"]), "req/s",
-                 note=f"{rn['mbps']:.0f} MB/s")
+                 note=f"{rn['mbps']:.0f} MB/s, worker CPU {rn['server_cpu']:.2f} core")
         errors = sum(rr["errors"].values())
         b.record(f"{name} relais/nginx", round(ratio, 2), "x", target, ">=",
                  note=f"{errors} relais errors" if errors else "")

@@ -7,6 +7,8 @@
 # the 20, then runs `wrk -t1 -cN -dDs --latency` (taskset -c 1) with the
 # student's Authorization: Bearer header at 32 and at 200 keep-alive connections.
 # Target (issue 2): >= 10,000 req/s and p99 < 25 ms at 200 connections.
+# Also measures GET /api/v1/me (authenticated, no table read: the session is
+# cached) on the same server, as the floor of any authenticated request.
 #
 # Environment: RELAIS (binary), BENCH_DURATION (seconds per run, default 10).
 
@@ -57,23 +59,38 @@ def main():
     b.wrk(url, 32, 2, headers=[auth])  # warm-up: caches, the session cache, the page cache
     results = {}
     for conns in (32, 200):
+        b.wait_quiet()
         perf = b.perf_start(server.pid, f"homework_list-c{conns}", max(1, DURATION - 2))
-        r = b.wrk(url, conns, DURATION, headers=[auth])
+        r = b.wrk(url, conns, DURATION, headers=[auth], server_pid=server.pid)
         b.perf_wait(perf)
         results[conns] = r
         b.say(f"homework_list c={conns}: {r['rps']:.0f} req/s, p50 {r['p50_ms']:.2f} ms, "
               f"p90 {r['p90_ms']:.2f} ms, p99 {r['p99_ms']:.2f} ms, max {r['max_ms']:.1f} ms, "
-              f"{r['mbps']:.1f} MB/s{b.error_note(r)}")
+              f"{r['mbps']:.1f} MB/s{b.cpu_note(r)}{b.error_note(r)}")
+    # The same server's floor for an authenticated request that touches no table (the session
+    # is cached): how much of the homework list's cost is the list itself.
+    me = f"{server.base}/api/v1/me"
+    for conns in (32, 200):
+        b.wait_quiet()
+        r = b.wrk(me, conns, max(3, DURATION // 2), headers=[auth], server_pid=server.pid)
+        results[f"me{conns}"] = r
+        b.say(f"reference GET /api/v1/me c={conns}: {r['rps']:.0f} req/s, p50 {r['p50_ms']:.2f} ms, "
+              f"p99 {r['p99_ms']:.2f} ms{b.cpu_note(r)}{b.error_note(r)}")
     rss = b.proc_status(server.pid)
     b.say(f"homework_list: server VmRSS {rss['VmRSS'] / 1024:.1f} MB, VmHWM {rss['VmHWM'] / 1024:.1f} MB after the runs")
     server.stop()
 
     r32, r200 = results[32], results[200]
-    b.record("homework_list c=32 req/s", round(r32["rps"]), "req/s", note="reported, no target")
+    b.record("homework_list c=32 req/s", round(r32["rps"]), "req/s",
+             note=f"no target; server CPU {r32['server_cpu']:.2f} core")
     b.record("homework_list c=32 p99", round(r32["p99_ms"], 2), "ms", note="reported, no target")
     errors = sum(r200["errors"].values())
     b.record("homework_list c=200 req/s", round(r200["rps"]), "req/s", 10000, ">=",
-             note=f"{errors} errors" if errors else "")
+             note=f"server CPU {r200['server_cpu']:.2f} core" + (f", {errors} errors" if errors else ""))
+    for conns in (32, 200):
+        r = results[f"me{conns}"]
+        b.record(f"reference GET /api/v1/me c={conns}", round(r["rps"]), "req/s",
+                 note=f"no target; p99 {r['p99_ms']:.1f} ms")
     b.record("homework_list c=200 p99", round(r200["p99_ms"], 2), "ms", 25, "<")
 
 

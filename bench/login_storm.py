@@ -107,6 +107,7 @@ def run(label, cpus, tag):
     accounts = seed(data)
     server = b.Relais(data, cpus=cpus)
     # One login alone, three times: the cost of one Argon2id hash plus the request.
+    b.wait_quiet()
     items = list(accounts.items())
     single = min(one_login(server.port, *items[i])[1] for i in range(3))
     results = storm(server.port, accounts)

@@ -89,6 +89,9 @@ def main():
              note=f"VmHWM {idle['VmHWM'] / 1024:.1f} MB")
 
     token = b.login(server.port, "prof1")
+    after_login = b.proc_status(server.pid)
+    b.say(f"memory after one login (one Argon2id hash, 19 MiB): VmRSS {after_login['VmRSS'] / 1024:.1f} MB, "
+          f"VmHWM {after_login['VmHWM'] / 1024:.1f} MB")
     big = os.path.join(tmp, "cours-video.mp4")
     size = BIG_MB << 20
     t0 = time.monotonic()
@@ -101,8 +104,8 @@ def main():
     b.say(f"memory: uploaded {info['size']} bytes ({info['content_type']}) in {took:.1f} s "
           f"({size / took / 1e6:.0f} MB/s); server VmRSS {after_upload['VmRSS'] / 1024:.1f} MB, "
           f"VmHWM {after_upload['VmHWM'] / 1024:.1f} MB")
-    b.record("memory after the 1 GB upload (VmHWM)", round(after_upload["VmHWM"] / 1024, 1), "MB",
-             note=f"upload {took:.1f} s")
+    b.record(f"memory after the {BIG_MB} MiB upload (VmHWM)", round(after_upload["VmHWM"] / 1024, 1), "MB",
+             note=f"upload {took:.1f} s; VmHWM after the login alone {after_login['VmHWM'] / 1024:.1f} MB")
     os.remove(big)  # the store holds its own copy
 
     path = f"/api/v1/files/{info['id']}"
@@ -111,19 +114,20 @@ def main():
     if st != 206 or body != b"ftypisom":
         raise RuntimeError(f"a range request returned HTTP {st} {body[:20]!r}")
 
+    b.wait_quiet()
     sampler = Sampler(server.pid)
     sampler.start()
     r = b.wrk(f"{server.base}{path}", CONNS, DURATION, headers=[f"Authorization: Bearer {token}"],
               script=os.path.join(b.HERE, "wrk_ranges.lua"), env_extra={"RANGE_FILE_SIZE": str(size)},
-              timeout_s=30)
+              timeout_s=30, server_pid=server.pid)
     sampler.stopping.set()
     sampler.join(timeout=5)
     end = b.proc_status(server.pid)
     peak = max(sampler.samples) if sampler.samples else end["VmRSS"]
-    b.say(f"memory c={CONNS} range readers of 1 GB for {DURATION} s: {r['rps']:.0f} req/s, "
+    b.say(f"memory c={CONNS} range readers of {BIG_MB} MiB for {DURATION} s: {r['rps']:.0f} req/s, "
           f"{r['mbps']:.0f} MB/s, p99 {r['p99_ms']:.0f} ms; server VmRSS max {peak / 1024:.1f} MB over "
           f"{len(sampler.samples)} samples, VmRSS at end {end['VmRSS'] / 1024:.1f} MB, "
-          f"VmHWM {end['VmHWM'] / 1024:.1f} MB{b.error_note(r)}")
+          f"VmHWM {end['VmHWM'] / 1024:.1f} MB{b.cpu_note(r)}{b.error_note(r)}")
     errors = sum(r["errors"].values())
     b.record(f"memory under {CONNS} range readers (max VmRSS)", round(peak / 1024, 1), "MB", 64, "<",
              note=f"{r['mbps']:.0f} MB/s" + (f", {errors} errors" if errors else ""))

@@ -17,6 +17,9 @@
 
 #include "content/blob_store.h"
 
+#include <mutex>
+#include <unordered_set>
+
 #include <algorithm>
 #include <system_error>
 
@@ -32,11 +35,23 @@ namespace {
 
 // Creates `dir` (one level below `parent`, which exists) if missing and makes
 // the new entry durable by fsyncing `parent`.
+// Makes sure `dir` exists and its entry in `parent` is on disk. A folder
+// that merely exists is not enough: another upload may have created it and
+// not yet synced its parent, or a crash may have struck between the two. So
+// each folder is synced once per process, the first time it is used.
 Status EnsureDurableDir(const fs::path& parent, const fs::path& dir) {
-  std::error_code ec;
-  if (fs::is_directory(dir, ec)) return Status::Ok();
+  static std::mutex mu;
+  static std::unordered_set<std::string> durable;
+  {
+    std::lock_guard lock(mu);
+    if (durable.count(dir.string())) return Status::Ok();
+  }
   RELAIS_RETURN_IF_ERROR(core::MakeDirs(dir));
-  return core::FsyncDir(parent);
+  RELAIS_RETURN_IF_ERROR(core::FsyncDir(parent));
+  std::lock_guard lock(mu);
+  if (durable.size() > 70000) durable.clear();  // 65,536 folders at most; bounded anyway
+  durable.insert(dir.string());
+  return Status::Ok();
 }
 
 }  // namespace
@@ -95,7 +110,7 @@ bool BlobStore::IsValidSha256(std::string_view sha256) {
                      [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
 }
 
-Result<std::unique_ptr<BlobStore>> BlobStore::Open(const fs::path& data_dir) {
+Result<std::unique_ptr<BlobStore>> BlobStore::Open(const fs::path& data_dir, bool clear_tmp) {
   fs::path root = data_dir / "blobs";
   fs::path tmp = data_dir / "tmp";
   std::error_code ec;
@@ -104,8 +119,10 @@ Result<std::unique_ptr<BlobStore>> BlobStore::Open(const fs::path& data_dir) {
   RELAIS_RETURN_IF_ERROR(core::MakeDirs(tmp));
   if (created) RELAIS_RETURN_IF_ERROR(core::FsyncDir(data_dir));
 
-  // Nothing in tmp/ is live at start-up: remove partial uploads of a crash.
-  for (fs::directory_iterator it(tmp, ec), end; !ec && it != end; it.increment(ec)) {
+  // Nothing in tmp/ is live when the server starts: remove partial uploads
+  // of a crash. Other commands (the CLI) leave it alone: a server may be
+  // writing there.
+  for (fs::directory_iterator it(tmp, ec), end; clear_tmp && !ec && it != end; it.increment(ec)) {
     std::error_code rm_ec;
     fs::remove_all(it->path(), rm_ec);
     if (rm_ec) return Status::IOError("remove " + it->path().string() + ": " + rm_ec.message());

@@ -63,10 +63,11 @@ class BlobWriter {
 
 class BlobStore {
  public:
-  // Creates blobs/ and tmp/ under `data_dir` if needed and removes leftover
-  // partial uploads from tmp/. Call at start-up, once per data folder: it
-  // deletes whatever another live BlobStore on the same folder is writing.
-  static Result<std::unique_ptr<BlobStore>> Open(const fs::path& data_dir);
+  // Creates blobs/ and tmp/ under `data_dir` if needed. With `clear_tmp`
+  // (the server, at start-up, holding the data folder's lock) it also removes
+  // partial uploads left in tmp/ by a crash; nothing else may clear it, since
+  // a running server may be writing there.
+  static Result<std::unique_ptr<BlobStore>> Open(const fs::path& data_dir, bool clear_tmp);
 
   // A new upload limited to `max_bytes`.
   Result<std::unique_ptr<BlobWriter>> NewWriter(uint64_t max_bytes) const;

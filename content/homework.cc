@@ -1,5 +1,8 @@
 #include "content/homework.h"
 
+#include <set>
+#include <unordered_map>
+
 #include "content/access.h"
 #include "content/audit.h"
 #include "content/text.h"
@@ -59,6 +62,15 @@ Status LoadAttachments(core::Db& db, Homework& h) {
   return Status::Ok();
 }
 
+// Trims and cleans a one-line field; too long is an error, not a silent cut.
+Result<std::string> CleanField(std::string_view raw, size_t max_bytes, const char* name) {
+  std::string_view trimmed = TrimSpace(raw);
+  if (trimmed.size() > max_bytes)
+    return Status::InvalidArgument(std::string("the ") + name + " is longer than " + std::to_string(max_bytes) +
+                                   " bytes");
+  return std::string(TrimSpace(CleanText(trimmed, max_bytes)));
+}
+
 Status ValidateFields(const std::string& subject, const std::string& title) {
   if (title.empty()) return Status::InvalidArgument("the title is required");
   if (subject.empty()) return Status::InvalidArgument("the subject is required");
@@ -68,6 +80,8 @@ Status ValidateFields(const std::string& subject, const std::string& title) {
 Status ReplaceAttachments(core::Db& db, const std::string& homework_id, const std::vector<std::string>& ids) {
   if (ids.size() > kMaxAttachments)
     return Status::InvalidArgument("at most " + std::to_string(kMaxAttachments) + " attachments");
+  if (std::set<std::string>(ids.begin(), ids.end()).size() != ids.size())
+    return Status::InvalidArgument("an attachment is listed twice");
   RELAIS_ASSIGN_OR_RETURN(auto del, db.Query("DELETE FROM homework_attachments WHERE homework_id = ?1", homework_id));
   RELAIS_RETURN_IF_ERROR(del.Run());
   int position = 0;
@@ -101,9 +115,8 @@ Result<Homework> LoadVisible(core::Db& db, const Viewer& viewer, std::string_vie
 }  // namespace
 
 Result<Homework> HomeworkStore::Create(const Viewer& viewer, const HomeworkInput& in) {
-  if (viewer.role == Role::kStudent) return Status::PermissionDenied("students cannot publish homework");
-  std::string subject(TrimSpace(CleanText(in.subject, kMaxSubject)));
-  std::string title(TrimSpace(CleanText(in.title, kMaxTitle)));
+  RELAIS_ASSIGN_OR_RETURN(std::string subject, CleanField(in.subject, kMaxSubject, "subject"));
+  RELAIS_ASSIGN_OR_RETURN(std::string title, CleanField(in.title, kMaxTitle, "title"));
   std::string instructions = StripMarkup(in.instructions, kMaxInstructions);
   RELAIS_RETURN_IF_ERROR(ValidateFields(subject, title));
   int64_t now = clock_.Now();
@@ -113,7 +126,9 @@ Result<Homework> HomeworkStore::Create(const Viewer& viewer, const HomeworkInput
     auto db = db_.Writer();
     core::Transaction txn(*db);
     RELAIS_RETURN_IF_ERROR(txn.status());
+    // Visibility first: a class the viewer cannot see is NotFound, whoever asks.
     RELAIS_RETURN_IF_ERROR(RequireTeacherOf(*db, viewer, in.class_id));
+    if (viewer.role == Role::kStudent) return Status::PermissionDenied("students cannot publish homework");
     RELAIS_RETURN_IF_ERROR(RequireAttachable(*db, viewer, in.attachments));
     RELAIS_ASSIGN_OR_RETURN(
         auto q, db->Query("INSERT INTO homework (id, class_id, subject, title, instructions, given_at, due_at, "
@@ -142,6 +157,7 @@ Result<std::vector<Homework>> HomeworkStore::List(const Viewer& viewer, const Ho
   sql += "AND (?2 IS NULL OR h.class_id = ?2) AND (?3 IS NULL OR h.due_at >= ?3) AND (?4 IS NULL OR h.due_at <= ?4) "
          "ORDER BY h.due_at, h.id LIMIT ?5";
   auto db = db_.Reader();
+  core::ReadTransaction snapshot(*db);
   RELAIS_ASSIGN_OR_RETURN(auto q, db->Prepare(sql));
   q.Bind(1, viewer.id).Bind(2, filter.class_id);
   q.Bind(3, filter.from ? std::optional<std::string>(core::FormatTime(*filter.from)) : std::nullopt);
@@ -153,7 +169,29 @@ Result<std::vector<Homework>> HomeworkStore::List(const Viewer& viewer, const Ho
     if (!row) break;
     out.push_back(ReadHomework(q, viewer, now));
   }
-  for (Homework& h : out) RELAIS_RETURN_IF_ERROR(LoadAttachments(*db, h));
+  if (out.empty()) return out;
+  // All the attachments in one query rather than one per entry.
+  std::string ids = "[";
+  std::unordered_map<std::string, Homework*> by_id;
+  for (Homework& h : out) {
+    if (ids.size() > 1) ids.push_back(',');
+    ids += "\"" + h.id + "\"";
+    by_id[h.id] = &h;
+  }
+  ids.push_back(']');
+  RELAIS_ASSIGN_OR_RETURN(
+      auto a, db->Query("SELECT a.homework_id, f.id, f.sha256, f.size, f.content_type, f.name, f.owner_id, "
+                        "f.created_at FROM homework_attachments a JOIN files f ON f.id = a.file_id "
+                        "WHERE a.homework_id IN (SELECT value FROM json_each(?1)) ORDER BY a.homework_id, a.position",
+                        ids));
+  while (true) {
+    RELAIS_ASSIGN_OR_RETURN(bool row, a.Step());
+    if (!row) break;
+    auto it = by_id.find(a.Text(0));
+    if (it == by_id.end()) continue;
+    it->second->attachments.push_back(FileInfo{a.Text(1), a.Text(2), static_cast<uint64_t>(a.Int(3)), a.Text(4),
+                                               a.Text(5), a.Text(6), a.Text(7)});
+  }
   return out;
 }
 
@@ -171,8 +209,12 @@ Result<Homework> HomeworkStore::Update(const Viewer& viewer, std::string_view id
     RELAIS_RETURN_IF_ERROR(txn.status());
     RELAIS_ASSIGN_OR_RETURN(Homework h, LoadVisible(*db, viewer, id, now));
     RELAIS_RETURN_IF_ERROR(RequireTeacherOf(*db, viewer, h.class_id));
-    if (patch.subject) h.subject = std::string(TrimSpace(CleanText(*patch.subject, kMaxSubject)));
-    if (patch.title) h.title = std::string(TrimSpace(CleanText(*patch.title, kMaxTitle)));
+    if (patch.subject) {
+      RELAIS_ASSIGN_OR_RETURN(h.subject, CleanField(*patch.subject, kMaxSubject, "subject"));
+    }
+    if (patch.title) {
+      RELAIS_ASSIGN_OR_RETURN(h.title, CleanField(*patch.title, kMaxTitle, "title"));
+    }
     if (patch.instructions) h.instructions = StripMarkup(*patch.instructions, kMaxInstructions);
     if (patch.due_at) h.due_at = core::FormatTime(*patch.due_at);
     bool publishing = patch.published && *patch.published && !h.published;

@@ -23,6 +23,8 @@ class School {
  public:
   struct Options {
     int db_readers = 4;
+    // Only the server sets this (see BlobStore::Open).
+    bool clear_partial_uploads = false;
   };
   // Opens (creating if needed) the school in `data_dir`: relais.db (migrated
   // to the newest schema) and the blob store. `clock` must outlive the School.

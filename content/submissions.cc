@@ -134,7 +134,6 @@ Status InsertFiles(core::Db& db, const std::string& table, const std::string& ow
 
 Result<Submission> SubmissionStore::HandIn(const Viewer& viewer, std::string_view homework_id,
                                            std::string_view raw_text, const std::vector<std::string>& files) {
-  if (viewer.role != Role::kStudent) return Status::PermissionDenied("only students hand in work");
   std::string text = StripMarkup(raw_text, kMaxSubmissionText);
   if (text.empty() && files.empty()) return Status::InvalidArgument("a hand-in needs a text or at least one file");
   if (files.size() > kMaxSubmissionFiles)
@@ -148,7 +147,8 @@ Result<Submission> SubmissionStore::HandIn(const Viewer& viewer, std::string_vie
     RELAIS_RETURN_IF_ERROR(txn.status());
     std::optional<std::string> role;
     RELAIS_ASSIGN_OR_RETURN(HomeworkRef h, VisibleHomework(*db, viewer, homework_id, &role));
-    if (role != std::optional<std::string>("student"))
+    // Checked after visibility, so a homework the viewer cannot see is NotFound.
+    if (viewer.role != Role::kStudent || role != std::optional<std::string>("student"))
       return Status::PermissionDenied("only the class's students hand in work");
     RELAIS_RETURN_IF_ERROR(RequireAttachable(*db, viewer, files));
     int version = 1;
@@ -236,7 +236,6 @@ Result<Submission> SubmissionStore::Get(const Viewer& viewer, std::string_view s
 
 Result<Feedback> SubmissionStore::Return(const Viewer& viewer, std::string_view submission_id,
                                          const FeedbackInput& in) {
-  if (viewer.role == Role::kStudent) return Status::PermissionDenied("students cannot return work");
   if (in.grade && (!std::isfinite(*in.grade) || *in.grade < 0 || *in.grade > 20))
     return Status::InvalidArgument("the grade must be between 0 and 20");
   std::string comment = StripMarkup(in.comment, kMaxComment);

@@ -98,7 +98,8 @@ std::optional<int64_t> ParseTime(std::string_view s, bool end_of_day) {
   if (pos == s.size()) {  // no zone: box-local time
     tm.tm_isdst = -1;
     time_t t = mktime(&tm);
-    if (t == -1) return std::nullopt;
+    // mktime normalises 31 February to 3 March: reject dates that do not exist.
+    if (t == -1 || tm.tm_mday != d || tm.tm_mon != mo - 1) return std::nullopt;
     return static_cast<int64_t>(t);
   }
   int64_t offset = 0;

@@ -29,6 +29,13 @@ Status ParseNumber(std::string_view key, std::string_view value, T* out, T min, 
   return Status::Ok();
 }
 
+bool IsKnownKey(std::string_view key) {
+  for (const char* k : {"listen", "max_upload_mb", "http_threads", "db_readers", "session_hours", "password_ops",
+                        "password_mem_kib", "password_concurrency"})
+    if (key == k) return true;
+  return false;
+}
+
 }  // namespace
 
 Status Config::Set(std::string_view key, std::string_view value) {
@@ -92,6 +99,7 @@ Status Config::LoadEnvironment() {
     std::string key(kv.substr(7, eq - 7));
     for (char& c : key) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     if (key == "data") continue;  // the data folder comes from --data
+    if (!IsKnownKey(key)) continue;  // RELAIS_* may belong to other tools (tests, scripts)
     Status st = Set(key, kv.substr(eq + 1));
     if (!st.ok()) return Status::InvalidArgument("environment RELAIS_" + std::string(kv.substr(7, eq - 7)) + ": " +
                                                  st.message());

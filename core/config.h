@@ -1,8 +1,9 @@
 // core/config.h — the one configuration struct, loaded once at start-up.
 //
 // Sources, later ones winning: built-in defaults, the file DATA/relais.conf
-// ("key = value" lines, '#' comments), environment variables RELAIS_<KEY>
-// (upper case), then command-line flags (applied by the caller with Set()).
+// ("key = value" lines, '#' comments; an unknown key is an error),
+// environment variables RELAIS_<KEY> (upper case; other RELAIS_* variables
+// are ignored), then command-line flags (applied by the caller with Set()).
 // Validate() must pass before the Config is used; it is then passed by const&.
 #pragma once
 

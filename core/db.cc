@@ -142,6 +142,17 @@ Status Transaction::Commit() {
   return st;
 }
 
+ReadTransaction::ReadTransaction(Db& db) : db_(db) {
+  auto begin = db_.Prepare("BEGIN");
+  active_ = begin.ok() && begin->Run().ok();
+}
+
+ReadTransaction::~ReadTransaction() {
+  if (!active_) return;
+  auto commit = db_.Prepare("COMMIT");
+  if (commit.ok()) (void)commit->Run();
+}
+
 Status Migrate(Db& db, const std::vector<Migration>& migrations) {
   int current = 0;
   {
@@ -184,10 +195,15 @@ Result<std::unique_ptr<DbPool>> DbPool::Open(const std::filesystem::path& path, 
 
 DbPool::Lease DbPool::Reader() {
   std::unique_lock lock(readers_mu_);
-  readers_cv_.wait(lock, [this] { return !free_readers_.empty(); });
-  Db* db = free_readers_.back();
-  free_readers_.pop_back();
-  return Lease(this, db, false);
+  if (!free_readers_.empty() && waiters_.empty()) {
+    Db* db = free_readers_.back();
+    free_readers_.pop_back();
+    return Lease(this, db, false);
+  }
+  Waiter me;
+  waiters_.push_back(&me);
+  me.cv.wait(lock, [&] { return me.db != nullptr; });
+  return Lease(this, me.db, false);
 }
 
 DbPool::Lease DbPool::Writer() {
@@ -198,14 +214,20 @@ DbPool::Lease DbPool::Writer() {
 DbPool::Lease::~Lease() {
   if (!pool_) return;
   if (writer_) {
+    pool_->write_generation_.fetch_add(1, std::memory_order_acq_rel);
     pool_->writer_mu_.unlock();
-  } else {
-    {
-      std::lock_guard lock(pool_->readers_mu_);
-      pool_->free_readers_.push_back(db_);
-    }
-    pool_->readers_cv_.notify_one();
+    return;
   }
+  std::lock_guard lock(pool_->readers_mu_);
+  if (pool_->waiters_.empty()) {
+    pool_->free_readers_.push_back(db_);
+    return;
+  }
+  // Hand the connection straight to the longest waiter.
+  Waiter* next = pool_->waiters_.front();
+  pool_->waiters_.pop_front();
+  next->db = db_;
+  next->cv.notify_one();
 }
 
 }  // namespace relais::core

@@ -11,7 +11,9 @@
 //  * Parameters are always bound, never concatenated into SQL.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
+#include <deque>
 #include <cstdint>
 #include <filesystem>
 #include <memory>
@@ -124,6 +126,20 @@ class [[nodiscard]] Transaction {
   bool done_ = false;
 };
 
+// A read transaction: one consistent snapshot for several queries (and one
+// WAL read lock instead of one per statement). Ends on destruction.
+class ReadTransaction {
+ public:
+  explicit ReadTransaction(Db& db);
+  ~ReadTransaction();
+  ReadTransaction(const ReadTransaction&) = delete;
+  ReadTransaction& operator=(const ReadTransaction&) = delete;
+
+ private:
+  Db& db_;
+  bool active_ = false;
+};
+
 struct Migration {
   int version;           // 1, 2, 3 … contiguous, never reused
   std::string name;      // "0001_init"
@@ -157,9 +173,14 @@ class DbPool {
     bool writer_;
   };
 
+  // Readers are handed out first come, first served, so that under a burst
+  // of requests no thread waits much longer than the others.
   Lease Reader();
   Lease Writer();  // blocks while another thread writes
   const std::filesystem::path& path() const { return path_; }
+  // Grows each time a writer lease ends (after its transaction committed or
+  // rolled back): a cheap way to know whether anything may have changed.
+  uint64_t write_generation() const { return write_generation_.load(std::memory_order_acquire); }
 
  private:
   DbPool() = default;
@@ -168,8 +189,13 @@ class DbPool {
   std::mutex writer_mu_;
   std::vector<std::unique_ptr<Db>> readers_;
   std::vector<Db*> free_readers_;
+  struct Waiter {
+    std::condition_variable cv;
+    Db* db = nullptr;
+  };
+  std::deque<Waiter*> waiters_;
   std::mutex readers_mu_;
-  std::condition_variable readers_cv_;
+  std::atomic<uint64_t> write_generation_{0};
 };
 
 }  // namespace relais::core

@@ -46,6 +46,38 @@ class StreamingFile {
   bool committed_ = false;
 };
 
+// An exclusive advisory lock (flock) on a file, held while the object lives.
+// The kernel drops it when the process dies, so a crash never leaves it stale.
+class FileLock {
+ public:
+  // Creates `path` if needed and locks it; Conflict if another process holds it.
+  static Result<std::unique_ptr<FileLock>> Acquire(const fs::path& path);
+  ~FileLock();
+
+ private:
+  explicit FileLock(int fd) : fd_(fd) {}
+  int fd_;
+};
+
+// A read-only memory mapping of part of a file, unmapped on destruction.
+// Sending from a mapping saves copying the bytes into a buffer first.
+class MappedRange {
+ public:
+  MappedRange(void* base, size_t mapped, const char* data, size_t size)
+      : base_(base), mapped_(mapped), data_(data), size_(size) {}
+  MappedRange(const MappedRange&) = delete;
+  MappedRange& operator=(const MappedRange&) = delete;
+  ~MappedRange();
+  const char* data() const { return data_; }
+  size_t size() const { return size_; }
+
+ private:
+  void* base_;
+  size_t mapped_;
+  const char* data_;
+  size_t size_;
+};
+
 // A read-only open file descriptor with RAII close.
 class FileReader {
  public:
@@ -53,6 +85,9 @@ class FileReader {
   ~FileReader();
   // Reads up to `n` bytes at `offset` into `buf`; returns the count (0 at end).
   Result<size_t> ReadAt(uint64_t offset, char* buf, size_t n) const;
+  // Maps `n` bytes at `offset` (which need not be page-aligned). The range
+  // must lie within the file.
+  Result<std::unique_ptr<MappedRange>> Map(uint64_t offset, size_t n) const;
   uint64_t size() const { return size_; }
   int64_t mtime() const { return mtime_; }
 

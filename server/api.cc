@@ -49,6 +49,12 @@ bool HasBody(const httplib::Request& req) {
   return std::strtoull(req.get_header_value("Content-Length").c_str(), nullptr, 10) > 0;
 }
 
+// "200 MB", or "512 KB" under a megabyte.
+std::string SizeText(uint64_t bytes) {
+  if (bytes >= (1u << 20)) return std::to_string(bytes >> 20) + " MB";
+  return std::to_string(std::max<uint64_t>(1, bytes >> 10)) + " KB";
+}
+
 std::string BaseContentType(std::string_view v) {
   size_t semi = v.find(';');
   std::string_view t = v.substr(0, semi);
@@ -151,7 +157,7 @@ void Api::Dispatch(const httplib::Request& req, httplib::Response& res, const ht
       break;
     }
   }
-  Call call{req, res, reader, params, {}, {}};
+  Call call{req, res, reader, params, {}, {}, 0, {}};
   bool body_read = false;
   try {
     if (route_index == routes.size()) {
@@ -169,6 +175,8 @@ void Api::Dispatch(const httplib::Request& req, httplib::Response& res, const ht
         } else {
           call.viewer = session->viewer;
           call.viewer.address = req.remote_addr;
+          call.display_name = session->display_name;
+          call.expires_at = session->expires_at;
           if (route.access == Access::kAdmin && call.viewer.role != content::Role::kAdmin) {
             WriteError(res, Status::PermissionDenied("administrators only"));
             allowed = false;
@@ -190,17 +198,39 @@ void Api::Dispatch(const httplib::Request& req, httplib::Response& res, const ht
   if (!res.has_header("Cache-Control")) res.set_header("Cache-Control", "no-store");
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   metrics_.Observe(route_index, res.status, seconds);
-  core::LogEvent("http.request", {{"method", req.method},
+  core::LogEventBuffered("http.request", {{"method", req.method},
                                   {"path", req.path},
                                   {"status", std::to_string(res.status)},
-                                  {"ms", std::to_string(seconds * 1000).substr(0, 6)},
+                                  {"us", std::to_string(static_cast<int64_t>(seconds * 1e6))},
                                   {"user", call.viewer.login},
                                   {"addr", req.remote_addr}});
 }
 
 Result<json> Api::Body(Call& c) {
   if (!c.reader) return Status::InvalidArgument("the request needs a JSON body");
-  return ReadJsonBody(c.req, *c.reader, config_.max_json_bytes);
+  auto body = ReadJsonBody(c.req, *c.reader, config_.max_json_bytes);
+  // A body refused for its size was not read to its end: the rest would be
+  // parsed as the next request on this connection.
+  if (!body.ok() && body.status().code() == StatusCode::kTooLarge) c.res.set_header("Connection", "close");
+  return body;
+}
+
+bool Api::AnswerFromCache(Call& c, std::string* key, uint64_t* generation) {
+  // Taken before reading, so that a write during rendering makes the entry stale.
+  *generation = school_.db().write_generation();
+  *key = c.viewer.id + ' ' + c.req.target;
+  auto body = cache_.Get(*key, *generation, clock_.MonotonicMs());
+  if (!body) return false;
+  c.res.status = 200;
+  c.res.set_content(*body, "application/json; charset=utf-8");
+  return true;
+}
+
+void Api::AnswerAndCache(Call& c, const std::string& key, uint64_t generation, const json& body) {
+  auto text = std::make_shared<const std::string>(body.dump(-1, ' ', false, json::error_handler_t::replace));
+  c.res.status = 200;
+  c.res.set_content(*text, "application/json; charset=utf-8");
+  cache_.Put(key, generation, clock_.MonotonicMs(), std::move(text));
 }
 
 // --- Sessions ---------------------------------------------------------------
@@ -249,18 +279,19 @@ void Api::Logout(Call& c) {
 }
 
 void Api::Me(Call& c) {
-  auto session = sessions_.Lookup(c.token);
-  if (!session.ok()) return WriteError(c.res, session.status());
-  WriteJson(c.res, {{"user", UserSummary(session->viewer, session->display_name)},
-                    {"expires_at", core::FormatTime(session->expires_at)}});
+  WriteJson(c.res,
+            {{"user", UserSummary(c.viewer, c.display_name)}, {"expires_at", core::FormatTime(c.expires_at)}});
 }
 
 // --- Classes and users ------------------------------------------------------
 
 void Api::ListClasses(Call& c) {
+  std::string key;
+  uint64_t generation;
+  if (AnswerFromCache(c, &key, &generation)) return;
   auto classes = school_.accounts().ClassesOf(c.viewer);
   if (!classes.ok()) return WriteError(c.res, classes.status());
-  WriteJson(c.res, {{"classes", ToJsonList(*classes)}});
+  AnswerAndCache(c, key, generation, {{"classes", ToJsonList(*classes)}});
 }
 
 void Api::CreateClass(Call& c) {
@@ -327,21 +358,26 @@ void Api::CreateUser(Call& c) {
   nu.password = *password;
   nu.role = *parsed_role;
   nu.display_name = display->value_or("");
+  if (*class_id) {
+    // Joined in the creation's transaction, so a bad class leaves no user behind.
+    auto classes = school_.accounts().ClassesOf(c.viewer);
+    if (!classes.ok()) return WriteError(c.res, classes.status());
+    for (const content::ClassInfo& k : *classes)
+      if (k.id == **class_id) nu.class_name = k.name;
+    if (!nu.class_name) return WriteError(c.res, Status::NotFound("no such class"));
+  }
   auto user = school_.accounts().CreateUser(&c.viewer, nu);
   if (!user.ok()) return WriteError(c.res, user.status());
-  if (*class_id) {
-    auto member = school_.accounts().AddMember(&c.viewer, **class_id, user->id);
-    if (!member.ok()) return WriteError(c.res, member.status());
-  }
   WriteJson(c.res, ToJson(*user), 201);
 }
 
 // --- Files ------------------------------------------------------------------
 
 void Api::Upload(Call& c) {
-  if (std::strtoull(c.req.get_header_value("Content-Length").c_str(), nullptr, 10) > config_.max_upload_bytes)
-    return WriteError(c.res, Status::TooLarge("the file is over the limit of " +
-                                              std::to_string(config_.max_upload_bytes >> 20) + " MB"));
+  if (std::strtoull(c.req.get_header_value("Content-Length").c_str(), nullptr, 10) > config_.max_upload_bytes) {
+    c.res.set_header("Connection", "close");  // the body stays unread
+    return WriteError(c.res, Status::TooLarge("the file is over the limit of " + SizeText(config_.max_upload_bytes)));
+  }
   std::string name = PercentDecode(c.req.get_header_value("X-Filename"));
   std::string declared = BaseContentType(c.req.get_header_value("Content-Type"));
   auto writer = school_.blobs().NewWriter(config_.max_upload_bytes);
@@ -353,8 +389,7 @@ void Api::Upload(Call& c) {
   });
   if (!write_status.ok()) {
     if (write_status.code() == StatusCode::kTooLarge)
-      write_status = Status::TooLarge("the file is over the limit of " +
-                                      std::to_string(config_.max_upload_bytes >> 20) + " MB");
+      write_status = Status::TooLarge("the file is over the limit of " + SizeText(config_.max_upload_bytes));
     c.res.set_header("Connection", "close");
     return WriteError(c.res, write_status);
   }
@@ -370,8 +405,16 @@ void Api::Upload(Call& c) {
 }
 
 void Api::Download(Call& c) {
-  auto file = school_.files().GetReadable(c.viewer, c.params[0]);
-  if (!file.ok()) return WriteError(c.res, file.status());
+  // Which files a user may read changes only with writes: remember the answer.
+  uint64_t generation = school_.db().write_generation();
+  std::string key = c.viewer.id + ' ' + c.params[0];
+  auto file = readable_files_.Get(key, generation, clock_.MonotonicMs());
+  if (!file) {
+    auto found = school_.files().GetReadable(c.viewer, c.params[0]);
+    if (!found.ok()) return WriteError(c.res, found.status());
+    file = std::make_shared<const content::FileInfo>(std::move(found).value());
+    readable_files_.Put(key, generation, clock_.MonotonicMs(), file);
+  }
   StoredFile stored;
   stored.path = school_.blobs().PathFor(file->sha256).string();
   stored.size = file->size;
@@ -436,9 +479,12 @@ void Api::ListHomework(Call& c) {
                                                        "' must be a date like 2026-11-30 or a date and time"));
     *slot = *t;
   }
+  std::string key;
+  uint64_t generation;
+  if (AnswerFromCache(c, &key, &generation)) return;
   auto list = school_.homework().List(c.viewer, filter);
   if (!list.ok()) return WriteError(c.res, list.status());
-  WriteJson(c.res, {{"homework", ToJsonList(*list)}});
+  AnswerAndCache(c, key, generation, {{"homework", ToJsonList(*list)}});
 }
 
 void Api::GetHomework(Call& c) {

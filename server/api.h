@@ -18,6 +18,7 @@
 #include "server/auth.h"
 #include "server/http_util.h"
 #include "server/metrics.h"
+#include "server/response_cache.h"
 
 namespace relais::server {
 
@@ -30,6 +31,8 @@ struct Call {
   const httplib::ContentReader* reader;  // null for GET
   std::vector<std::string> params;       // the ":id" parts of the path, in order
   content::Viewer viewer;                // empty for public routes
+  std::string display_name;              // the viewer's
+  int64_t expires_at = 0;                // when the session ends (Unix seconds)
   std::string token;
 };
 
@@ -91,6 +94,10 @@ class Api {
   void MetricsText(Call& c);
 
   Result<json> Body(Call& c);
+  // Answers from the response cache if it holds this caller's answer to this
+  // exact GET; otherwise returns false and the caller renders.
+  bool AnswerFromCache(Call& c, std::string* key, uint64_t* generation);
+  void AnswerAndCache(Call& c, const std::string& key, uint64_t generation, const json& body);
 
   content::School& school_;
   const core::Config& config_;
@@ -98,6 +105,8 @@ class Api {
   SessionCache sessions_;
   LoginThrottle throttle_;
   Metrics metrics_;
+  ResponseCache cache_{20000, 5000};
+  GenerationCache<content::FileInfo> readable_files_{50000, 5000};  // key: user id + file id
   int64_t started_ms_;
 };
 

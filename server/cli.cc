@@ -124,11 +124,14 @@ bool WantsHelp(const std::vector<std::string>& argv) {
 struct Setup {
   core::Config config;
   core::SystemClock clock;
+  std::unique_ptr<core::FileLock> server_lock;  // held by `serve` only
   std::unique_ptr<content::School> school;
 };
 
 // Loads the configuration for DIR, applies `flags`, and opens the school.
-Status OpenSchool(const Args& args, Setup* setup) {
+// `serving`: take the data folder's lock (one server per folder) and clear
+// what a crashed server left behind.
+Status OpenSchool(const Args& args, Setup* setup, bool serving = false) {
   auto data = args.Get("data");
   if (!data || data->empty()) return Status::InvalidArgument("--data DIR is required");
   core::Config& config = setup->config;
@@ -148,6 +151,15 @@ Status OpenSchool(const Args& args, Setup* setup) {
   core::SetPasswordParams(params);
   content::School::Options options;
   options.db_readers = config.db_readers;
+  if (serving) {
+    RELAIS_RETURN_IF_ERROR(core::MakeDirs(config.data_dir));
+    auto lock = core::FileLock::Acquire(config.data_dir / "relais.lock");
+    if (!lock.ok() && lock.status().code() == StatusCode::kConflict)
+      return Status::Conflict("another relais serve is already using " + config.data_dir.string());
+    if (!lock.ok()) return lock.status();
+    setup->server_lock = std::move(lock).value();
+    options.clear_partial_uploads = true;
+  }
   RELAIS_ASSIGN_OR_RETURN(setup->school, content::School::Open(config.data_dir, setup->clock, options));
   return Status::Ok();
 }
@@ -176,7 +188,7 @@ int Serve(const std::vector<std::string>& argv) {
   signal(SIGPIPE, SIG_IGN);
 
   Setup setup;
-  if (Status st = OpenSchool(*args, &setup); !st.ok()) return Fail(st);
+  if (Status st = OpenSchool(*args, &setup, /*serving=*/true); !st.ok()) return Fail(st);
   content::School& school = *setup.school;
   if (Status st = school.PurgeOldAudit(); !st.ok()) return Fail(st);
   if (args->Has("demo")) {
@@ -230,6 +242,7 @@ int Serve(const std::vector<std::string>& argv) {
     }
   });
   bool ok = http.listen_after_bind();
+  core::FlushLog();
   {
     std::lock_guard lock(mu);
     stopping = true;

@@ -51,7 +51,7 @@ constexpr char kAbcSha[] = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410
 
 TEST_CASE("a blob is named by the SHA-256 of its bytes and stored under two directory levels") {
   TempDir dir;
-  auto store = BlobStore::Open(dir.path());
+  auto store = BlobStore::Open(dir.path(), /*clear_tmp=*/true);
   REQUIRE(store.ok());
   auto info = (*store)->Put("abc");
   REQUIRE(info.ok());
@@ -67,7 +67,7 @@ TEST_CASE("a blob is named by the SHA-256 of its bytes and stored under two dire
 
 TEST_CASE("the empty file is a valid blob") {
   TempDir dir;
-  auto store = BlobStore::Open(dir.path());
+  auto store = BlobStore::Open(dir.path(), /*clear_tmp=*/true);
   REQUIRE(store.ok());
   auto info = (*store)->Put("");
   REQUIRE(info.ok());
@@ -78,7 +78,7 @@ TEST_CASE("the empty file is a valid blob") {
 
 TEST_CASE("the same content uploaded twice is stored once") {
   TempDir dir;
-  auto store = BlobStore::Open(dir.path());
+  auto store = BlobStore::Open(dir.path(), /*clear_tmp=*/true);
   REQUIRE(store.ok());
   auto a = (*store)->Put("same bytes");
   REQUIRE(a.ok());
@@ -96,7 +96,7 @@ TEST_CASE("the same content uploaded twice is stored once") {
 
 TEST_CASE("an upload over the limit fails with TooLarge and leaves nothing behind") {
   TempDir dir;
-  auto store = BlobStore::Open(dir.path());
+  auto store = BlobStore::Open(dir.path(), /*clear_tmp=*/true);
   REQUIRE(store.ok());
   auto w = (*store)->NewWriter(10);
   REQUIRE(w.ok());
@@ -114,7 +114,7 @@ TEST_CASE("an upload over the limit fails with TooLarge and leaves nothing behin
 
 TEST_CASE("an upload of exactly the limit is accepted") {
   TempDir dir;
-  auto store = BlobStore::Open(dir.path());
+  auto store = BlobStore::Open(dir.path(), /*clear_tmp=*/true);
   REQUIRE(store.ok());
   auto w = (*store)->NewWriter(3);
   REQUIRE(w.ok());
@@ -128,7 +128,7 @@ TEST_CASE("an upload of exactly the limit is accepted") {
 
 TEST_CASE("a writer destroyed without Finish leaves nothing behind") {
   TempDir dir;
-  auto store = BlobStore::Open(dir.path());
+  auto store = BlobStore::Open(dir.path(), /*clear_tmp=*/true);
   REQUIRE(store.ok());
   {
     auto w = (*store)->NewWriter(1 << 20);
@@ -140,11 +140,26 @@ TEST_CASE("a writer destroyed without Finish leaves nothing behind") {
   CHECK(CountFiles(dir.path() / "blobs") == 0);
 }
 
-TEST_CASE("opening the store removes partial uploads left by a crash") {
+TEST_CASE("a command opening the store while the server uploads leaves the upload alone") {
+  TempDir dir;
+  auto server = BlobStore::Open(dir.path(), /*clear_tmp=*/true);
+  REQUIRE(server.ok());
+  auto writer = (*server)->NewWriter(1 << 20);
+  REQUIRE(writer.ok());
+  REQUIRE((*writer)->Write("half of an upload").ok());
+  auto cli = BlobStore::Open(dir.path(), /*clear_tmp=*/false);
+  REQUIRE(cli.ok());
+  REQUIRE((*writer)->Write(", and the rest").ok());
+  auto info = (*writer)->Finish();
+  REQUIRE(info.ok());
+  CHECK(ReadBlob(**server, info->sha256) == "half of an upload, and the rest");
+}
+
+TEST_CASE("the server opening the store removes partial uploads left by a crash") {
   TempDir dir;
   fs::create_directories(dir.path() / "tmp");
   { std::FILE* f = std::fopen((dir.path() / "tmp" / "upload-crashed.part").c_str(), "w"); std::fclose(f); }
-  auto store = BlobStore::Open(dir.path());
+  auto store = BlobStore::Open(dir.path(), /*clear_tmp=*/true);
   REQUIRE(store.ok());
   CHECK(CountFiles(dir.path() / "tmp") == 0);
   CHECK((*store)->tmp_dir() == dir.path() / "tmp");
@@ -152,7 +167,7 @@ TEST_CASE("opening the store removes partial uploads left by a crash") {
 
 TEST_CASE("Open refuses names that are not 64 lower-case hex characters") {
   TempDir dir;
-  auto store = BlobStore::Open(dir.path());
+  auto store = BlobStore::Open(dir.path(), /*clear_tmp=*/true);
   REQUIRE(store.ok());
   for (std::string name : {std::string("../etc/passwd"), std::string(""), std::string(64, 'A'),
                            std::string(63, 'a'), std::string(65, 'a'), std::string("../../") + std::string(58, 'a'),
@@ -166,7 +181,7 @@ TEST_CASE("Open refuses names that are not 64 lower-case hex characters") {
 
 TEST_CASE("Open of an absent blob is NotFound") {
   TempDir dir;
-  auto store = BlobStore::Open(dir.path());
+  auto store = BlobStore::Open(dir.path(), /*clear_tmp=*/true);
   REQUIRE(store.ok());
   CHECK((*store)->Open(std::string(64, 'a')).status().code() == StatusCode::kNotFound);
   CHECK_FALSE((*store)->Contains(std::string(64, 'a')));
@@ -174,7 +189,7 @@ TEST_CASE("Open of an absent blob is NotFound") {
 
 TEST_CASE("a 50 MB upload streamed in 64 KiB chunks hashes correctly and keeps only its head") {
   TempDir dir;
-  auto store = BlobStore::Open(dir.path());
+  auto store = BlobStore::Open(dir.path(), /*clear_tmp=*/true);
   REQUIRE(store.ok());
   constexpr size_t kChunk = 64 * 1024;
   constexpr size_t kChunks = 800;  // 52,428,800 bytes

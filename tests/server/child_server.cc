@@ -106,8 +106,8 @@ std::string DescribeWaitStatus(int status) {
 Result<std::unique_ptr<ChildServer>> ChildServer::Start(const Options& options) {
   fs::path binary = options.binary.empty() ? fs::path(RELAIS_BINARY) : options.binary;
   if (binary.empty()) return Status::InvalidArgument("no relais binary: RELAIS_BINARY is not defined");
-  std::vector<std::string> args = {binary.string(), "serve", "--data", options.data_dir.string(), "--listen",
-                                   "127.0.0.1:0"};
+  std::vector<std::string> args = {binary.string(),           "serve",    "--data",
+                                   options.data_dir.string(), "--listen", "127.0.0.1:0"};
   args.insert(args.end(), options.extra_args.begin(), options.extra_args.end());
   std::vector<std::string> env;
   for (char** e = environ; *e; ++e) {
@@ -125,9 +125,8 @@ Result<std::unique_ptr<ChildServer>> ChildServer::Start(const Options& options) 
   Fd out_read(out[0]), out_write(out[1]);
   Fd null_in(::open("/dev/null", O_RDONLY | O_CLOEXEC));
   if (null_in.get() < 0) return Errno("open /dev/null");
-  Fd log(options.log_file.empty()
-             ? ::open("/dev/null", O_WRONLY | O_CLOEXEC)
-             : ::open(options.log_file.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644));
+  Fd log(options.log_file.empty() ? ::open("/dev/null", O_WRONLY | O_CLOEXEC)
+                                  : ::open(options.log_file.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644));
   if (log.get() < 0) return Errno("open " + options.log_file.string());
 
   pid_t pid = ::fork();
