@@ -82,21 +82,19 @@ Status RequireAttachable(core::Db& db, const Viewer& viewer, const std::vector<s
   return Status::Ok();
 }
 
+FileInfo ReadFileInfo(const core::Stmt& q, int first) {
+  return FileInfo{q.Text(first),     q.Text(first + 1), static_cast<uint64_t>(q.Int(first + 2)),
+                  q.Text(first + 3), q.Text(first + 4), q.Text(first + 5),
+                  q.Text(first + 6)};
+}
+
 Result<std::vector<FileInfo>> LoadFiles(core::Db& db, std::string_view sql, std::string_view key) {
   RELAIS_ASSIGN_OR_RETURN(auto q, db.Query(std::string(sql), key));
   std::vector<FileInfo> out;
   while (true) {
     RELAIS_ASSIGN_OR_RETURN(bool row, q.Step());
     if (!row) break;
-    FileInfo f;
-    f.id = q.Text(0);
-    f.sha256 = q.Text(1);
-    f.size = static_cast<uint64_t>(q.Int(2));
-    f.content_type = q.Text(3);
-    f.name = q.Text(4);
-    f.owner_id = q.Text(5);
-    f.created_at = q.Text(6);
-    out.push_back(std::move(f));
+    out.push_back(ReadFileInfo(q, 0));
   }
   return out;
 }

@@ -37,6 +37,10 @@ Result<bool> CanReadFile(core::Db& db, const Viewer& viewer, std::string_view fi
 // NotFound naming the first bad id. Duplicates are InvalidArgument.
 Status RequireAttachable(core::Db& db, const Viewer& viewer, const std::vector<std::string>& file_ids);
 
+// Reads a FileInfo from the 7 columns id, sha256, size, content_type, name,
+// owner_id, created_at starting at column `first`.
+FileInfo ReadFileInfo(const core::Stmt& q, int first);
+
 // Runs `sql` (selecting id, sha256, size, content_type, name, owner_id,
 // created_at from files) with `key` bound to ?1, and returns the files.
 Result<std::vector<FileInfo>> LoadFiles(core::Db& db, std::string_view sql, std::string_view key);

@@ -1,5 +1,7 @@
 #include "content/courses.h"
 
+#include <functional>
+
 #include "content/access.h"
 #include "content/audit.h"
 #include "content/text.h"
@@ -68,8 +70,7 @@ Result<std::vector<Resource>> LoadResources(core::Db& db, std::string_view secti
     r.created_at = q.Text(7);
     r.updated_at = q.Text(8);
     if (!q.IsNull(9)) {
-      r.file = FileInfo{q.Text(9),  q.Text(10), static_cast<uint64_t>(q.Int(11)), q.Text(12),
-                        q.Text(13), q.Text(14), q.Text(15)};
+      r.file = ReadFileInfo(q, 9);
     }
     out.push_back(std::move(r));
   }
@@ -113,6 +114,34 @@ Result<int> NextPosition(core::Db& db, const std::string& table, const std::stri
                                            parent));
   RELAIS_ASSIGN_OR_RETURN(bool row, q.Step());
   return row ? static_cast<int>(q.Int(0)) : 0;
+}
+
+// In one transaction: checks that the viewer teaches the class of the live
+// course, section or resource `id` (`kind`), runs `sql` (an UPDATE binding
+// ?1 = now, ?2 = id, then whatever `bind` adds) and records `action`.
+Status EditItem(core::DbPool& pool, const Viewer& viewer, std::string_view kind, std::string_view id,
+                const std::string& now, const std::string& sql, const std::function<void(core::Stmt&)>& bind,
+                std::string_view action) {
+  auto db = pool.Writer();
+  core::Transaction txn(*db);
+  RELAIS_RETURN_IF_ERROR(txn.status());
+  RELAIS_ASSIGN_OR_RETURN(std::string class_id, ClassOf(*db, kind, id));
+  RELAIS_RETURN_IF_ERROR(RequireMemberOf(*db, viewer, class_id, kind));
+  RELAIS_RETURN_IF_ERROR(RequireTeacherOf(*db, viewer, class_id));
+  RELAIS_ASSIGN_OR_RETURN(auto q, db->Query(sql, now, id));
+  bind(q);
+  RELAIS_RETURN_IF_ERROR(q.Run());
+  RELAIS_RETURN_IF_ERROR(RecordAudit(*db, &viewer, now, action, kind, id));
+  return txn.Commit();
+}
+
+std::string SoftDeleteSql(const std::string& table) {
+  return "UPDATE " + table + " SET deleted_at = ?1, updated_at = ?1 WHERE id = ?2";
+}
+
+std::string EditSql(const std::string& table) {
+  return "UPDATE " + table + " SET title = COALESCE(?3, title), position = COALESCE(?4, position), "
+         "updated_at = ?1 WHERE id = ?2";
 }
 
 }  // namespace
@@ -169,36 +198,17 @@ Result<Course> CourseStore::Create(const Viewer& viewer, std::string_view class_
 
 Result<Course> CourseStore::Rename(const Viewer& viewer, std::string_view course_id, std::string_view raw_title) {
   RELAIS_ASSIGN_OR_RETURN(std::string title, CleanTitle(raw_title));
-  std::string now = core::FormatTime(clock_.Now());
-  auto db = db_.Writer();
-  {
-    core::Transaction txn(*db);
-    RELAIS_RETURN_IF_ERROR(txn.status());
-    RELAIS_ASSIGN_OR_RETURN(std::string class_id, ClassOf(*db, "course", course_id));
-    RELAIS_RETURN_IF_ERROR(RequireMemberOf(*db, viewer, class_id, "course"));
-    RELAIS_RETURN_IF_ERROR(RequireTeacherOf(*db, viewer, class_id));
-    RELAIS_ASSIGN_OR_RETURN(auto q, db->Query("UPDATE courses SET title = ?1, updated_at = ?2 WHERE id = ?3", title,
-                                              now, course_id));
-    RELAIS_RETURN_IF_ERROR(q.Run());
-    RELAIS_RETURN_IF_ERROR(RecordAudit(*db, &viewer, now, "course.edit", "course", course_id, title));
-    RELAIS_RETURN_IF_ERROR(txn.Commit());
-  }
+  RELAIS_RETURN_IF_ERROR(EditItem(
+      db_, viewer, "course", course_id, core::FormatTime(clock_.Now()),
+      "UPDATE courses SET title = ?3, updated_at = ?1 WHERE id = ?2", [&](core::Stmt& q) { q.Bind(3, title); },
+      "course.edit"));
+  auto db = db_.Reader();
   return LoadCourse(*db, course_id);
 }
 
 Status CourseStore::Delete(const Viewer& viewer, std::string_view course_id) {
-  std::string now = core::FormatTime(clock_.Now());
-  auto db = db_.Writer();
-  core::Transaction txn(*db);
-  RELAIS_RETURN_IF_ERROR(txn.status());
-  RELAIS_ASSIGN_OR_RETURN(std::string class_id, ClassOf(*db, "course", course_id));
-  RELAIS_RETURN_IF_ERROR(RequireMemberOf(*db, viewer, class_id, "course"));
-  RELAIS_RETURN_IF_ERROR(RequireTeacherOf(*db, viewer, class_id));
-  RELAIS_ASSIGN_OR_RETURN(auto q, db->Query("UPDATE courses SET deleted_at = ?1, updated_at = ?1 WHERE id = ?2",
-                                            now, course_id));
-  RELAIS_RETURN_IF_ERROR(q.Run());
-  RELAIS_RETURN_IF_ERROR(RecordAudit(*db, &viewer, now, "course.delete", "course", course_id));
-  return txn.Commit();
+  return EditItem(db_, viewer, "course", course_id, core::FormatTime(clock_.Now()), SoftDeleteSql("courses"),
+                  [](core::Stmt&) {}, "course.delete");
 }
 
 Result<Section> CourseStore::AddSection(const Viewer& viewer, std::string_view course_id, std::string_view raw_title,
@@ -228,23 +238,14 @@ Result<Section> CourseStore::AddSection(const Viewer& viewer, std::string_view c
 
 Result<Section> CourseStore::UpdateSection(const Viewer& viewer, std::string_view section_id,
                                            const std::optional<std::string>& title, std::optional<int> position) {
-  std::string now = core::FormatTime(clock_.Now());
-  auto db = db_.Writer();
-  core::Transaction txn(*db);
-  RELAIS_RETURN_IF_ERROR(txn.status());
-  RELAIS_ASSIGN_OR_RETURN(std::string class_id, ClassOf(*db, "section", section_id));
-  RELAIS_RETURN_IF_ERROR(RequireMemberOf(*db, viewer, class_id, "section"));
-  RELAIS_RETURN_IF_ERROR(RequireTeacherOf(*db, viewer, class_id));
   std::optional<std::string> clean;
   if (title) {
     RELAIS_ASSIGN_OR_RETURN(clean, CleanTitle(*title));
   }
-  RELAIS_ASSIGN_OR_RETURN(auto q, db->Query("UPDATE sections SET title = COALESCE(?1, title), "
-                                            "position = COALESCE(?2, position), updated_at = ?3 WHERE id = ?4"));
-  q.Bind(1, clean).Bind(2, position).Bind(3, now).Bind(4, section_id);
-  RELAIS_RETURN_IF_ERROR(q.Run());
-  RELAIS_RETURN_IF_ERROR(RecordAudit(*db, &viewer, now, "section.edit", "section", section_id));
-  RELAIS_RETURN_IF_ERROR(txn.Commit());
+  RELAIS_RETURN_IF_ERROR(EditItem(db_, viewer, "section", section_id, core::FormatTime(clock_.Now()),
+                                  EditSql("sections"), [&](core::Stmt& q) { q.Bind(3, clean).Bind(4, position); },
+                                  "section.edit"));
+  auto db = db_.Reader();
   RELAIS_ASSIGN_OR_RETURN(auto back, db->Query("SELECT id, course_id, title, position FROM sections WHERE id = ?1",
                                                section_id));
   RELAIS_ASSIGN_OR_RETURN(bool row, back.Step());
@@ -255,18 +256,8 @@ Result<Section> CourseStore::UpdateSection(const Viewer& viewer, std::string_vie
 }
 
 Status CourseStore::DeleteSection(const Viewer& viewer, std::string_view section_id) {
-  std::string now = core::FormatTime(clock_.Now());
-  auto db = db_.Writer();
-  core::Transaction txn(*db);
-  RELAIS_RETURN_IF_ERROR(txn.status());
-  RELAIS_ASSIGN_OR_RETURN(std::string class_id, ClassOf(*db, "section", section_id));
-  RELAIS_RETURN_IF_ERROR(RequireMemberOf(*db, viewer, class_id, "section"));
-  RELAIS_RETURN_IF_ERROR(RequireTeacherOf(*db, viewer, class_id));
-  RELAIS_ASSIGN_OR_RETURN(auto q, db->Query("UPDATE sections SET deleted_at = ?1, updated_at = ?1 WHERE id = ?2",
-                                            now, section_id));
-  RELAIS_RETURN_IF_ERROR(q.Run());
-  RELAIS_RETURN_IF_ERROR(RecordAudit(*db, &viewer, now, "section.delete", "section", section_id));
-  return txn.Commit();
+  return EditItem(db_, viewer, "section", section_id, core::FormatTime(clock_.Now()), SoftDeleteSql("sections"),
+                  [](core::Stmt&) {}, "section.delete");
 }
 
 Result<Resource> CourseStore::AddResource(const Viewer& viewer, std::string_view section_id,
@@ -326,48 +317,26 @@ Result<Resource> CourseStore::AddResource(const Viewer& viewer, std::string_view
 
 Result<Resource> CourseStore::UpdateResource(const Viewer& viewer, std::string_view resource_id,
                                              const std::optional<std::string>& title, std::optional<int> position) {
-  std::string now = core::FormatTime(clock_.Now());
-  auto db = db_.Writer();
-  std::string section_id;
-  {
-    core::Transaction txn(*db);
-    RELAIS_RETURN_IF_ERROR(txn.status());
-    RELAIS_ASSIGN_OR_RETURN(std::string class_id, ClassOf(*db, "resource", resource_id));
-    RELAIS_RETURN_IF_ERROR(RequireMemberOf(*db, viewer, class_id, "resource"));
-    RELAIS_RETURN_IF_ERROR(RequireTeacherOf(*db, viewer, class_id));
-    std::optional<std::string> clean;
-    if (title) {
-      RELAIS_ASSIGN_OR_RETURN(clean, CleanTitle(*title));
-    }
-    RELAIS_ASSIGN_OR_RETURN(auto q, db->Query("UPDATE resources SET title = COALESCE(?1, title), "
-                                              "position = COALESCE(?2, position), updated_at = ?3 WHERE id = ?4"));
-    q.Bind(1, clean).Bind(2, position).Bind(3, now).Bind(4, resource_id);
-    RELAIS_RETURN_IF_ERROR(q.Run());
-    RELAIS_RETURN_IF_ERROR(RecordAudit(*db, &viewer, now, "resource.edit", "resource", resource_id));
-    RELAIS_ASSIGN_OR_RETURN(auto s, db->Query("SELECT section_id FROM resources WHERE id = ?1", resource_id));
-    RELAIS_ASSIGN_OR_RETURN(bool row, s.Step());
-    if (row) section_id = s.Text(0);
-    RELAIS_RETURN_IF_ERROR(txn.Commit());
+  std::optional<std::string> clean;
+  if (title) {
+    RELAIS_ASSIGN_OR_RETURN(clean, CleanTitle(*title));
   }
-  RELAIS_ASSIGN_OR_RETURN(auto all, LoadResources(*db, section_id));
+  RELAIS_RETURN_IF_ERROR(EditItem(db_, viewer, "resource", resource_id, core::FormatTime(clock_.Now()),
+                                  EditSql("resources"), [&](core::Stmt& q) { q.Bind(3, clean).Bind(4, position); },
+                                  "resource.edit"));
+  auto db = db_.Reader();
+  RELAIS_ASSIGN_OR_RETURN(auto s, db->Query("SELECT section_id FROM resources WHERE id = ?1", resource_id));
+  RELAIS_ASSIGN_OR_RETURN(bool row, s.Step());
+  if (!row) return Status::NotFound("no such resource");
+  RELAIS_ASSIGN_OR_RETURN(auto all, LoadResources(*db, s.Text(0)));
   for (Resource& x : all)
     if (x.id == resource_id) return x;
   return Status::NotFound("no such resource");
 }
 
 Status CourseStore::DeleteResource(const Viewer& viewer, std::string_view resource_id) {
-  std::string now = core::FormatTime(clock_.Now());
-  auto db = db_.Writer();
-  core::Transaction txn(*db);
-  RELAIS_RETURN_IF_ERROR(txn.status());
-  RELAIS_ASSIGN_OR_RETURN(std::string class_id, ClassOf(*db, "resource", resource_id));
-  RELAIS_RETURN_IF_ERROR(RequireMemberOf(*db, viewer, class_id, "resource"));
-  RELAIS_RETURN_IF_ERROR(RequireTeacherOf(*db, viewer, class_id));
-  RELAIS_ASSIGN_OR_RETURN(auto q, db->Query("UPDATE resources SET deleted_at = ?1, updated_at = ?1 WHERE id = ?2",
-                                            now, resource_id));
-  RELAIS_RETURN_IF_ERROR(q.Run());
-  RELAIS_RETURN_IF_ERROR(RecordAudit(*db, &viewer, now, "resource.delete", "resource", resource_id));
-  return txn.Commit();
+  return EditItem(db_, viewer, "resource", resource_id, core::FormatTime(clock_.Now()), SoftDeleteSql("resources"),
+                  [](core::Stmt&) {}, "resource.delete");
 }
 
 }  // namespace relais::content

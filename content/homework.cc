@@ -189,8 +189,7 @@ Result<std::vector<Homework>> HomeworkStore::List(const Viewer& viewer, const Ho
     if (!row) break;
     auto it = by_id.find(a.Text(0));
     if (it == by_id.end()) continue;
-    it->second->attachments.push_back(FileInfo{a.Text(1), a.Text(2), static_cast<uint64_t>(a.Int(3)), a.Text(4),
-                                               a.Text(5), a.Text(6), a.Text(7)});
+    it->second->attachments.push_back(ReadFileInfo(a, 1));
   }
   return out;
 }

@@ -215,6 +215,11 @@ Result<json> Api::Body(Call& c) {
   return body;
 }
 
+void Api::AnswerDeleted(Call& c, const Status& st) {
+  if (!st.ok()) return WriteError(c.res, st);
+  WriteJson(c.res, {{"deleted", true}, {"id", c.params[0]}});
+}
+
 bool Api::AnswerFromCache(Call& c, std::string* key, uint64_t* generation) {
   // Taken before reading, so that a write during rendering makes the entry stale.
   *generation = school_.db().write_generation();
@@ -521,11 +526,7 @@ void Api::PatchHomework(Call& c) {
   WriteJson(c.res, ToJson(*updated));
 }
 
-void Api::DeleteHomework(Call& c) {
-  Status st = school_.homework().Delete(c.viewer, c.params[0]);
-  if (!st.ok()) return WriteError(c.res, st);
-  WriteJson(c.res, {{"deleted", true}, {"id", c.params[0]}});
-}
+void Api::DeleteHomework(Call& c) { AnswerDeleted(c, school_.homework().Delete(c.viewer, c.params[0])); }
 
 // --- Submissions and feedback -------------------------------------------------
 
@@ -614,11 +615,7 @@ void Api::PatchCourse(Call& c) {
   WriteJson(c.res, ToJson(*course));
 }
 
-void Api::DeleteCourse(Call& c) {
-  Status st = school_.courses().Delete(c.viewer, c.params[0]);
-  if (!st.ok()) return WriteError(c.res, st);
-  WriteJson(c.res, {{"deleted", true}, {"id", c.params[0]}});
-}
+void Api::DeleteCourse(Call& c) { AnswerDeleted(c, school_.courses().Delete(c.viewer, c.params[0])); }
 
 void Api::CreateSection(Call& c) {
   auto body = Body(c);
@@ -644,11 +641,7 @@ void Api::PatchSection(Call& c) {
   WriteJson(c.res, ToJson(*section));
 }
 
-void Api::DeleteSection(Call& c) {
-  Status st = school_.courses().DeleteSection(c.viewer, c.params[0]);
-  if (!st.ok()) return WriteError(c.res, st);
-  WriteJson(c.res, {{"deleted", true}, {"id", c.params[0]}});
-}
+void Api::DeleteSection(Call& c) { AnswerDeleted(c, school_.courses().DeleteSection(c.viewer, c.params[0])); }
 
 void Api::CreateResource(Call& c) {
   auto body = Body(c);
@@ -686,11 +679,7 @@ void Api::PatchResource(Call& c) {
   WriteJson(c.res, ToJson(*resource));
 }
 
-void Api::DeleteResource(Call& c) {
-  Status st = school_.courses().DeleteResource(c.viewer, c.params[0]);
-  if (!st.ok()) return WriteError(c.res, st);
-  WriteJson(c.res, {{"deleted", true}, {"id", c.params[0]}});
-}
+void Api::DeleteResource(Call& c) { AnswerDeleted(c, school_.courses().DeleteResource(c.viewer, c.params[0])); }
 
 // --- Box --------------------------------------------------------------------
 

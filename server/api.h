@@ -94,6 +94,8 @@ class Api {
   void MetricsText(Call& c);
 
   Result<json> Body(Call& c);
+  // {"deleted":true,"id":…} or the error.
+  void AnswerDeleted(Call& c, const Status& st);
   // Answers from the response cache if it holds this caller's answer to this
   // exact GET; otherwise returns false and the caller renders.
   bool AnswerFromCache(Call& c, std::string* key, uint64_t* generation);
