@@ -176,7 +176,7 @@ Result<std::unique_ptr<MappedRange>> FileReader::Map(uint64_t offset, size_t n) 
   static const uint64_t kPage = static_cast<uint64_t>(::sysconf(_SC_PAGESIZE));
   uint64_t start = offset - offset % kPage;
   size_t mapped = static_cast<size_t>(offset - start) + n;
-  void* base = ::mmap(nullptr, mapped, PROT_READ, MAP_SHARED, fd_, static_cast<off_t>(start));
+  void* base = ::mmap(nullptr, mapped, PROT_READ, MAP_SHARED | MAP_POPULATE, fd_, static_cast<off_t>(start));
   if (base == MAP_FAILED) return Errno("mmap");
   // The bytes will be read once, in order.
   ::madvise(base, mapped, MADV_SEQUENTIAL);
