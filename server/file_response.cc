@@ -15,6 +15,8 @@
 
 #include "server/file_response.h"
 
+#include <atomic>
+
 #include <algorithm>
 #include <memory>
 
@@ -25,8 +27,16 @@
 namespace relais::server {
 namespace {
 
-// Bytes sent per step when streaming, and the largest answer sent from one buffer.
+// Streaming maps the file one window at a time. Big windows are fast (fewer
+// system calls per megabyte) but each mapped byte is resident while it is
+// sent, so all responses together share a budget: within it a window is
+// 1 MiB, beyond it 64 KiB. Resident memory for file bodies stays under about
+// budget + 64 KiB per connection, whatever the files' sizes.
 constexpr size_t kChunkBytes = 1024 * 1024;
+constexpr size_t kMinChunkBytes = 64 * 1024;
+constexpr int64_t kMappedBudget = 32 << 20;
+std::atomic<int64_t> g_mapped_bytes{0};
+// And the largest answer sent from one buffer:
 constexpr size_t kSmallBytes = 64 * 1024;
 
 bool IsOws(char c) { return c == ' ' || c == '\t'; }
@@ -296,9 +306,17 @@ void ServeFile(const httplib::Request& req, httplib::Response& res, const Stored
       [reader, base, length](size_t offset, size_t want, httplib::DataSink& sink) {
         if (offset >= length) return false;
         size_t n = std::min<uint64_t>({static_cast<uint64_t>(want), kChunkBytes, length - offset});
-        auto window = reader->Map(base + offset, n);
-        if (!window.ok()) return false;  // I/O error or the file shrank: abort the response
-        return sink.write((*window)->data(), (*window)->size());
+        if (g_mapped_bytes.load(std::memory_order_relaxed) + static_cast<int64_t>(n) > kMappedBudget)
+          n = std::min(n, kMinChunkBytes);
+        g_mapped_bytes.fetch_add(static_cast<int64_t>(n), std::memory_order_relaxed);
+        bool ok = false;
+        {
+          auto window = reader->Map(base + offset, n);
+          // An I/O error or a file that shrank aborts the response.
+          ok = window.ok() && sink.write((*window)->data(), (*window)->size());
+        }
+        g_mapped_bytes.fetch_sub(static_cast<int64_t>(n), std::memory_order_relaxed);
+        return ok;
       });
 }
 
