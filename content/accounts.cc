@@ -45,9 +45,12 @@ std::string LowerAscii(std::string_view s) {
 
 const char* RoleName(Role role) {
   switch (role) {
-    case Role::kStudent: return "student";
-    case Role::kTeacher: return "teacher";
-    case Role::kAdmin: return "admin";
+    case Role::kStudent:
+      return "student";
+    case Role::kTeacher:
+      return "teacher";
+    case Role::kAdmin:
+      return "admin";
   }
   return "student";
 }
@@ -64,8 +67,7 @@ Status ValidateLogin(std::string_view login) {
   if (login.empty() || login.size() > 64) return Status::InvalidArgument("a login has 1 to 64 characters");
   for (char c : login) {
     bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
-    if (!ok)
-      return Status::InvalidArgument("a login may only contain lower-case letters, digits, '.', '_' and '-'");
+    if (!ok) return Status::InvalidArgument("a login may only contain lower-case letters, digits, '.', '_' and '-'");
   }
   return Status::Ok();
 }
@@ -82,8 +84,8 @@ std::string GeneratePassword() {
   return out;
 }
 
-Result<User> Accounts::CreateUserLocked(core::Db& db, const Viewer* actor, const NewUser& nu,
-                                        const std::string& hash, const std::string& now) {
+Result<User> Accounts::CreateUserLocked(core::Db& db, const Viewer* actor, const NewUser& nu, const std::string& hash,
+                                        const std::string& now) {
   std::optional<std::string> class_id;
   if (nu.class_name) {
     RELAIS_ASSIGN_OR_RETURN(auto q, db.Query("SELECT id FROM classes WHERE name = ?1", *nu.class_name));
@@ -351,7 +353,8 @@ Result<Member> Accounts::AddMember(const Viewer* actor, std::string_view class_i
   }
   Member m;
   {
-    RELAIS_ASSIGN_OR_RETURN(auto q, db->Query("SELECT id, login, display_name, role FROM users WHERE id = ?1", user_id));
+    RELAIS_ASSIGN_OR_RETURN(auto q,
+                            db->Query("SELECT id, login, display_name, role FROM users WHERE id = ?1", user_id));
     RELAIS_ASSIGN_OR_RETURN(bool row, q.Step());
     if (!row) return Status::NotFound("no such user");
     m.user_id = q.Text(0);
@@ -452,8 +455,8 @@ std::vector<RosterLine> ParseRoster(std::string_view csv, std::vector<RosterErro
     }
     if (lines.empty() && !fields.empty() && LowerAscii(fields[0]) == "login") continue;  // header
     if (fields.size() != 4) {
-      errors->push_back({number, "expected 4 fields (login, display name, role, class), found " +
-                                     std::to_string(fields.size())});
+      errors->push_back(
+          {number, "expected 4 fields (login, display name, role, class), found " + std::to_string(fields.size())});
       continue;
     }
     RosterLine l{number, LowerAscii(fields[0]), fields[1], LowerAscii(fields[2]), fields[3]};
@@ -581,12 +584,14 @@ Result<RosterReport> Accounts::ImportRoster(const Viewer* actor, std::string_vie
     }
     bool was_created = !report.new_passwords.empty() && report.new_passwords.back().first == l.login;
     if (!was_created) {
-      if (changed) ++report.updated;
-      else ++report.unchanged;
+      if (changed)
+        ++report.updated;
+      else
+        ++report.unchanged;
     }
   }
-  RELAIS_RETURN_IF_ERROR(RecordAudit(*db, actor, now, "roster.import", "roster", "",
-                                     std::to_string(lines.size()) + " lines"));
+  RELAIS_RETURN_IF_ERROR(
+      RecordAudit(*db, actor, now, "roster.import", "roster", "", std::to_string(lines.size()) + " lines"));
   RELAIS_RETURN_IF_ERROR(txn.Commit());
   return report;
 }

@@ -41,11 +41,11 @@ struct RosterError {
 struct RosterReport {
   int created = 0;
   int unchanged = 0;
-  int updated = 0;   // display name changed or class joined
+  int updated = 0;  // display name changed or class joined
   int classes_created = 0;
   // Passwords generated for the accounts created, to hand to their owners.
   std::vector<std::pair<std::string, std::string>> new_passwords;  // login, password
-  std::vector<RosterError> errors;  // when non-empty, nothing was imported
+  std::vector<RosterError> errors;                                 // when non-empty, nothing was imported
 };
 
 class Accounts {

@@ -24,11 +24,11 @@ Result<int64_t> PurgeAudit(core::Db& db, std::string_view cutoff) {
 }
 
 Result<std::vector<AuditEntry>> RecentAudit(core::Db& db, int limit) {
-  RELAIS_ASSIGN_OR_RETURN(
-      auto q, db.Query("SELECT seq, at, COALESCE(actor_login,''), action, COALESCE(object_type,''), "
-                       "COALESCE(object_id,''), COALESCE(detail,''), COALESCE(address,'') FROM audit_log "
-                       "ORDER BY seq DESC LIMIT ?1",
-                       limit));
+  RELAIS_ASSIGN_OR_RETURN(auto q,
+                          db.Query("SELECT seq, at, COALESCE(actor_login,''), action, COALESCE(object_type,''), "
+                                   "COALESCE(object_id,''), COALESCE(detail,''), COALESCE(address,'') FROM audit_log "
+                                   "ORDER BY seq DESC LIMIT ?1",
+                                   limit));
   std::vector<AuditEntry> out;
   while (true) {
     RELAIS_ASSIGN_OR_RETURN(bool row, q.Step());

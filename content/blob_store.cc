@@ -17,11 +17,10 @@
 
 #include "content/blob_store.h"
 
-#include <mutex>
-#include <unordered_set>
-
 #include <algorithm>
+#include <mutex>
 #include <system_error>
+#include <unordered_set>
 
 #include "core/crypto.h"
 

@@ -25,7 +25,7 @@ namespace fs = std::filesystem;
 struct BlobInfo {
   std::string sha256;  // 64 lower-case hex characters
   uint64_t size = 0;
-  std::string head;    // the first bytes (up to kSniffBytes), for type sniffing
+  std::string head;  // the first bytes (up to kSniffBytes), for type sniffing
 };
 
 class BlobStore;
@@ -58,7 +58,7 @@ class BlobWriter {
   std::string head_;
   struct HashState;
   std::shared_ptr<HashState> hash_;
-  Status error_;          // sticky: set on the first failure, or once finished
+  Status error_;  // sticky: set on the first failure, or once finished
 };
 
 class BlobStore {

@@ -140,7 +140,8 @@ std::string SoftDeleteSql(const std::string& table) {
 }
 
 std::string EditSql(const std::string& table) {
-  return "UPDATE " + table + " SET title = COALESCE(?3, title), position = COALESCE(?4, position), "
+  return "UPDATE " + table +
+         " SET title = COALESCE(?3, title), position = COALESCE(?4, position), "
          "updated_at = ?1 WHERE id = ?2";
 }
 
@@ -207,8 +208,9 @@ Result<Course> CourseStore::Rename(const Viewer& viewer, std::string_view course
 }
 
 Status CourseStore::Delete(const Viewer& viewer, std::string_view course_id) {
-  return EditItem(db_, viewer, "course", course_id, core::FormatTime(clock_.Now()), SoftDeleteSql("courses"),
-                  [](core::Stmt&) {}, "course.delete");
+  return EditItem(
+      db_, viewer, "course", course_id, core::FormatTime(clock_.Now()), SoftDeleteSql("courses"), [](core::Stmt&) {},
+      "course.delete");
 }
 
 Result<Section> CourseStore::AddSection(const Viewer& viewer, std::string_view course_id, std::string_view raw_title,
@@ -242,12 +244,12 @@ Result<Section> CourseStore::UpdateSection(const Viewer& viewer, std::string_vie
   if (title) {
     RELAIS_ASSIGN_OR_RETURN(clean, CleanTitle(*title));
   }
-  RELAIS_RETURN_IF_ERROR(EditItem(db_, viewer, "section", section_id, core::FormatTime(clock_.Now()),
-                                  EditSql("sections"), [&](core::Stmt& q) { q.Bind(3, clean).Bind(4, position); },
-                                  "section.edit"));
+  RELAIS_RETURN_IF_ERROR(EditItem(
+      db_, viewer, "section", section_id, core::FormatTime(clock_.Now()), EditSql("sections"),
+      [&](core::Stmt& q) { q.Bind(3, clean).Bind(4, position); }, "section.edit"));
   auto db = db_.Reader();
-  RELAIS_ASSIGN_OR_RETURN(auto back, db->Query("SELECT id, course_id, title, position FROM sections WHERE id = ?1",
-                                               section_id));
+  RELAIS_ASSIGN_OR_RETURN(auto back,
+                          db->Query("SELECT id, course_id, title, position FROM sections WHERE id = ?1", section_id));
   RELAIS_ASSIGN_OR_RETURN(bool row, back.Step());
   if (!row) return Status::NotFound("no such section");
   Section s{back.Text(0), back.Text(1), back.Text(2), static_cast<int>(back.Int(3)), {}};
@@ -256,12 +258,12 @@ Result<Section> CourseStore::UpdateSection(const Viewer& viewer, std::string_vie
 }
 
 Status CourseStore::DeleteSection(const Viewer& viewer, std::string_view section_id) {
-  return EditItem(db_, viewer, "section", section_id, core::FormatTime(clock_.Now()), SoftDeleteSql("sections"),
-                  [](core::Stmt&) {}, "section.delete");
+  return EditItem(
+      db_, viewer, "section", section_id, core::FormatTime(clock_.Now()), SoftDeleteSql("sections"), [](core::Stmt&) {},
+      "section.delete");
 }
 
-Result<Resource> CourseStore::AddResource(const Viewer& viewer, std::string_view section_id,
-                                          const ResourceInput& in) {
+Result<Resource> CourseStore::AddResource(const Viewer& viewer, std::string_view section_id, const ResourceInput& in) {
   RELAIS_ASSIGN_OR_RETURN(std::string title, CleanTitle(in.title));
   Resource r;
   r.id = core::NewUuid();
@@ -321,9 +323,9 @@ Result<Resource> CourseStore::UpdateResource(const Viewer& viewer, std::string_v
   if (title) {
     RELAIS_ASSIGN_OR_RETURN(clean, CleanTitle(*title));
   }
-  RELAIS_RETURN_IF_ERROR(EditItem(db_, viewer, "resource", resource_id, core::FormatTime(clock_.Now()),
-                                  EditSql("resources"), [&](core::Stmt& q) { q.Bind(3, clean).Bind(4, position); },
-                                  "resource.edit"));
+  RELAIS_RETURN_IF_ERROR(EditItem(
+      db_, viewer, "resource", resource_id, core::FormatTime(clock_.Now()), EditSql("resources"),
+      [&](core::Stmt& q) { q.Bind(3, clean).Bind(4, position); }, "resource.edit"));
   auto db = db_.Reader();
   RELAIS_ASSIGN_OR_RETURN(auto s, db->Query("SELECT section_id FROM resources WHERE id = ?1", resource_id));
   RELAIS_ASSIGN_OR_RETURN(bool row, s.Step());
@@ -335,8 +337,9 @@ Result<Resource> CourseStore::UpdateResource(const Viewer& viewer, std::string_v
 }
 
 Status CourseStore::DeleteResource(const Viewer& viewer, std::string_view resource_id) {
-  return EditItem(db_, viewer, "resource", resource_id, core::FormatTime(clock_.Now()), SoftDeleteSql("resources"),
-                  [](core::Stmt&) {}, "resource.delete");
+  return EditItem(
+      db_, viewer, "resource", resource_id, core::FormatTime(clock_.Now()), SoftDeleteSql("resources"),
+      [](core::Stmt&) {}, "resource.delete");
 }
 
 }  // namespace relais::content

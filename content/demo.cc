@@ -101,14 +101,14 @@ Result<bool> SeedDemo(School& school) {
 
   Viewer martin = AsViewer(users[1]);
   Viewer durand = AsViewer(users[2]);
-  std::string pdf = MakeSimplePdf("Fractions - exercices", {"1. Simplifier 6/8, 10/15 et 12/16.",
-                                                           "2. Ranger dans l'ordre croissant : 1/2, 2/3, 3/4.",
-                                                           "3. Un gateau est partage en 8 parts. Lea en mange 3.",
-                                                           "   Quelle fraction du gateau reste-t-il ?"});
-  RELAIS_ASSIGN_OR_RETURN(FileInfo pdf_file, StoreFile(school, martin, pdf, "Fractions - exercices.pdf",
-                                                       "application/pdf"));
-  RELAIS_ASSIGN_OR_RETURN(FileInfo video, StoreFile(school, martin, DemoVideoMp4(), "Les fractions en video.mp4",
-                                                    "video/mp4"));
+  std::string pdf = MakeSimplePdf(
+      "Fractions - exercices",
+      {"1. Simplifier 6/8, 10/15 et 12/16.", "2. Ranger dans l'ordre croissant : 1/2, 2/3, 3/4.",
+       "3. Un gateau est partage en 8 parts. Lea en mange 3.", "   Quelle fraction du gateau reste-t-il ?"});
+  RELAIS_ASSIGN_OR_RETURN(FileInfo pdf_file,
+                          StoreFile(school, martin, pdf, "Fractions - exercices.pdf", "application/pdf"));
+  RELAIS_ASSIGN_OR_RETURN(FileInfo video,
+                          StoreFile(school, martin, DemoVideoMp4(), "Les fractions en video.mp4", "video/mp4"));
   int64_t now = school.clock().Now();
   constexpr int64_t kDay = 24 * 3600;
 
@@ -156,24 +156,27 @@ Result<bool> SeedDemo(School& school) {
   RELAIS_ASSIGN_OR_RETURN(Section chapter,
                           school.courses().AddSection(martin, maths.id, "Chapitre 1 : les fractions", std::nullopt));
   RELAIS_RETURN_IF_ERROR(school.courses()
-                             .AddResource(martin, chapter.id, {"text", "À retenir", std::nullopt, std::nullopt,
-                                                               "Une fraction partage une unité en parts égales.\n"
-                                                               "Le dénominateur dit en combien de parts, le "
-                                                               "numérateur combien on en prend.",
-                                                               std::nullopt})
+                             .AddResource(martin, chapter.id,
+                                          {"text", "À retenir", std::nullopt, std::nullopt,
+                                           "Une fraction partage une unité en parts égales.\n"
+                                           "Le dénominateur dit en combien de parts, le "
+                                           "numérateur combien on en prend.",
+                                           std::nullopt})
                              .status());
+  RELAIS_RETURN_IF_ERROR(
+      school.courses()
+          .AddResource(martin, chapter.id,
+                       {"file", "La vidéo du cours", video.id, std::nullopt, std::nullopt, std::nullopt})
+          .status());
+  RELAIS_RETURN_IF_ERROR(
+      school.courses()
+          .AddResource(martin, chapter.id,
+                       {"file", "Fiche d'exercices", pdf_file.id, std::nullopt, std::nullopt, std::nullopt})
+          .status());
   RELAIS_RETURN_IF_ERROR(school.courses()
-                             .AddResource(martin, chapter.id, {"file", "La vidéo du cours", video.id, std::nullopt,
-                                                               std::nullopt, std::nullopt})
-                             .status());
-  RELAIS_RETURN_IF_ERROR(school.courses()
-                             .AddResource(martin, chapter.id, {"file", "Fiche d'exercices", pdf_file.id,
-                                                               std::nullopt, std::nullopt, std::nullopt})
-                             .status());
-  RELAIS_RETURN_IF_ERROR(school.courses()
-                             .AddResource(martin, chapter.id, {"link", "Pour aller plus loin (en ligne)",
-                                                               std::nullopt, "https://www.lumni.fr/",
-                                                               std::nullopt, std::nullopt})
+                             .AddResource(martin, chapter.id,
+                                          {"link", "Pour aller plus loin (en ligne)", std::nullopt,
+                                           "https://www.lumni.fr/", std::nullopt, std::nullopt})
                              .status());
 
   // Hand-ins: Léa handed in the reading and it was returned; Noah handed in late.
@@ -186,8 +189,7 @@ Result<bool> SeedDemo(School& school) {
                                              {}));
   RELAIS_RETURN_IF_ERROR(
       school.submissions().Return(martin, s1.id, {"Très bien résumé, attention aux accords.", 16.5, {}}).status());
-  RELAIS_RETURN_IF_ERROR(
-      school.submissions().HandIn(noah, h2.id, "Il veut un mouton.", {}).status());
+  RELAIS_RETURN_IF_ERROR(school.submissions().HandIn(noah, h2.id, "Il veut un mouton.", {}).status());
   RELAIS_RETURN_IF_ERROR(school.submissions().HandIn(lea, h1.id, "J'ai fait les exercices 1 et 2.", {}).status());
   RELAIS_RETURN_IF_ERROR(accounts.SetSetting("demo_seeded", "1"));
   RELAIS_RETURN_IF_ERROR(accounts.SetSetting("school_name", "Collège de démonstration"));

@@ -33,10 +33,10 @@ Result<FileInfo> FileRecords::Record(const Viewer& viewer, const BlobInfo& blob,
   core::Transaction txn(*db);
   RELAIS_RETURN_IF_ERROR(txn.status());
   RELAIS_ASSIGN_OR_RETURN(
-      auto q, db->Query("INSERT INTO files (id, sha256, size, content_type, name, owner_id, created_at, updated_at, "
-                        "author_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7, ?6)",
-                        f.id, f.sha256, static_cast<int64_t>(f.size), f.content_type, f.name, f.owner_id,
-                        f.created_at));
+      auto q,
+      db->Query("INSERT INTO files (id, sha256, size, content_type, name, owner_id, created_at, updated_at, "
+                "author_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7, ?6)",
+                f.id, f.sha256, static_cast<int64_t>(f.size), f.content_type, f.name, f.owner_id, f.created_at));
   RELAIS_RETURN_IF_ERROR(q.Run());
   RELAIS_RETURN_IF_ERROR(RecordAudit(*db, &viewer, f.created_at, "file.upload", "file", f.id,
                                      f.content_type + " " + std::to_string(f.size)));
@@ -50,9 +50,9 @@ Result<FileInfo> FileRecords::GetReadable(const Viewer& viewer, std::string_view
   RELAIS_ASSIGN_OR_RETURN(bool readable, CanReadFile(*db, viewer, id));
   if (!readable) return Status::NotFound("no such file");
   RELAIS_ASSIGN_OR_RETURN(auto files, LoadFiles(*db,
-                                                 "SELECT id, sha256, size, content_type, name, owner_id, created_at "
-                                                 "FROM files WHERE id = ?1",
-                                                 id));
+                                                "SELECT id, sha256, size, content_type, name, owner_id, created_at "
+                                                "FROM files WHERE id = ?1",
+                                                id));
   if (files.empty()) return Status::NotFound("no such file");
   return files.front();
 }

@@ -71,9 +71,7 @@ uint32_t Le32(std::string_view s, size_t i) {
          static_cast<uint32_t>(Byte(s, i + 2)) << 16 | static_cast<uint32_t>(Byte(s, i + 3)) << 24;
 }
 
-uint16_t Le16(std::string_view s, size_t i) {
-  return static_cast<uint16_t>(Byte(s, i) | Byte(s, i + 1) << 8);
-}
+uint16_t Le16(std::string_view s, size_t i) { return static_cast<uint16_t>(Byte(s, i) | Byte(s, i + 1) << 8); }
 
 bool IsSpace(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f'; }
 
@@ -104,9 +102,9 @@ std::string SniffIsoBmff(std::string_view head) {
   if (major == "avif" || major == "avis") return "image/avif";
   if (major == "qt  ") return "video/quicktime";
   if (major == "M4A " || major == "M4B ") return "audio/mp4";
-  if (major == "isom" || major == "iso2" || major == "iso3" || major == "iso4" || major == "iso5" ||
-      major == "iso6" || major == "mp41" || major == "mp42" || major == "avc1" || major == "M4V " ||
-      major == "M4VH" || major == "M4VP" || major == "dash" || major == "mmp4" || major == "f4v ") {
+  if (major == "isom" || major == "iso2" || major == "iso3" || major == "iso4" || major == "iso5" || major == "iso6" ||
+      major == "mp41" || major == "mp42" || major == "avc1" || major == "M4V " || major == "M4VH" || major == "M4VP" ||
+      major == "dash" || major == "mmp4" || major == "f4v ") {
     return "video/mp4";
   }
   if (StartsWith(major, "3gp") || StartsWith(major, "3g2")) return "video/3gpp";
@@ -142,8 +140,8 @@ bool IsMp3FrameSync(std::string_view head) {
 // name must be followed by a space or '>'.
 bool LooksLikeHtml(std::string_view text) {
   static constexpr std::array<std::string_view, 17> kTags = {
-      "<!doctype html", "<html", "<head", "<script", "<iframe", "<h1", "<div", "<font", "<table",
-      "<a",             "<style", "<title", "<b",   "<body",   "<br", "<p",  "<!--"};
+      "<!doctype html", "<html",  "<head", "<script", "<iframe", "<h1", "<div", "<font", "<table", "<a",
+      "<style",         "<title", "<b",    "<body",   "<br",     "<p",  "<!--"};
   for (std::string_view tag : kTags) {
     if (!StartsWithNoCase(text, tag)) continue;
     if (text.size() == tag.size()) return true;
@@ -290,9 +288,9 @@ std::string TypeForExtension(const std::string& ext) {
 // Extensions a double-click runs on some desktop: refused whatever the bytes.
 bool IsExecutableExtension(const std::string& ext) {
   static constexpr std::string_view kExts[] = {
-      "exe", "dll", "com", "bat", "cmd", "msi", "msp", "scr", "pif", "cpl", "vbs",  "vbe",   "js",  "jse",
-      "wsf", "wsh", "hta", "ps1", "psm1", "lnk", "reg", "inf", "scf", "sh", "bash", "run", "elf",
-      "so",  "app", "apk", "jar", "deb",  "rpm", "dmg", "pkg", "appimage", "command"};
+      "exe", "dll", "com", "bat", "cmd", "msi",  "msp", "scr", "pif", "cpl",      "vbs",    "vbe",  "js",
+      "jse", "wsf", "wsh", "hta", "ps1", "psm1", "lnk", "reg", "inf", "scf",      "sh",     "bash", "run",
+      "elf", "so",  "app", "apk", "jar", "deb",  "rpm", "dmg", "pkg", "appimage", "command"};
   return std::find(std::begin(kExts), std::end(kExts), ext) != std::end(kExts);
 }
 
@@ -315,12 +313,11 @@ bool IsImsCommonCartridge(std::string_view type) {
 // apart, so a declaration within the family is believed.
 std::string_view Family(std::string_view type) {
   if (IsTextType(type)) return "text";
-  if (type == kZip || type == kDocx || type == kXlsx || type == kPptx || type == kOdt || type == kOds ||
-      type == kOdp || type == kEpub || IsImsCommonCartridge(type)) {
+  if (type == kZip || type == kDocx || type == kXlsx || type == kPptx || type == kOdt || type == kOds || type == kOdp ||
+      type == kEpub || IsImsCommonCartridge(type)) {
     return "zip";
   }
-  if (type == "application/msword" || type == "application/vnd.ms-excel" ||
-      type == "application/vnd.ms-powerpoint") {
+  if (type == "application/msword" || type == "application/vnd.ms-excel" || type == "application/vnd.ms-powerpoint") {
     return "ole2";
   }
   if (type == "video/mp4" || type == "audio/mp4" || type == "video/quicktime" || type == "video/3gpp") {
@@ -341,9 +338,9 @@ bool IsGeneric(std::string_view type) {
 bool IsAccepted(std::string_view type) {
   static constexpr std::string_view kAccepted[] = {
       // documents
-      "application/pdf", "text/plain", "text/csv", "text/markdown", "application/rtf", kOdt, kOds, kOdp, kDocx,
-      kXlsx, kPptx, "application/msword", "application/vnd.ms-excel", "application/vnd.ms-powerpoint", kEpub,
-      kZip, "application/vnd.ims.imsccv1p1", "application/vnd.ims.imsccv1p2", "application/vnd.ims.imsccv1p3",
+      "application/pdf", "text/plain", "text/csv", "text/markdown", "application/rtf", kOdt, kOds, kOdp, kDocx, kXlsx,
+      kPptx, "application/msword", "application/vnd.ms-excel", "application/vnd.ms-powerpoint", kEpub, kZip,
+      "application/vnd.ims.imsccv1p1", "application/vnd.ims.imsccv1p2", "application/vnd.ims.imsccv1p3",
       // images
       "image/jpeg", "image/png", "image/gif", "image/webp", "image/bmp", "image/heic", "image/heif",
       // audio
@@ -387,8 +384,7 @@ bool IsUtf8Text(std::string_view head, bool truncated) {
       if ((cc & 0xC0) != 0x80) return false;
       cp = cp << 6 | (cc & 0x3F);
     }
-    if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10FFFF)) ||
-        (cp >= 0xD800 && cp <= 0xDFFF)) {
+    if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10FFFF)) || (cp >= 0xD800 && cp <= 0xDFFF)) {
       return false;  // overlong, out of range or a surrogate
     }
     i += len;
@@ -425,7 +421,10 @@ std::string SniffContentType(std::string_view head) {
   if (StartsWith(head, "\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1")) return "application/msword";
   if (StartsWith(head, "{\\rtf")) return "application/rtf";
   if (StartsWith(head, "MZ")) return std::string(kExeWindows);
-  if (StartsWith(head, "\x7F" "ELF")) return std::string(kExeElf);
+  if (StartsWith(head,
+                 "\x7F"
+                 "ELF"))
+    return std::string(kExeElf);
   if (StartsWith(head, "\xFE\xED\xFA\xCE") || StartsWith(head, "\xFE\xED\xFA\xCF") ||
       StartsWith(head, "\xCE\xFA\xED\xFE") || StartsWith(head, "\xCF\xFA\xED\xFE") ||
       StartsWith(head, "\xCA\xFE\xBA\xBE")) {

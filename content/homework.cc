@@ -154,8 +154,9 @@ Result<std::vector<Homework>> HomeworkStore::List(const Viewer& viewer, const Ho
     sql += "m.role FROM class_members m JOIN homework h ON h.class_id = m.class_id" + std::string(kJoins) +
            "WHERE m.user_id = ?1 AND h.deleted_at IS NULL AND (h.published = 1 OR m.role = 'teacher') ";
   }
-  sql += "AND (?2 IS NULL OR h.class_id = ?2) AND (?3 IS NULL OR h.due_at >= ?3) AND (?4 IS NULL OR h.due_at <= ?4) "
-         "ORDER BY h.due_at, h.id LIMIT ?5";
+  sql +=
+      "AND (?2 IS NULL OR h.class_id = ?2) AND (?3 IS NULL OR h.due_at >= ?3) AND (?4 IS NULL OR h.due_at <= ?4) "
+      "ORDER BY h.due_at, h.id LIMIT ?5";
   auto db = db_.Reader();
   core::ReadTransaction snapshot(*db);
   RELAIS_ASSIGN_OR_RETURN(auto q, db->Prepare(sql));
@@ -219,10 +220,10 @@ Result<Homework> HomeworkStore::Update(const Viewer& viewer, std::string_view id
     bool publishing = patch.published && *patch.published && !h.published;
     if (patch.published) h.published = *patch.published;
     RELAIS_RETURN_IF_ERROR(ValidateFields(h.subject, h.title));
-    RELAIS_ASSIGN_OR_RETURN(auto q, db->Query("UPDATE homework SET subject = ?1, title = ?2, instructions = ?3, "
-                                              "due_at = ?4, published = ?5, updated_at = ?6 WHERE id = ?7",
-                                              h.subject, h.title, h.instructions, h.due_at, h.published, now_text,
-                                              h.id));
+    RELAIS_ASSIGN_OR_RETURN(auto q,
+                            db->Query("UPDATE homework SET subject = ?1, title = ?2, instructions = ?3, "
+                                      "due_at = ?4, published = ?5, updated_at = ?6 WHERE id = ?7",
+                                      h.subject, h.title, h.instructions, h.due_at, h.published, now_text, h.id));
     RELAIS_RETURN_IF_ERROR(q.Run());
     if (patch.attachments) {
       // Files already attached stay usable even if another teacher uploaded them.
@@ -250,8 +251,8 @@ Status HomeworkStore::Delete(const Viewer& viewer, std::string_view id) {
   RELAIS_RETURN_IF_ERROR(txn.status());
   RELAIS_ASSIGN_OR_RETURN(Homework h, LoadVisible(*db, viewer, id, now));
   RELAIS_RETURN_IF_ERROR(RequireTeacherOf(*db, viewer, h.class_id));
-  RELAIS_ASSIGN_OR_RETURN(auto q, db->Query("UPDATE homework SET deleted_at = ?1, updated_at = ?1 WHERE id = ?2",
-                                            now_text, h.id));
+  RELAIS_ASSIGN_OR_RETURN(
+      auto q, db->Query("UPDATE homework SET deleted_at = ?1, updated_at = ?1 WHERE id = ?2", now_text, h.id));
   RELAIS_RETURN_IF_ERROR(q.Run());
   RELAIS_RETURN_IF_ERROR(RecordAudit(*db, &viewer, now_text, "homework.delete", "homework", h.id, h.title));
   return txn.Commit();

@@ -21,8 +21,8 @@ struct HomeworkInput {
   std::string subject;
   std::string title;
   std::string instructions;
-  int64_t due_at = 0;                  // Unix seconds
-  std::optional<int64_t> given_at;     // defaults to now
+  int64_t due_at = 0;               // Unix seconds
+  std::optional<int64_t> given_at;  // defaults to now
   std::vector<std::string> attachments;
   bool published = false;
 };

@@ -122,9 +122,9 @@ Status InsertFiles(core::Db& db, const std::string& table, const std::string& ow
                    const std::vector<std::string>& files) {
   int position = 0;
   for (const std::string& file_id : files) {
-    RELAIS_ASSIGN_OR_RETURN(auto q, db.Query("INSERT INTO " + table + " (" + owner_col +
-                                                 ", file_id, position) VALUES (?1, ?2, ?3)",
-                                             owner, file_id, position++));
+    RELAIS_ASSIGN_OR_RETURN(
+        auto q, db.Query("INSERT INTO " + table + " (" + owner_col + ", file_id, position) VALUES (?1, ?2, ?3)", owner,
+                         file_id, position++));
     RELAIS_RETURN_IF_ERROR(q.Run());
   }
   return Status::Ok();
@@ -192,8 +192,7 @@ Result<Submission> SubmissionStore::HandIn(const Viewer& viewer, std::string_vie
   return LoadSubmission(*db, submission_id);
 }
 
-Result<std::vector<StudentWork>> SubmissionStore::ListForHomework(const Viewer& viewer,
-                                                                  std::string_view homework_id) {
+Result<std::vector<StudentWork>> SubmissionStore::ListForHomework(const Viewer& viewer, std::string_view homework_id) {
   auto db = db_.Reader();
   std::optional<std::string> role;
   RELAIS_ASSIGN_OR_RETURN(HomeworkRef h, VisibleHomework(*db, viewer, homework_id, &role));
@@ -202,13 +201,12 @@ Result<std::vector<StudentWork>> SubmissionStore::ListForHomework(const Viewer& 
   std::vector<StudentWork> out;
   std::vector<std::string> submission_ids;
   {
-    RELAIS_ASSIGN_OR_RETURN(
-        auto q, db->Query("SELECT u.id, u.login, u.display_name, s.id FROM class_members m "
-                          "JOIN users u ON u.id = m.user_id "
-                          "LEFT JOIN submissions s ON s.homework_id = ?1 AND s.student_id = u.id "
-                          "WHERE m.class_id = ?2 AND m.role = 'student' AND (?3 OR u.id = ?4) "
-                          "ORDER BY u.display_name COLLATE NOCASE, u.login",
-                          homework_id, h.class_id, teacher, viewer.id));
+    RELAIS_ASSIGN_OR_RETURN(auto q, db->Query("SELECT u.id, u.login, u.display_name, s.id FROM class_members m "
+                                              "JOIN users u ON u.id = m.user_id "
+                                              "LEFT JOIN submissions s ON s.homework_id = ?1 AND s.student_id = u.id "
+                                              "WHERE m.class_id = ?2 AND m.role = 'student' AND (?3 OR u.id = ?4) "
+                                              "ORDER BY u.display_name COLLATE NOCASE, u.login",
+                                              homework_id, h.class_id, teacher, viewer.id));
     while (true) {
       RELAIS_ASSIGN_OR_RETURN(bool row, q.Step());
       if (!row) break;

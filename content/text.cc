@@ -12,10 +12,14 @@ size_t Utf8Len(std::string_view s, size_t i) {
   if (c < 0x80) return 1;
   size_t n;
   uint32_t cp;
-  if ((c & 0xE0) == 0xC0) n = 2, cp = c & 0x1F;
-  else if ((c & 0xF0) == 0xE0) n = 3, cp = c & 0x0F;
-  else if ((c & 0xF8) == 0xF0) n = 4, cp = c & 0x07;
-  else return 0;
+  if ((c & 0xE0) == 0xC0)
+    n = 2, cp = c & 0x1F;
+  else if ((c & 0xF0) == 0xE0)
+    n = 3, cp = c & 0x0F;
+  else if ((c & 0xF8) == 0xF0)
+    n = 4, cp = c & 0x07;
+  else
+    return 0;
   if (i + n > s.size()) return 0;
   for (size_t k = 1; k < n; ++k) {
     auto cc = static_cast<unsigned char>(s[i + k]);
@@ -138,9 +142,8 @@ std::string StripMarkup(std::string_view s, size_t max_bytes) {
         }
       }
       if (i >= s.size()) break;
-      bool block = StartsWithNoCase(s, i, "<br") || StartsWithNoCase(s, i, "</p") ||
-                   StartsWithNoCase(s, i, "</div") || StartsWithNoCase(s, i, "</li") ||
-                   StartsWithNoCase(s, i, "<li") || StartsWithNoCase(s, i, "</h");
+      bool block = StartsWithNoCase(s, i, "<br") || StartsWithNoCase(s, i, "</p") || StartsWithNoCase(s, i, "</div") ||
+                   StartsWithNoCase(s, i, "</li") || StartsWithNoCase(s, i, "<li") || StartsWithNoCase(s, i, "</h");
       // Skip to the end of the tag, respecting quoted attribute values.
       char quote = 0;
       size_t j = i + 1;
@@ -162,17 +165,23 @@ std::string StripMarkup(std::string_view s, size_t max_bytes) {
       if (semi != std::string_view::npos && semi - i <= 10) {
         std::string_view ent = s.substr(i + 1, semi - i - 1);
         uint32_t cp = 0;
-        if (ent == "amp") cp = '&';
-        else if (ent == "lt") cp = '<';
-        else if (ent == "gt") cp = '>';
-        else if (ent == "quot") cp = '"';
-        else if (ent == "apos" || ent == "#39") cp = '\'';
-        else if (ent == "nbsp") cp = 0xA0;
+        if (ent == "amp")
+          cp = '&';
+        else if (ent == "lt")
+          cp = '<';
+        else if (ent == "gt")
+          cp = '>';
+        else if (ent == "quot")
+          cp = '"';
+        else if (ent == "apos" || ent == "#39")
+          cp = '\'';
+        else if (ent == "nbsp")
+          cp = 0xA0;
         else if (ent.size() > 1 && ent[0] == '#') {
           bool hex = ent[1] == 'x' || ent[1] == 'X';
           std::string digits(ent.substr(hex ? 2 : 1));
-          if (!digits.empty() && digits.find_first_not_of(hex ? "0123456789abcdefABCDEF" : "0123456789") ==
-                                     std::string::npos)
+          if (!digits.empty() &&
+              digits.find_first_not_of(hex ? "0123456789abcdefABCDEF" : "0123456789") == std::string::npos)
             cp = static_cast<uint32_t>(std::stoul(digits, nullptr, hex ? 16 : 10) & 0x1FFFFF);
         }
         if (cp != 0) {

@@ -21,10 +21,9 @@ Status ParseNumber(std::string_view key, std::string_view value, T* out, T min, 
   char* end = nullptr;
   errno = 0;
   long long n = std::strtoll(v.c_str(), &end, 10);
-  if (v.empty() || *end != '\0' || errno != 0 || n < static_cast<long long>(min) ||
-      n > static_cast<long long>(max))
-    return Status::InvalidArgument(std::string(key) + " must be a whole number from " + std::to_string(min) +
-                                   " to " + std::to_string(max) + ", not '" + v + "'");
+  if (v.empty() || *end != '\0' || errno != 0 || n < static_cast<long long>(min) || n > static_cast<long long>(max))
+    return Status::InvalidArgument(std::string(key) + " must be a whole number from " + std::to_string(min) + " to " +
+                                   std::to_string(max) + ", not '" + v + "'");
   *out = static_cast<T>(n);
   return Status::Ok();
 }
@@ -46,7 +45,8 @@ Status Config::Set(std::string_view key, std::string_view value) {
     size_t colon = value.rfind(':');
     if (colon == std::string_view::npos) return Status::InvalidArgument("listen must be ADDR:PORT");
     listen_host = std::string(value.substr(0, colon));
-    if (listen_host.size() > 2 && listen_host.front() == '[') listen_host = listen_host.substr(1, listen_host.size() - 2);
+    if (listen_host.size() > 2 && listen_host.front() == '[')
+      listen_host = listen_host.substr(1, listen_host.size() - 2);
     return ParseNumber(key, value.substr(colon + 1), &listen_port, 0, 65535);
   } else if (key == "max_upload_mb") {
     uint64_t mb = 0;
@@ -98,11 +98,11 @@ Status Config::LoadEnvironment() {
     if (eq == std::string_view::npos) continue;
     std::string key(kv.substr(7, eq - 7));
     for (char& c : key) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    if (key == "data") continue;  // the data folder comes from --data
+    if (key == "data") continue;     // the data folder comes from --data
     if (!IsKnownKey(key)) continue;  // RELAIS_* may belong to other tools (tests, scripts)
     Status st = Set(key, kv.substr(eq + 1));
-    if (!st.ok()) return Status::InvalidArgument("environment RELAIS_" + std::string(kv.substr(7, eq - 7)) + ": " +
-                                                 st.message());
+    if (!st.ok())
+      return Status::InvalidArgument("environment RELAIS_" + std::string(kv.substr(7, eq - 7)) + ": " + st.message());
   }
   return Status::Ok();
 }

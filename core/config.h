@@ -29,9 +29,9 @@ struct Config {
   int64_t session_ttl_s = 12 * 3600;
   uint64_t password_ops = 2;
   uint64_t password_mem_kib = 19 * 1024;
-  int password_concurrency = 0;              // 0: the number of cores
-  int login_failures_per_account = 5;        // then a growing lock-out
-  int login_failures_per_address = 30;       // per 15 minutes
+  int password_concurrency = 0;         // 0: the number of cores
+  int login_failures_per_account = 5;   // then a growing lock-out
+  int login_failures_per_address = 30;  // per 15 minutes
 
   // Sets `key` from text; InvalidArgument for an unknown key or a bad value.
   Status Set(std::string_view key, std::string_view value);

@@ -101,8 +101,8 @@ std::string ToHex(std::string_view bytes) {
 
 std::string Sha256(std::string_view data) {
   std::string out(crypto_hash_sha256_BYTES, '\0');
-  crypto_hash_sha256(reinterpret_cast<unsigned char*>(out.data()),
-                     reinterpret_cast<const unsigned char*>(data.data()), data.size());
+  crypto_hash_sha256(reinterpret_cast<unsigned char*>(out.data()), reinterpret_cast<const unsigned char*>(data.data()),
+                     data.size());
   return out;
 }
 

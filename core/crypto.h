@@ -44,9 +44,9 @@ class Sha256Stream {
 bool ConstantTimeEqual(std::string_view a, std::string_view b);
 
 struct PasswordParams {
-  uint64_t ops = 2;                 // Argon2id passes
-  size_t mem_bytes = 19u << 20;     // 19 MiB (OWASP's minimum for Argon2id)
-  int max_concurrent = 2;           // hashes computed at once, box-wide
+  uint64_t ops = 2;              // Argon2id passes
+  size_t mem_bytes = 19u << 20;  // 19 MiB (OWASP's minimum for Argon2id)
+  int max_concurrent = 2;        // hashes computed at once, box-wide
 };
 
 // Configures the cost and the concurrency bound. Call at start-up, before any hashing.

@@ -9,8 +9,7 @@ Status SqliteError(sqlite3* db, int rc, std::string_view what) {
   std::string msg = std::string(what) + ": " + (db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
   int primary = rc & 0xff;
   if (primary == SQLITE_CORRUPT || primary == SQLITE_NOTADB) return Status::Corruption(msg);
-  if (primary == SQLITE_FULL || primary == SQLITE_IOERR || primary == SQLITE_READONLY ||
-      primary == SQLITE_CANTOPEN)
+  if (primary == SQLITE_FULL || primary == SQLITE_IOERR || primary == SQLITE_READONLY || primary == SQLITE_CANTOPEN)
     return Status::IOError(msg);
   if (primary == SQLITE_CONSTRAINT) return Status::Conflict(msg);
   return Status::Internal(msg);
@@ -79,8 +78,8 @@ bool Stmt::IsNull(int col) const { return sqlite3_column_type(stmt_, col) == SQL
 
 Result<std::unique_ptr<Db>> Db::Open(const std::filesystem::path& path, Options options) {
   sqlite3* raw = nullptr;
-  int flags = SQLITE_OPEN_NOMUTEX |
-              (options.read_only ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE));
+  int flags =
+      SQLITE_OPEN_NOMUTEX | (options.read_only ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE));
   int rc = sqlite3_open_v2(path.c_str(), &raw, flags, nullptr);
   if (rc != SQLITE_OK) {
     Status st = SqliteError(raw, rc, "open " + path.string());
@@ -90,8 +89,8 @@ Result<std::unique_ptr<Db>> Db::Open(const std::filesystem::path& path, Options 
   std::unique_ptr<Db> db(new Db(raw));
   sqlite3_busy_timeout(raw, 10000);
   sqlite3_extended_result_codes(raw, 1);
-  std::string pragmas = "PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY; PRAGMA cache_size=-" +
-                        std::to_string(options.cache_kib) + ";";
+  std::string pragmas =
+      "PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY; PRAGMA cache_size=-" + std::to_string(options.cache_kib) + ";";
   if (!options.read_only) pragmas += "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;";
   RELAIS_RETURN_IF_ERROR(db->Exec(pragmas));
   return db;
@@ -119,8 +118,8 @@ Result<Stmt> Db::Prepare(const std::string& sql) {
   auto it = cache_.find(sql);
   if (it != cache_.end()) return Stmt(it->second, db_);
   sqlite3_stmt* stmt = nullptr;
-  int rc = sqlite3_prepare_v3(db_, sql.c_str(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT,
-                              &stmt, nullptr);
+  int rc =
+      sqlite3_prepare_v3(db_, sql.c_str(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT, &stmt, nullptr);
   if (rc != SQLITE_OK) return SqliteError(db_, rc, "prepare");
   cache_.emplace(sql, stmt);
   return Stmt(stmt, db_);
@@ -163,8 +162,7 @@ Status Migrate(Db& db, const std::vector<Migration>& migrations) {
   int newest = migrations.empty() ? 0 : migrations.back().version;
   if (current > newest)
     return Status::Corruption("database schema version " + std::to_string(current) +
-                              " is newer than this program knows (" + std::to_string(newest) +
-                              "): upgrade relais");
+                              " is newer than this program knows (" + std::to_string(newest) + "): upgrade relais");
   for (const Migration& m : migrations) {
     if (m.version <= current) continue;
     Transaction txn(db);

@@ -13,8 +13,8 @@
 
 #include <atomic>
 #include <condition_variable>
-#include <deque>
 #include <cstdint>
+#include <deque>
 #include <filesystem>
 #include <memory>
 #include <mutex>
@@ -141,8 +141,8 @@ class ReadTransaction {
 };
 
 struct Migration {
-  int version;           // 1, 2, 3 … contiguous, never reused
-  std::string name;      // "0001_init"
+  int version;       // 1, 2, 3 … contiguous, never reused
+  std::string name;  // "0001_init"
   std::string sql;
 };
 

@@ -117,8 +117,7 @@ Status StreamingFile::CommitTo(const fs::path& target) {
   fd_ = -1;
   // link() fails with EEXIST when the target is already there: content
   // addressing means it is the same bytes, so keep the existing one.
-  if (::link(path_.c_str(), target.c_str()) != 0 && errno != EEXIST)
-    return Errno("link " + target.string());
+  if (::link(path_.c_str(), target.c_str()) != 0 && errno != EEXIST) return Errno("link " + target.string());
   ::unlink(path_.c_str());
   committed_ = true;
   RELAIS_RETURN_IF_ERROR(FsyncDir(target.parent_path()));

@@ -6,8 +6,8 @@
 #include <chrono>
 #include <memory>
 #include <mutex>
-#include <vector>
 #include <thread>
+#include <vector>
 
 namespace relais::core {
 namespace {

@@ -67,8 +67,8 @@ class [[nodiscard]] Status {
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : v_(std::move(value)) {}                     // NOLINT: implicit by design
-  Result(Status status) : v_(std::move(status)) {               // NOLINT
+  Result(T value) : v_(std::move(value)) {}        // NOLINT: implicit by design
+  Result(Status status) : v_(std::move(status)) {  // NOLINT
     assert(!std::get<Status>(v_).ok() && "Result built from an OK status");
   }
 
@@ -77,9 +77,18 @@ class [[nodiscard]] Result {
     static const Status kOk;
     return ok() ? kOk : std::get<Status>(v_);
   }
-  T& value() & { assert(ok()); return std::get<T>(v_); }
-  const T& value() const& { assert(ok()); return std::get<T>(v_); }
-  T&& value() && { assert(ok()); return std::get<T>(std::move(v_)); }
+  T& value() & {
+    assert(ok());
+    return std::get<T>(v_);
+  }
+  const T& value() const& {
+    assert(ok());
+    return std::get<T>(v_);
+  }
+  T&& value() && {
+    assert(ok());
+    return std::get<T>(std::move(v_));
+  }
   T* operator->() { return &value(); }
   const T* operator->() const { return &value(); }
   T& operator*() & { return value(); }
@@ -92,17 +101,16 @@ class [[nodiscard]] Result {
 }  // namespace relais
 
 // Returns early from the enclosing function if `expr` (a Status) is not OK.
-#define RELAIS_RETURN_IF_ERROR(expr)          \
-  do {                                        \
-    ::relais::Status _st = (expr);            \
-    if (!_st.ok()) return _st;                \
+#define RELAIS_RETURN_IF_ERROR(expr) \
+  do {                               \
+    ::relais::Status _st = (expr);   \
+    if (!_st.ok()) return _st;       \
   } while (0)
 
 #define RELAIS_CONCAT_INNER(a, b) a##b
 #define RELAIS_CONCAT(a, b) RELAIS_CONCAT_INNER(a, b)
 // Declares `lhs` from a Result, or returns its Status from the enclosing function.
-#define RELAIS_ASSIGN_OR_RETURN(lhs, expr) \
-  RELAIS_ASSIGN_OR_RETURN_IMPL(RELAIS_CONCAT(_res_, __LINE__), lhs, expr)
+#define RELAIS_ASSIGN_OR_RETURN(lhs, expr) RELAIS_ASSIGN_OR_RETURN_IMPL(RELAIS_CONCAT(_res_, __LINE__), lhs, expr)
 #define RELAIS_ASSIGN_OR_RETURN_IMPL(tmp, lhs, expr) \
   auto tmp = (expr);                                 \
   if (!tmp.ok()) return tmp.status();                \

@@ -161,8 +161,10 @@ void Api::Dispatch(const httplib::Request& req, httplib::Response& res, const ht
   bool body_read = false;
   try {
     if (route_index == routes.size()) {
-      if (path_known) WriteError(res, 405, "method_not_allowed", "this method is not allowed here");
-      else WriteError(res, 404, "not_found", "no such endpoint: " + req.path);
+      if (path_known)
+        WriteError(res, 405, "method_not_allowed", "this method is not allowed here");
+      else
+        WriteError(res, 404, "not_found", "no such endpoint: " + req.path);
     } else {
       const Route& route = routes[route_index];
       bool allowed = true;
@@ -199,11 +201,11 @@ void Api::Dispatch(const httplib::Request& req, httplib::Response& res, const ht
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   metrics_.Observe(route_index, res.status, seconds);
   core::LogEventBuffered("http.request", {{"method", req.method},
-                                  {"path", req.path},
-                                  {"status", std::to_string(res.status)},
-                                  {"us", std::to_string(static_cast<int64_t>(seconds * 1e6))},
-                                  {"user", call.viewer.login},
-                                  {"addr", req.remote_addr}});
+                                          {"path", req.path},
+                                          {"status", std::to_string(res.status)},
+                                          {"us", std::to_string(static_cast<int64_t>(seconds * 1e6))},
+                                          {"user", call.viewer.login},
+                                          {"addr", req.remote_addr}});
 }
 
 Result<json> Api::Body(Call& c) {
@@ -267,9 +269,9 @@ void Api::Login(Call& c) {
   auto session = school_.accounts().CreateSession(*user, config_.session_ttl_s, c.req.remote_addr);
   if (!session.ok()) return WriteError(c.res, session.status());
   metrics_.LoginResult(true);
-  c.res.set_header("Set-Cookie", std::string(kSessionCookie) + "=" + session->token +
-                                     "; Path=/; HttpOnly; SameSite=Strict; Max-Age=" +
-                                     std::to_string(config_.session_ttl_s));
+  c.res.set_header("Set-Cookie",
+                   std::string(kSessionCookie) + "=" + session->token +
+                       "; Path=/; HttpOnly; SameSite=Strict; Max-Age=" + std::to_string(config_.session_ttl_s));
   WriteJson(c.res, {{"token", session->token},
                     {"expires_at", core::FormatTime(session->expires_at)},
                     {"user", UserSummary(session->viewer, session->display_name)}});
@@ -284,8 +286,7 @@ void Api::Logout(Call& c) {
 }
 
 void Api::Me(Call& c) {
-  WriteJson(c.res,
-            {{"user", UserSummary(c.viewer, c.display_name)}, {"expires_at", core::FormatTime(c.expires_at)}});
+  WriteJson(c.res, {{"user", UserSummary(c.viewer, c.display_name)}, {"expires_at", core::FormatTime(c.expires_at)}});
 }
 
 // --- Classes and users ------------------------------------------------------

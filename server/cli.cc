@@ -89,7 +89,8 @@ constexpr const char* kUserAddHelp = R"(Usage: relais user add --data DIR --logi
 Creates an account. With --class, the user joins that class (which must exist).
 --password-stdin reads the password from the first line of standard input.
 )";
-constexpr const char* kUserPasswdHelp = R"(Usage: relais user passwd --data DIR --login L (--password P | --password-stdin)
+constexpr const char* kUserPasswdHelp =
+    R"(Usage: relais user passwd --data DIR --login L (--password P | --password-stdin)
 
 Sets an account's password and ends its open sessions.
 )";

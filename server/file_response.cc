@@ -15,9 +15,8 @@
 
 #include "server/file_response.h"
 
-#include <atomic>
-
 #include <algorithm>
+#include <atomic>
 #include <memory>
 
 #include "content/file_types.h"
@@ -107,8 +106,7 @@ bool IfRangeMatches(std::string_view header, const StoredFile& file) {
 void WriteJsonError(httplib::Response& res, int status, std::string_view code, std::string_view message) {
   res.status = status;
   // Codes and messages here are fixed ASCII without quotes or backslashes.
-  res.set_content("{\"error\":{\"code\":\"" + std::string(code) + "\",\"message\":\"" + std::string(message) +
-                      "\"}}",
+  res.set_content("{\"error\":{\"code\":\"" + std::string(code) + "\",\"message\":\"" + std::string(message) + "\"}}",
                   "application/json");
 }
 
@@ -116,8 +114,18 @@ bool IsAttrChar(unsigned char c) {
   // RFC 8187 attr-char.
   if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return true;
   switch (c) {
-    case '!': case '#': case '$': case '&': case '+': case '-': case '.':
-    case '^': case '_': case '`': case '|': case '~':
+    case '!':
+    case '#':
+    case '$':
+    case '&':
+    case '+':
+    case '-':
+    case '.':
+    case '^':
+    case '_':
+    case '`':
+    case '|':
+    case '~':
       return true;
     default:
       return false;
@@ -276,8 +284,8 @@ void ServeFile(const httplib::Request& req, httplib::Response& res, const Stored
 
   if (outcome == RangeOutcome::kPartial) {
     res.status = 206;
-    res.set_header("Content-Range", "bytes " + std::to_string(range.first) + "-" + std::to_string(range.last) +
-                                        "/" + std::to_string(file.size));
+    res.set_header("Content-Range", "bytes " + std::to_string(range.first) + "-" + std::to_string(range.last) + "/" +
+                                        std::to_string(file.size));
   } else {
     res.status = 200;
   }

@@ -33,12 +33,12 @@ enum class RangeOutcome { kWhole, kPartial, kUnsatisfiable };
 RangeOutcome ParseRange(std::string_view header, uint64_t size, ByteRange* out);
 
 struct StoredFile {
-  std::string path;          // where the bytes are on disk
+  std::string path;  // where the bytes are on disk
   uint64_t size = 0;
-  std::string etag;          // strong validator, without quotes (the SHA-256)
-  int64_t last_modified = 0; // Unix seconds
+  std::string etag;           // strong validator, without quotes (the SHA-256)
+  int64_t last_modified = 0;  // Unix seconds
   std::string content_type;
-  std::string filename;      // for Content-Disposition (UTF-8; RFC 6266/5987 encoded)
+  std::string filename;            // for Content-Disposition (UTF-8; RFC 6266/5987 encoded)
   bool inline_disposition = true;  // false forces "attachment"
 };
 

@@ -33,17 +33,20 @@ std::string Metrics::Render(double uptime_s, uint64_t disk_free, uint64_t sessio
   add("relais_logins_total{result=\"failed\"} %llu\n", static_cast<unsigned long long>(logins_failed_.load()));
   out += "# HELP relais_upload_bytes_total Bytes of files uploaded.\n# TYPE relais_upload_bytes_total counter\n";
   add("relais_upload_bytes_total %llu\n", static_cast<unsigned long long>(upload_bytes_.load()));
-  out += "# HELP relais_http_requests_total HTTP requests by route and status class.\n"
-         "# TYPE relais_http_requests_total counter\n";
+  out +=
+      "# HELP relais_http_requests_total HTTP requests by route and status class.\n"
+      "# TYPE relais_http_requests_total counter\n";
   static const char* kClasses[] = {"1xx", "2xx", "3xx", "4xx", "5xx"};
   for (size_t i = 0; i < names_.size() && i < kMaxRoutes; ++i)
     for (size_t c = 0; c < 5; ++c) {
       uint64_t n = routes_[i].by_class[c].load(std::memory_order_relaxed);
-      if (n) add("relais_http_requests_total{route=\"%s\",code=\"%s\"} %llu\n", names_[i].c_str(), kClasses[c],
-                 static_cast<unsigned long long>(n));
+      if (n)
+        add("relais_http_requests_total{route=\"%s\",code=\"%s\"} %llu\n", names_[i].c_str(), kClasses[c],
+            static_cast<unsigned long long>(n));
     }
-  out += "# HELP relais_http_request_duration_seconds Time to handle a request (to the first byte).\n"
-         "# TYPE relais_http_request_duration_seconds histogram\n";
+  out +=
+      "# HELP relais_http_request_duration_seconds Time to handle a request (to the first byte).\n"
+      "# TYPE relais_http_request_duration_seconds histogram\n";
   for (size_t i = 0; i < names_.size() && i < kMaxRoutes; ++i) {
     const RouteStats& r = routes_[i];
     uint64_t total = 0;
@@ -52,8 +55,8 @@ std::string Metrics::Render(double uptime_s, uint64_t disk_free, uint64_t sessio
     uint64_t cumulative = 0;
     for (size_t b = 0; b < kBuckets.size(); ++b) {
       cumulative += r.buckets[b].load(std::memory_order_relaxed);
-      add("relais_http_request_duration_seconds_bucket{route=\"%s\",le=\"%g\"} %llu\n", names_[i].c_str(),
-          kBuckets[b], static_cast<unsigned long long>(cumulative));
+      add("relais_http_request_duration_seconds_bucket{route=\"%s\",le=\"%g\"} %llu\n", names_[i].c_str(), kBuckets[b],
+          static_cast<unsigned long long>(cumulative));
     }
     add("relais_http_request_duration_seconds_bucket{route=\"%s\",le=\"+Inf\"} %llu\n", names_[i].c_str(),
         static_cast<unsigned long long>(total));

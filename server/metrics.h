@@ -13,8 +13,7 @@ namespace relais::server {
 class Metrics {
  public:
   static constexpr size_t kMaxRoutes = 64;
-  static constexpr std::array<double, 10> kBuckets = {0.001, 0.0025, 0.005, 0.01, 0.025,
-                                                      0.05,  0.1,    0.25,  1.0,  5.0};
+  static constexpr std::array<double, 10> kBuckets = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0, 5.0};
   // Declares the routes' names (their patterns) once, before serving.
   void SetRouteNames(std::vector<std::string> names) { names_ = std::move(names); }
   void Observe(size_t route, int status, double seconds);

@@ -9,8 +9,13 @@ json OptionalGrade(const std::optional<double>& g) { return g ? json(*g) : json(
 }  // namespace
 
 json ToJson(const content::User& u) {
-  return {{"id", u.id},       {"login", u.login}, {"display_name", u.display_name}, {"role", RoleName(u.role)},
-          {"disabled", u.disabled}, {"created_at", u.created_at}, {"updated_at", u.updated_at}};
+  return {{"id", u.id},
+          {"login", u.login},
+          {"display_name", u.display_name},
+          {"role", RoleName(u.role)},
+          {"disabled", u.disabled},
+          {"created_at", u.created_at},
+          {"updated_at", u.updated_at}};
 }
 
 json ToJson(const content::ClassInfo& c) {
@@ -28,8 +33,12 @@ json ToJson(const content::Member& m) {
 }
 
 json ToJson(const content::FileInfo& f) {
-  return {{"id", f.id},     {"size", f.size},           {"content_type", f.content_type},
-          {"name", f.name}, {"sha256", f.sha256},       {"created_at", f.created_at},
+  return {{"id", f.id},
+          {"size", f.size},
+          {"content_type", f.content_type},
+          {"name", f.name},
+          {"sha256", f.sha256},
+          {"created_at", f.created_at},
           {"url", "/api/v1/files/" + f.id}};
 }
 

@@ -158,7 +158,10 @@ TEST_CASE("a command opening the store while the server uploads leaves the uploa
 TEST_CASE("the server opening the store removes partial uploads left by a crash") {
   TempDir dir;
   fs::create_directories(dir.path() / "tmp");
-  { std::FILE* f = std::fopen((dir.path() / "tmp" / "upload-crashed.part").c_str(), "w"); std::fclose(f); }
+  {
+    std::FILE* f = std::fopen((dir.path() / "tmp" / "upload-crashed.part").c_str(), "w");
+    std::fclose(f);
+  }
   auto store = BlobStore::Open(dir.path(), /*clear_tmp=*/true);
   REQUIRE(store.ok());
   CHECK(CountFiles(dir.path() / "tmp") == 0);
@@ -169,9 +172,9 @@ TEST_CASE("Open refuses names that are not 64 lower-case hex characters") {
   TempDir dir;
   auto store = BlobStore::Open(dir.path(), /*clear_tmp=*/true);
   REQUIRE(store.ok());
-  for (std::string name : {std::string("../etc/passwd"), std::string(""), std::string(64, 'A'),
-                           std::string(63, 'a'), std::string(65, 'a'), std::string("../../") + std::string(58, 'a'),
-                           std::string(62, 'a') + "/x"}) {
+  for (std::string name :
+       {std::string("../etc/passwd"), std::string(""), std::string(64, 'A'), std::string(63, 'a'), std::string(65, 'a'),
+        std::string("../../") + std::string(58, 'a'), std::string(62, 'a') + "/x"}) {
     CAPTURE(name);
     CHECK((*store)->Open(name).status().code() == StatusCode::kInvalidArgument);
     CHECK_FALSE((*store)->Contains(name));

@@ -52,11 +52,14 @@ TEST_CASE("a teacher builds a course that the class's students can read") {
   REQUIRE(s1.ok());
   REQUIRE(s0.ok());
   REQUIRE(courses.UpdateSection(f.teacher, s1->id, std::nullopt, 5).ok());
-  REQUIRE(courses.AddResource(f.teacher, s0->id, {"text", "À retenir", std::nullopt, std::nullopt,
-                                                  "<p>Une fraction</p><script>x()</script>", std::nullopt})
+  REQUIRE(courses
+              .AddResource(f.teacher, s0->id,
+                           {"text", "À retenir", std::nullopt, std::nullopt, "<p>Une fraction</p><script>x()</script>",
+                            std::nullopt})
               .ok());
-  REQUIRE(courses.AddResource(f.teacher, s0->id, {"link", "Lumni", std::nullopt, "https://www.lumni.fr/",
-                                                  std::nullopt, std::nullopt})
+  REQUIRE(courses
+              .AddResource(f.teacher, s0->id,
+                           {"link", "Lumni", std::nullopt, "https://www.lumni.fr/", std::nullopt, std::nullopt})
               .ok());
   auto seen = courses.ListForClass(f.student, f.class_id);
   REQUIRE(seen.ok());
@@ -93,8 +96,8 @@ TEST_CASE("a link resource must be a web address") {
     auto r = courses.AddResource(f.teacher, section->id, {"link", "x", std::nullopt, url, std::nullopt, std::nullopt});
     CHECK(r.status().code() == StatusCode::kInvalidArgument);
   }
-  CHECK(courses.AddResource(f.teacher, section->id, {"video", "x", std::nullopt, std::nullopt, std::nullopt,
-                                                     std::nullopt})
+  CHECK(courses
+            .AddResource(f.teacher, section->id, {"video", "x", std::nullopt, std::nullopt, std::nullopt, std::nullopt})
             .status()
             .code() == StatusCode::kInvalidArgument);
 }
@@ -104,8 +107,8 @@ TEST_CASE("deleting a section hides its resources, and a deleted course is gone 
   auto& courses = f.school->courses();
   auto course = courses.Create(f.teacher, f.class_id, "Sciences");
   auto section = courses.AddSection(f.teacher, course->id, "Le vivant", std::nullopt);
-  auto r = courses.AddResource(f.teacher, section->id, {"text", "Notes", std::nullopt, std::nullopt, "texte",
-                                                        std::nullopt});
+  auto r =
+      courses.AddResource(f.teacher, section->id, {"text", "Notes", std::nullopt, std::nullopt, "texte", std::nullopt});
   REQUIRE(r.ok());
   REQUIRE(courses.DeleteSection(f.teacher, section->id).ok());
   CHECK(courses.UpdateResource(f.teacher, r->id, "x", std::nullopt).status().code() == StatusCode::kNotFound);
@@ -124,10 +127,10 @@ TEST_CASE("a student may read a file only through a course of their own class") 
   CHECK(f.school->files().GetReadable(f.student, file->id).status().code() == StatusCode::kNotFound);
   auto course = f.school->courses().Create(f.teacher, f.class_id, "Maths");
   auto section = f.school->courses().AddSection(f.teacher, course->id, "Fiches", std::nullopt);
-  REQUIRE(f.school->courses()
-              .AddResource(f.teacher, section->id, {"file", "Fiche", file->id, std::nullopt, std::nullopt,
-                                                    std::nullopt})
-              .ok());
+  REQUIRE(
+      f.school->courses()
+          .AddResource(f.teacher, section->id, {"file", "Fiche", file->id, std::nullopt, std::nullopt, std::nullopt})
+          .ok());
   CHECK(f.school->files().GetReadable(f.student, file->id).ok());
   CHECK(f.school->files().GetReadable(f.outsider, file->id).status().code() == StatusCode::kNotFound);
   // A student's own upload cannot be put in a course by another class's teacher.

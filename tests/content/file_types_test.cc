@@ -19,7 +19,11 @@ std::string Ftyp(std::string_view major, std::string_view compatible = "") {
   uint32_t size = static_cast<uint32_t>(8 + body.size());
   std::string box = Bytes({static_cast<int>(size >> 24), static_cast<int>((size >> 16) & 0xFF),
                            static_cast<int>((size >> 8) & 0xFF), static_cast<int>(size & 0xFF)});
-  return box + "ftyp" + body + std::string("\0\0\0\x08" "free", 8);
+  return box + "ftyp" + body +
+         std::string(
+             "\0\0\0\x08"
+             "free",
+             8);
 }
 
 // A zip whose first entry is stored (uncompressed) under `name` with `content`.
@@ -102,7 +106,10 @@ TEST_CASE("each supported format is recognised by its magic bytes") {
       {"svg after prolog", "<?xml version=\"1.0\"?>\n<!-- c -->\n<svg xmlns=\"x\"/>", "image/svg+xml"},
       {"xml", "<?xml version=\"1.0\"?><note/>", "application/xml"},
       {"exe", "MZ\x90\x00\x03", "application/x-msdownload"},
-      {"elf", "\x7F" "ELF\x02\x01\x01", "application/x-executable"},
+      {"elf",
+       "\x7F"
+       "ELF\x02\x01\x01",
+       "application/x-executable"},
       {"script", "#!/bin/sh\nrm -rf /\n", "text/x-shellscript"},
       {"plain text", "Bonjour à tous", ""},
       {"empty", "", ""},
@@ -145,8 +152,7 @@ TEST_CASE("a declared type that contradicts the content is rejected") {
   CHECK(CheckUpload("a.pdf", "application/pdf", "<html><script>x</script>", 24).status().code() ==
         StatusCode::kUnsupportedType);
   // No magic at all: a binary declaration is not believed.
-  CHECK(CheckUpload("a.pdf", "application/pdf", "just some text", 14).status().code() ==
-        StatusCode::kUnsupportedType);
+  CHECK(CheckUpload("a.pdf", "application/pdf", "just some text", 14).status().code() == StatusCode::kUnsupportedType);
   CHECK(CheckUpload("a.pdf", "", "just some text", 14).status().code() == StatusCode::kUnsupportedType);
 }
 
@@ -171,9 +177,8 @@ TEST_CASE("a zip declared or named as an office document or e-book is accepted a
   CHECK(Accepted("activity.h5p", "", kZip, 5000) == "application/zip");
   CHECK(Accepted("course.imscc", "", kZip, 5000) == "application/vnd.ims.imsccv1p1");
   CHECK(Accepted("scorm.zip", "", kZip, 5000) == "application/zip");
-  CHECK(Accepted("x.odt", "application/zip",
-                     ZipWithFirstEntry("mimetype", "application/vnd.oasis.opendocument.text"), 5000) ==
-        "application/vnd.oasis.opendocument.text");
+  CHECK(Accepted("x.odt", "application/zip", ZipWithFirstEntry("mimetype", "application/vnd.oasis.opendocument.text"),
+                 5000) == "application/vnd.oasis.opendocument.text");
   // A zip is not a PDF.
   CHECK(CheckUpload("x.pdf", "application/pdf", kZip, 5000).status().code() == StatusCode::kUnsupportedType);
   // And a .docx that is not a zip is refused.
@@ -190,12 +195,14 @@ TEST_CASE("an OLE2 file is typed as Word, Excel or PowerPoint by its declaration
 
 TEST_CASE("programs and scripts are rejected whatever they claim to be") {
   CHECK(CheckUpload("setup.exe", "", "MZ\x90\x00", 5000).status().code() == StatusCode::kUnsupportedType);
-  CHECK(CheckUpload("photo.jpg", "image/jpeg", "MZ\x90\x00", 5000).status().code() ==
-        StatusCode::kUnsupportedType);
-  CHECK(CheckUpload("notes.txt", "text/plain", "\x7F" "ELF\x02\x01", 5000).status().code() ==
-        StatusCode::kUnsupportedType);
-  CHECK(CheckUpload("install.txt", "", "#!/bin/bash\necho hi\n", 20).status().code() ==
-        StatusCode::kUnsupportedType);
+  CHECK(CheckUpload("photo.jpg", "image/jpeg", "MZ\x90\x00", 5000).status().code() == StatusCode::kUnsupportedType);
+  CHECK(CheckUpload("notes.txt", "text/plain",
+                    "\x7F"
+                    "ELF\x02\x01",
+                    5000)
+            .status()
+            .code() == StatusCode::kUnsupportedType);
+  CHECK(CheckUpload("install.txt", "", "#!/bin/bash\necho hi\n", 20).status().code() == StatusCode::kUnsupportedType);
   CHECK(CheckUpload("run.bat", "text/plain", "echo hi\r\n", 9).status().code() == StatusCode::kUnsupportedType);
   CHECK(CheckUpload("x.PS1", "", "Get-Item\n", 9).status().code() == StatusCode::kUnsupportedType);
 }
@@ -203,8 +210,7 @@ TEST_CASE("programs and scripts are rejected whatever they claim to be") {
 TEST_CASE("types outside the accepted list are rejected") {
   CHECK(CheckUpload("a.avi", "", std::string("RIFF\x10\0\0\0AVI LIST", 16), 5000).status().code() ==
         StatusCode::kUnsupportedType);
-  CHECK(CheckUpload("a.xml", "", "<?xml version=\"1.0\"?><a/>", 25).status().code() ==
-        StatusCode::kUnsupportedType);
+  CHECK(CheckUpload("a.xml", "", "<?xml version=\"1.0\"?><a/>", 25).status().code() == StatusCode::kUnsupportedType);
   CHECK(CheckUpload("a.dat", "", std::string("\x01\x02\x03\x04", 4), 4).status().code() ==
         StatusCode::kUnsupportedType);
   auto py = CheckUpload("a.py", "text/x-python", "print(1)\n", 9);
@@ -214,11 +220,13 @@ TEST_CASE("types outside the accepted list are rejected") {
 
 TEST_CASE("text must be UTF-8 without NUL bytes") {
   CHECK(CheckUpload("a.txt", "text/plain", "caf\xE9", 4).status().code() == StatusCode::kUnsupportedType);  // Latin-1
-  CHECK(CheckUpload("a.txt", "text/plain", std::string("a\0b", 3), 3).status().code() ==
-        StatusCode::kUnsupportedType);
+  CHECK(CheckUpload("a.txt", "text/plain", std::string("a\0b", 3), 3).status().code() == StatusCode::kUnsupportedType);
   CHECK(CheckUpload("a.csv", "", "\xC0\xAF", 2).status().code() == StatusCode::kUnsupportedType);      // overlong
   CHECK(CheckUpload("a.txt", "", "\xED\xA0\x80", 3).status().code() == StatusCode::kUnsupportedType);  // surrogate
-  CHECK(Accepted("a.txt", "", "\xEF\xBB\xBF" "caf\xC3\xA9 \xF0\x9F\x98\x80", 13) == "text/plain");
+  CHECK(Accepted("a.txt", "",
+                 "\xEF\xBB\xBF"
+                 "caf\xC3\xA9 \xF0\x9F\x98\x80",
+                 13) == "text/plain");
   CHECK(Accepted("a.md", "text/markdown", "# Titre\n", 8) == "text/markdown");
   // A character cut by the end of the sniffed head is fine when the file goes on...
   CHECK(Accepted("a.txt", "", "caf\xC3", 5000) == "text/plain");

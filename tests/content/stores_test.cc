@@ -215,15 +215,15 @@ TEST_CASE("roster errors name the line they are on") {
     int line;
   };
   const Case cases[] = {
-      {"a,A,student,5e A\n\"b,B,student,5e A\n", 2},            // unterminated quote
-      {"a,A,student\n", 1},                                    // three fields
-      {"a,A,student,5e A,extra\n", 1},                          // five fields
-      {"a,A,admin,5e A\n", 1},                                 // admins are not imported
-      {"a,A,pirate,5e A\n", 1},                                // unknown role
+      {"a,A,student,5e A\n\"b,B,student,5e A\n", 2},                     // unterminated quote
+      {"a,A,student\n", 1},                                              // three fields
+      {"a,A,student,5e A,extra\n", 1},                                   // five fields
+      {"a,A,admin,5e A\n", 1},                                           // admins are not imported
+      {"a,A,pirate,5e A\n", 1},                                          // unknown role
       {"a,A,student,5e A\n\nb,B,student,5e A\na,A2,student,5e A\n", 4},  // the same login and class twice
-      {"Bad Login,A,student,5e A\n", 1},                       // bad login
-      {"a,,student,5e A\n", 1},                                // no display name
-      {"a,A,student,\n", 1},                                   // no class
+      {"Bad Login,A,student,5e A\n", 1},                                 // bad login
+      {"a,,student,5e A\n", 1},                                          // no display name
+      {"a,A,student,\n", 1},                                             // no class
   };
   for (const Case& c : cases) {
     std::vector<RosterError> errors;
@@ -236,7 +236,9 @@ TEST_CASE("roster errors name the line they are on") {
 }
 
 TEST_CASE("an empty roster, or one that is not UTF-8, is an error") {
-  for (const char* text : {"", "login,name,role,class\n", "\n\n# nothing\n", "a,L\xE9" "a,student,5e A\n"}) {
+  for (const char* text : {"", "login,name,role,class\n", "\n\n# nothing\n",
+                           "a,L\xE9"
+                           "a,student,5e A\n"}) {
     std::vector<RosterError> errors;
     auto lines = ParseRoster(text, &errors);
     CHECK(lines.empty());
@@ -477,7 +479,10 @@ TEST_CASE("StripMarkup removes tags and the content of scripts and styles, and k
 
 TEST_CASE("CleanText normalises line ends, drops control characters and repairs bad UTF-8") {
   CHECK(CleanText("a\r\nb\rc", 100) == "a\nb\nc");
-  CHECK(CleanText(std::string("a\0b\x07" "c\td", 8), 100) == "abc\td");
+  CHECK(CleanText(std::string("a\0b\x07"
+                              "c\td",
+                              8),
+                  100) == "abc\td");
   CHECK(CleanText("caf\xE9", 100) == "caf\xEF\xBF\xBD");
   // Cut on a character boundary, never inside one.
   CHECK(CleanText("été", 3) == "ét");

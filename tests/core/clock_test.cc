@@ -1,8 +1,8 @@
+#include "core/clock.h"
+
 #include <doctest/doctest.h>
 
 #include <cstdlib>
-
-#include "core/clock.h"
 
 using namespace relais::core;
 
@@ -26,8 +26,9 @@ TEST_CASE("due dates parse with a zone, an offset, or as a bare date") {
 }
 
 TEST_CASE("impossible or malformed dates are refused") {
-  for (const char* bad : {"", "2026", "2026-13-01", "2026-02-30T00:00Z", "2026-02-31", "2026-04-31T10:00", "2026-11-18T25:00Z", "2026-11-18T10:00+1",
-                          "18/11/2026", "2026-11-18T10:00:00Zjunk", "２０２６-11-18"}) {
+  for (const char* bad :
+       {"", "2026", "2026-13-01", "2026-02-30T00:00Z", "2026-02-31", "2026-04-31T10:00", "2026-11-18T25:00Z",
+        "2026-11-18T10:00+1", "18/11/2026", "2026-11-18T10:00:00Zjunk", "２０２６-11-18"}) {
     CAPTURE(bad);
     CHECK_FALSE(ParseTime(bad).has_value());
   }

@@ -1,11 +1,11 @@
+#include "core/crypto.h"
+
 #include <doctest/doctest.h>
 
 #include <atomic>
 #include <set>
 #include <thread>
 #include <vector>
-
-#include "core/crypto.h"
 
 using namespace relais::core;
 

@@ -1,9 +1,10 @@
+#include "core/db.h"
+
 #include <doctest/doctest.h>
 
 #include <filesystem>
 
 #include "core/crypto.h"
-#include "core/db.h"
 
 namespace fs = std::filesystem;
 using relais::StatusCode;

@@ -1,10 +1,11 @@
+#include "core/files.h"
+
 #include <doctest/doctest.h>
 
 #include <filesystem>
 
 #include "core/config.h"
 #include "core/crypto.h"
-#include "core/files.h"
 
 namespace fs = std::filesystem;
 using namespace relais::core;

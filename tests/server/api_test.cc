@@ -138,11 +138,9 @@ TEST_CASE("the homework loop works end to end over HTTP") {
   // The teacher returns the work with a comment, a grade and an annotated file.
   Reply annotated = box.Upload(teacher, PdfBytes("corrigé"), "application/pdf", "corrige.pdf");
   REQUIRE(annotated.status == 201);
-  Reply feedback = box.Post("/api/v1/submissions/" + submission + "/feedback",
-                            {{"comment", "Bien, mais revois l'exercice 3."},
-                             {"grade", 15.5},
-                             {"files", {annotated.body["id"]}}},
-                            teacher);
+  Reply feedback = box.Post(
+      "/api/v1/submissions/" + submission + "/feedback",
+      {{"comment", "Bien, mais revois l'exercice 3."}, {"grade", 15.5}, {"files", {annotated.body["id"]}}}, teacher);
   REQUIRE_MESSAGE(feedback.status == 201, Describe(feedback));
   CHECK(feedback.body["grade"] == 15.5);
   CHECK(feedback.body["comment"] == "Bien, mais revois l'exercice 3.");
@@ -158,8 +156,7 @@ TEST_CASE("the homework loop works end to end over HTTP") {
   REQUIRE(mine.status == 200);
   CHECK(mine.body["feedback"]["grade"] == 15.5);
   CHECK(box.Get("/api/v1/files/" + annotated.body["id"].get<std::string>(), student).status == 200);
-  CHECK(RowOf(box.Get("/api/v1/homework/" + hw + "/submissions", teacher).body, "student.a")["status"] ==
-        "returned");
+  CHECK(RowOf(box.Get("/api/v1/homework/" + hw + "/submissions", teacher).body, "student.a")["status"] == "returned");
 
   // Once returned, the work can no longer be changed.
   Reply again = box.Post("/api/v1/homework/" + hw + "/submissions", {{"text", "Encore"}}, student);
@@ -174,8 +171,11 @@ TEST_CASE("a hand-in after the due time is flagged late") {
   std::string teacher = box.Login("teacher.a");
   std::string student = box.Login("student.a");
   Reply hw = box.Post("/api/v1/homework",
-                      {{"class_id", cast.class_a.id}, {"subject", "Histoire"}, {"title", "Frise"},
-                       {"due_at", DueIn(box, 1)}, {"published", true}},
+                      {{"class_id", cast.class_a.id},
+                       {"subject", "Histoire"},
+                       {"title", "Frise"},
+                       {"due_at", DueIn(box, 1)},
+                       {"published", true}},
                       teacher);
   REQUIRE(hw.status == 201);
   std::string id = hw.body["id"];
@@ -202,8 +202,11 @@ TEST_CASE("a hand-in before the due time is not late, even when the list is read
   std::string teacher = box.Login("teacher.a");
   std::string student = box.Login("student.a");
   Reply hw = box.Post("/api/v1/homework",
-                      {{"class_id", cast.class_a.id}, {"subject", "SVT"}, {"title", "Schéma"},
-                       {"due_at", DueIn(box, 1)}, {"published", true}},
+                      {{"class_id", cast.class_a.id},
+                       {"subject", "SVT"},
+                       {"title", "Schéma"},
+                       {"due_at", DueIn(box, 1)},
+                       {"published", true}},
                       teacher);
   REQUIRE(hw.status == 201);
   std::string id = hw.body["id"];
@@ -395,10 +398,14 @@ TEST_CASE("an upload over the size limit sent in chunks is refused with 413") {
   SeedTwoClasses(box);
   std::string token = box.Login("student.a");
   // Sent in one go, so the client is never cut off while the server answers early.
-  std::string reply = RawExchange(box.port(), "POST /api/v1/files HTTP/1.1\r\nHost: x\r\n"
-                                              "Authorization: Bearer " + token + "\r\n"
-                                              "Content-Type: image/jpeg\r\nX-Filename: big.jpg\r\n"
-                                              "Transfer-Encoding: chunked\r\n\r\n" + Chunked(JpegBytes(6000)));
+  std::string reply = RawExchange(box.port(),
+                                  "POST /api/v1/files HTTP/1.1\r\nHost: x\r\n"
+                                  "Authorization: Bearer " +
+                                      token +
+                                      "\r\n"
+                                      "Content-Type: image/jpeg\r\nX-Filename: big.jpg\r\n"
+                                      "Transfer-Encoding: chunked\r\n\r\n" +
+                                      Chunked(JpegBytes(6000)));
   INFO(reply);
   CHECK(reply.rfind("HTTP/1.1 413", 0) == 0);
   CHECK(CountBlobs(box.data_dir()) == 0);

@@ -18,8 +18,12 @@ namespace relais::server::testing {
 namespace {
 
 enum Who { kAnonymous, kStudentOfClass, kStudentOfOther, kTeacherOfClass, kTeacherOfOther, kAdmin, kWhoCount };
-const char* const kWhoNames[kWhoCount] = {"anonymous",          "a student of the class", "a student of another class",
-                                          "a teacher of the class", "a teacher of another class", "an admin"};
+const char* const kWhoNames[kWhoCount] = {"anonymous",
+                                          "a student of the class",
+                                          "a student of another class",
+                                          "a teacher of the class",
+                                          "a teacher of another class",
+                                          "an admin"};
 
 // The school the matrix runs in. Class A is "the class"; class B "another class".
 struct World {
@@ -46,8 +50,8 @@ struct World {
     other_section = NewSection(tb, other_course);
     resource = NewResource(ta, section, {{"kind", "text"}, {"title", "Résumé"}, {"body", "La photosynthèse"}});
     other_course_file = UploadOk(tb, PdfBytes("course of another class"), "chapitre.pdf");
-    other_resource = NewResource(tb, other_section, {{"kind", "file"}, {"title", "Chapitre"},
-                                                     {"file_id", other_course_file}});
+    other_resource =
+        NewResource(tb, other_section, {{"kind", "file"}, {"title", "Chapitre"}, {"file_id", other_course_file}});
   }
 
   std::string Created(const Reply& r) {
@@ -55,8 +59,8 @@ struct World {
     return r.body["id"];
   }
   std::string NewCourse(const std::string& token, const std::string& class_id) {
-    return Created(box.Post("/api/v1/classes/" + class_id + "/courses",
-                            {{"title", "Cours " + std::to_string(++counter)}}, token));
+    return Created(
+        box.Post("/api/v1/classes/" + class_id + "/courses", {{"title", "Cours " + std::to_string(++counter)}}, token));
   }
   std::string NewSection(const std::string& token, const std::string& course_id) {
     return Created(box.Post("/api/v1/courses/" + course_id + "/sections",
@@ -247,8 +251,7 @@ Reply Call(World& w, const Row& row, Who who) {
   std::string token = w.tokens[who];
   if (std::string(row.method) == "DELETE" && pattern == "/api/v1/session" && who != kAnonymous)
     token = w.box.Login(w.logins[who]);  // a session of its own, so the others live on
-  if (pattern == "/api/v1/files")
-    return w.box.Upload(token, PdfBytes("matrix"), "application/pdf", "matrice.pdf");
+  if (pattern == "/api/v1/files") return w.box.Upload(token, PdfBytes("matrix"), "application/pdf", "matrice.pdf");
   json body = BodyFor(w, row, who, object_id);
   if (body.is_null()) return w.box.Send(row.method, path, token);
   return w.box.Send(row.method, path, token, body.dump(), "application/json");
@@ -288,8 +291,8 @@ TEST_CASE("every endpoint answers every kind of caller with the status the acces
   for (const Row& row : kMatrix) {
     for (int who = 0; who < kWhoCount; ++who) {
       Reply r = Call(w, row, static_cast<Who>(who));
-      std::string cell = std::string(row.method) + " " + row.pattern + " on " +
-                         (row.object[0] ? row.object : "-") + " as " + kWhoNames[who] + " -> " + Describe(r);
+      std::string cell = std::string(row.method) + " " + row.pattern + " on " + (row.object[0] ? row.object : "-") +
+                         " as " + kWhoNames[who] + " -> " + Describe(r);
       INFO(cell);
       CHECK(r.status == row.expected[who]);
       if (r.status >= 400) CHECK(IsJsonError(r));
@@ -350,8 +353,8 @@ TEST_CASE("a student cannot attach a file they may not use to a hand-in") {
   std::string student = w.tokens[kStudentOfClass];
   // Another student's upload, and a homework attachment the student can read but did not upload.
   for (const std::string& file : {w.loose_file, w.other_student_file, w.class_file}) {
-    Reply r = box.Post("/api/v1/homework/" + w.homework + "/submissions", {{"text", "copie"}, {"files", {file}}},
-                       student);
+    Reply r =
+        box.Post("/api/v1/homework/" + w.homework + "/submissions", {{"text", "copie"}, {"files", {file}}}, student);
     INFO(Describe(r));
     CHECK((r.status == 403 || r.status == 404));
     CHECK(IsJsonError(r));
@@ -365,8 +368,11 @@ TEST_CASE("a teacher cannot attach another class's file to their homework") {
   TestServer box;
   World w(box);
   Reply r = box.Post("/api/v1/homework",
-                     {{"class_id", w.cast.class_a.id}, {"subject", "Maths"}, {"title", "Vol de fichier"},
-                      {"due_at", DueIn(box, 2)}, {"attachments", {w.other_class_file}}},
+                     {{"class_id", w.cast.class_a.id},
+                      {"subject", "Maths"},
+                      {"title", "Vol de fichier"},
+                      {"due_at", DueIn(box, 2)},
+                      {"attachments", {w.other_class_file}}},
                      w.tokens[kTeacherOfClass]);
   CHECK((r.status == 403 || r.status == 404));
   CHECK(IsJsonError(r));
@@ -416,8 +422,10 @@ TEST_CASE("a student's call to an admin endpoint is refused before its body is s
   std::string token = box.Login("student.a");
   std::string reply = RawExchange(box.port(),
                                   "POST /api/v1/users HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-                                  "Authorization: Bearer " + token + "\r\n"
-                                  "Content-Type: application/json\r\nContent-Length: 500000\r\n\r\n",
+                                  "Authorization: Bearer " +
+                                      token +
+                                      "\r\n"
+                                      "Content-Type: application/json\r\nContent-Length: 500000\r\n\r\n",
                                   5000);
   INFO(reply);
   CHECK(reply.rfind("HTTP/1.1 403", 0) == 0);

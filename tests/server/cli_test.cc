@@ -66,8 +66,9 @@ TEST_CASE("every subcommand answers --help and exits 0") {
 TEST_CASE("a class and a user made on the command line are listed, with the password read from stdin") {
   TempData d;
   REQUIRE(Relais("class add " + d.arg() + " --name '6e A'").exit_code == 0);
-  auto add = Relais("user add " + d.arg() + " --login Lea.Dubois --role student --class '6e A' --display-name 'Léa "
-                    "Dubois' --password-stdin",
+  auto add = Relais("user add " + d.arg() +
+                        " --login Lea.Dubois --role student --class '6e A' --display-name 'Léa "
+                        "Dubois' --password-stdin",
                     "secret-pw\n");
   CHECK(add.exit_code == 0);
   auto list = Relais("user list " + d.arg());

@@ -132,8 +132,7 @@ TEST_CASE("ParseRange interprets single byte ranges and refuses the rest") {
 
 TEST_CASE("Content-Disposition carries an ASCII fallback and the UTF-8 name") {
   CHECK(ContentDisposition("report.pdf", false) == "inline; filename=\"report.pdf\"; filename*=UTF-8''report.pdf");
-  CHECK(ContentDisposition("report.pdf", true) ==
-        "attachment; filename=\"report.pdf\"; filename*=UTF-8''report.pdf");
+  CHECK(ContentDisposition("report.pdf", true) == "attachment; filename=\"report.pdf\"; filename*=UTF-8''report.pdf");
   CHECK(ContentDisposition("résumé.pdf", false) ==
         "inline; filename=\"r_sum_.pdf\"; filename*=UTF-8''r%C3%A9sum%C3%A9.pdf");
   CHECK(ContentDisposition("my file (1).txt", true) ==
@@ -195,8 +194,8 @@ TEST_CASE("ServeFile answers whole, partial, conditional and unsatisfiable reque
     const Case cases[] = {
         {"bytes=0-0", 0, 0},
         {"bytes=0-99", 0, 99},
-        {"bytes=65530-200000", 65530, 200000},  // crosses 64 KiB reads
-        {"bytes=1000-", 1000, data.size() - 1},  // open-ended
+        {"bytes=65530-200000", 65530, 200000},               // crosses 64 KiB reads
+        {"bytes=1000-", 1000, data.size() - 1},              // open-ended
         {"bytes=-500", data.size() - 500, data.size() - 1},  // suffix
         {"bytes=999000-99999999", 999000, data.size() - 1},  // last beyond the end
     };
@@ -233,8 +232,8 @@ TEST_CASE("ServeFile answers whole, partial, conditional and unsatisfiable reque
   }
 
   SUBCASE("a matching If-None-Match is 304 without a body") {
-    for (std::string value : {"\"" + etag + "\"", "W/\"" + etag + "\"", "\"other\", \"" + etag + "\"",
-                              std::string("*")}) {
+    for (std::string value :
+         {"\"" + etag + "\"", "W/\"" + etag + "\"", "\"other\", \"" + etag + "\"", std::string("*")}) {
       CAPTURE(value);
       auto r = cli.Get("/f/0", {{"If-None-Match", value}});
       REQUIRE(r);
@@ -268,8 +267,8 @@ TEST_CASE("ServeFile answers whole, partial, conditional and unsatisfiable reque
     auto by_date = cli.Get("/f/0", {{"Range", "bytes=10-19"}, {"If-Range", core::FormatHttpDate(mtime)}});
     REQUIRE(by_date);
     CHECK(by_date->status == 206);
-    for (std::string value : {std::string("\"changed\""), "W/\"" + etag + "\"", core::FormatHttpDate(mtime - 60),
-                              std::string("garbage")}) {
+    for (std::string value :
+         {std::string("\"changed\""), "W/\"" + etag + "\"", core::FormatHttpDate(mtime - 60), std::string("garbage")}) {
       CAPTURE(value);
       auto r = cli.Get("/f/0", {{"Range", "bytes=10-19"}, {"If-Range", value}});
       REQUIRE(r);

@@ -34,7 +34,7 @@ struct Fixture {
   }
 
   json ValidHomework() {
-    return {{"class_id", cast.class_a.id}, {"subject", "Maths"},       {"title", "Équations"},
+    return {{"class_id", cast.class_a.id}, {"subject", "Maths"},    {"title", "Équations"},
             {"due_at", DueIn(box, 3)},     {"attachments", {file}}, {"published", true}};
   }
 
@@ -54,8 +54,8 @@ struct Fixture {
 
 TEST_CASE("a body that is not JSON, or not a JSON object, is a 400") {
   Fixture f;
-  const char* bodies[] = {"{\"login\":", "not json at all", "{'login':'x'}", "[1, 2]", "\"text\"", "42", "null",
-                          "true", "{\"a\":1} trailing"};
+  const char* bodies[] = {"{\"login\":", "not json at all",   "{'login':'x'}", "[1, 2]", "\"text\"", "42", "null",
+                          "true",        "{\"a\":1} trailing"};
   for (const char* path : {"/api/v1/session", "/api/v1/homework"}) {
     for (const char* body : bodies) {
       Reply r = f.box.Send("POST", path, f.teacher, body, "application/json");
@@ -68,8 +68,8 @@ TEST_CASE("a body that is not JSON, or not a JSON object, is a 400") {
 TEST_CASE("an empty body where JSON is expected is a 400") {
   Fixture f;
   ExpectError(f.box.Send("POST", "/api/v1/homework", f.teacher, "", "application/json"), 400, "empty create");
-  ExpectError(f.box.Send("POST", "/api/v1/homework/" + f.homework + "/submissions", f.student),
-              400, "hand-in without a body");
+  ExpectError(f.box.Send("POST", "/api/v1/homework/" + f.homework + "/submissions", f.student), 400,
+              "hand-in without a body");
   ExpectError(f.box.Send("PATCH", "/api/v1/homework/" + f.homework, f.teacher), 400, "patch without a body");
 }
 
@@ -99,9 +99,16 @@ TEST_CASE("a field of the wrong type is a 400 that names it") {
     json value;
   };
   const Case homework_cases[] = {
-      {"title", 42},           {"title", json::array()},   {"subject", true},        {"class_id", 7},
-      {"due_at", 1790000000},  {"attachments", json::object({{"id", "x"}})}, {"attachments", "a-file-id"},
-      {"attachments", {1, 2}}, {"published", "yes"},        {"instructions", {{"html", "<b>"}}},
+      {"title", 42},
+      {"title", json::array()},
+      {"subject", true},
+      {"class_id", 7},
+      {"due_at", 1790000000},
+      {"attachments", json::object({{"id", "x"}})},
+      {"attachments", "a-file-id"},
+      {"attachments", {1, 2}},
+      {"published", "yes"},
+      {"instructions", {{"html", "<b>"}}},
   };
   for (const Case& c : homework_cases) {
     json body = f.ValidHomework();
@@ -123,14 +130,14 @@ TEST_CASE("a grade that is not a number from 0 to 20 is a 400 and nothing is ret
   Reply s = f.box.Post("/api/v1/homework/" + f.homework + "/submissions", {{"text", "travail"}}, f.student);
   REQUIRE(s.status == 201);
   std::string path = "/api/v1/submissions/" + s.body["id"].get<std::string>() + "/feedback";
-  for (json grade : {json(21), json(-1), json(20.5), json("15"), json("NaN"), json(json::array({12})),
-                     json(json::object())}) {
+  for (json grade :
+       {json(21), json(-1), json(20.5), json("15"), json("NaN"), json(json::array({12})), json(json::object())}) {
     Reply r = f.box.Post(path, {{"comment", "c"}, {"grade", grade}}, f.teacher);
     ExpectError(r, 400, "grade " + grade.dump());
   }
   // NaN and infinities cannot be written in JSON; the nearest a client can send.
-  for (const char* body : {R"({"grade": NaN})", R"({"grade": Infinity})", R"({"grade": 1e999})",
-                           R"({"grade": -1e999})"}) {
+  for (const char* body :
+       {R"({"grade": NaN})", R"({"grade": Infinity})", R"({"grade": 1e999})", R"({"grade": -1e999})"}) {
     ExpectError(f.box.Send("POST", path, f.teacher, body, "application/json"), 400, body);
   }
   Reply still = f.box.Get("/api/v1/submissions/" + s.body["id"].get<std::string>(), f.student);
@@ -167,8 +174,8 @@ TEST_CASE("an unknown or malformed id is a 404") {
               "feedback on unknown");
   ExpectError(f.box.Post("/api/v1/classes/" + unknown + "/members", {{"login", "student.b"}}, f.admin), 404,
               "member of unknown class");
-  ExpectError(f.box.Post("/api/v1/classes/" + f.cast.class_a.id + "/members", {{"login", "nobody"}}, f.admin),
-              404, "unknown member");
+  ExpectError(f.box.Post("/api/v1/classes/" + f.cast.class_a.id + "/members", {{"login", "nobody"}}, f.admin), 404,
+              "unknown member");
   json for_unknown_class = f.ValidHomework();
   for_unknown_class["class_id"] = unknown;
   Reply create = f.box.Post("/api/v1/homework", for_unknown_class, f.teacher);
@@ -206,10 +213,14 @@ TEST_CASE("a JSON body over the limit sent in chunks is a 413") {
   Fixture f([](core::Config& c) { c.max_json_bytes = 4096; });
   json body = f.ValidHomework();
   body["instructions"] = std::string(9000, 'x');
-  std::string reply = RawExchange(f.box.port(), "POST /api/v1/homework HTTP/1.1\r\nHost: x\r\n"
-                                                "Authorization: Bearer " + f.teacher + "\r\n"
-                                                "Content-Type: application/json\r\n"
-                                                "Transfer-Encoding: chunked\r\n\r\n" + Chunked(body.dump()));
+  std::string reply = RawExchange(f.box.port(),
+                                  "POST /api/v1/homework HTTP/1.1\r\nHost: x\r\n"
+                                  "Authorization: Bearer " +
+                                      f.teacher +
+                                      "\r\n"
+                                      "Content-Type: application/json\r\n"
+                                      "Transfer-Encoding: chunked\r\n\r\n" +
+                                      Chunked(body.dump()));
   INFO(reply);
   CHECK(reply.rfind("HTTP/1.1 413", 0) == 0);
   CHECK(reply.find("\"too_large\"") != std::string::npos);
@@ -244,8 +255,8 @@ TEST_CASE("a refused body does not spoil the next reruest on a keep-alive connec
   CHECK(r4->status == 200);
 
   // An admin-only call refused before its body was read.
-  auto r5 = client.Post("/api/v1/users", auth, R"({"login":"x","password":"secret-1","role":"student"})",
-                        "application/json");
+  auto r5 =
+      client.Post("/api/v1/users", auth, R"({"login":"x","password":"secret-1","role":"student"})", "application/json");
   REQUIRE(r5);
   CHECK(r5->status == 403);
   auto r6 = client.Get("/api/v1/me", auth);
@@ -327,9 +338,9 @@ TEST_CASE("a homework refused for one bad attachment among good ones leaves the 
   auto before = f.HomeworkSnapshot();
   const std::vector<std::vector<std::string>> bad_lists = {
       {f.file, f.file2, foreign.body["id"]},  // a file of another class's teacher
-      {f.file, core::NewUuid(), f.file2},      // an unknown file
-      {f.file, "not-an-id"},                   // not an id
-      {f.file, f.file2, f.file},               // a duplicate
+      {f.file, core::NewUuid(), f.file2},     // an unknown file
+      {f.file, "not-an-id"},                  // not an id
+      {f.file, f.file2, f.file},              // a duplicate
   };
   for (const auto& list : bad_lists) {
     json body = f.ValidHomework();
@@ -415,26 +426,22 @@ TEST_CASE("feedback refused for one bad file leaves the work handed in, not retu
 
 TEST_CASE("a user refused for a bad class is not created") {
   Fixture f;
-  Reply r = f.box.Post("/api/v1/users",
-                       {{"login", "new.pupil"}, {"password", kPassword}, {"role", "student"},
-                        {"class_id", core::NewUuid()}},
-                       f.admin);
+  Reply r = f.box.Post(
+      "/api/v1/users",
+      {{"login", "new.pupil"}, {"password", kPassword}, {"role", "student"}, {"class_id", core::NewUuid()}}, f.admin);
   ExpectError(r, 404, "user for an unknown class");
   CHECK(!f.box.school().accounts().FindUser("new.pupil").ok());
-  ExpectError(f.box.Post("/api/v1/users", {{"login", "Bad Login"}, {"password", kPassword}, {"role", "student"}},
-                         f.admin),
-              400, "bad login");
-  ExpectError(f.box.Post("/api/v1/users", {{"login", "pupil2"}, {"password", kPassword}, {"role", "pirate"}},
-                         f.admin),
+  ExpectError(
+      f.box.Post("/api/v1/users", {{"login", "Bad Login"}, {"password", kPassword}, {"role", "student"}}, f.admin), 400,
+      "bad login");
+  ExpectError(f.box.Post("/api/v1/users", {{"login", "pupil2"}, {"password", kPassword}, {"role", "pirate"}}, f.admin),
               400, "bad role");
-  ExpectError(f.box.Post("/api/v1/users", {{"login", "pupil3"}, {"password", "short"}, {"role", "student"}},
-                         f.admin),
+  ExpectError(f.box.Post("/api/v1/users", {{"login", "pupil3"}, {"password", "short"}, {"role", "student"}}, f.admin),
               400, "short password");
-  ExpectError(f.box.Post("/api/v1/users", {{"login", "student.a"}, {"password", kPassword}, {"role", "student"}},
-                         f.admin),
-              409, "login taken");
+  ExpectError(
+      f.box.Post("/api/v1/users", {{"login", "student.a"}, {"password", kPassword}, {"role", "student"}}, f.admin), 409,
+      "login taken");
 }
 
 }  // namespace
 }  // namespace relais::server::testing
-

@@ -29,7 +29,8 @@ std::string JpegBytes(size_t size) {
 
 std::string PngBytes() {
   // The signature and an IHDR chunk of a 1×1 image; sizeof - 1 drops the literal's NUL.
-  static const char kHead[] = "\x89PNG\r\n\x1A\n\x00\x00\x00\x0DIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x02\x00\x00\x00";
+  static const char kHead[] =
+      "\x89PNG\r\n\x1A\n\x00\x00\x00\x0DIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x02\x00\x00\x00";
   return std::string(kHead, sizeof kHead - 1) + std::string(40, '\x11');
 }
 

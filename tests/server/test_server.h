@@ -91,9 +91,8 @@ class TestServer {
                const std::string& filename);
   // Any request. `token` (if any) goes in an Authorization: Bearer header;
   // `content_type` is sent when non-empty.
-  Reply Send(const std::string& method, const std::string& path, const std::string& token,
-             const std::string& body = "", const std::string& content_type = "",
-             const httplib::Headers& extra = {});
+  Reply Send(const std::string& method, const std::string& path, const std::string& token, const std::string& body = "",
+             const std::string& content_type = "", const httplib::Headers& extra = {});
 
  private:
   fs::path dir_;
