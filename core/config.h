@@ -22,8 +22,7 @@ struct Config {
   int listen_port = 8080;
   uint64_t max_upload_bytes = 200ull << 20;  // per file
   uint64_t max_json_bytes = 1ull << 20;      // per JSON request body
-  int http_threads = 256;                    // > the number of keep-alive connections expected
-  int keep_alive_max = 100000;               // requests per connection
+  int http_threads = 256;                    // the most worker threads (slow transfers each hold one)
   int keep_alive_timeout_s = 30;
   int db_readers = 4;
   int64_t session_ttl_s = 12 * 3600;

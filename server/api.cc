@@ -124,17 +124,6 @@ Api::Api(content::School& school, const core::Config& config, const core::Clock&
   metrics_.SetRouteNames(std::move(names));
 }
 
-void Api::Register(httplib::Server& server) {
-  server.Get(".*", [this](const httplib::Request& req, httplib::Response& res) { Dispatch(req, res, nullptr); });
-  auto with_body = [this](const httplib::Request& req, httplib::Response& res, const httplib::ContentReader& r) {
-    Dispatch(req, res, &r);
-  };
-  server.Post(".*", with_body);
-  server.Patch(".*", with_body);
-  server.Delete(".*", with_body);
-  server.Put(".*", with_body);
-}
-
 void Api::Dispatch(const httplib::Request& req, httplib::Response& res, const httplib::ContentReader* reader) {
   auto start = std::chrono::steady_clock::now();
   const std::string& method = req.method == "HEAD" ? kGet : req.method;

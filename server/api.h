@@ -1,10 +1,10 @@
 // server/api.h — the HTTP API under /api/v1, plus /metrics.
 //
 // All routes are in one table (Api::Routes in api.cc), one line each, with
-// the access they need. Routing is ours, not cpp-httplib's regex list: one
-// catch-all handler per method splits the path into segments and matches the
-// table, so authentication runs before any body is read (POST/PATCH/DELETE
-// handlers take a ContentReader) and an unknown /api path gets a JSON 404.
+// the access they need. Dispatch splits the path into segments and matches
+// the table; authentication runs before any body is read (the body comes
+// through a ContentReader the handler pulls from), and an unknown path gets
+// a JSON 404. The transport (server/event_server.h) calls Dispatch.
 #pragma once
 
 #include <httplib.h>
@@ -48,11 +48,10 @@ class Api {
 
   // `school` and `config` must outlive the Api.
   Api(content::School& school, const core::Config& config, const core::Clock& clock);
-  // Registers the catch-all handlers on `server`.
-  void Register(httplib::Server& server);
   Metrics& metrics() { return metrics_; }
 
-  // Handles one request; exposed for the catch-all handlers.
+  // Handles one request (the transport calls this; `reader` is null for GET
+  // and HEAD).
   void Dispatch(const httplib::Request& req, httplib::Response& res, const httplib::ContentReader* reader);
 
  private:

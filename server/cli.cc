@@ -17,7 +17,7 @@
 #include "core/files.h"
 #include "core/log.h"
 #include "server/api.h"
-#include "server/http_server.h"
+#include "server/event_server.h"
 
 namespace relais::server {
 
@@ -176,6 +176,14 @@ Result<std::string> PasswordFrom(const Args& args) {
   return Status::InvalidArgument("give the password with --password P or --password-stdin");
 }
 
+EventServer::Options TransportOptions(const core::Config& config) {
+  EventServer::Options options;
+  options.min_workers = std::max(4, 2 * static_cast<int>(std::thread::hardware_concurrency()));
+  options.max_workers = std::max(options.min_workers, config.http_threads);
+  options.keep_alive_timeout_s = config.keep_alive_timeout_s;
+  return options;
+}
+
 int Serve(const std::vector<std::string>& argv) {
   if (WantsHelp(argv)) return std::fputs(kServeHelp, stdout), 0;
   auto args = Args::Parse(argv, {"data", "listen", "max-upload-mb"}, {"demo"});
@@ -197,11 +205,11 @@ int Serve(const std::vector<std::string>& argv) {
     if (!seeded.ok()) return Fail(seeded.status());
   }
 
-  httplib::Server http;
-  Tune(http, setup.config);
   Api api(school, setup.config, setup.clock);
-  api.Register(http);
-  auto port = Bind(http, setup.config.listen_host, setup.config.listen_port);
+  EventServer http([&api](const httplib::Request& req, httplib::Response& res,
+                          const httplib::ContentReader* reader) { api.Dispatch(req, res, reader); },
+                   TransportOptions(setup.config));
+  auto port = http.Bind(setup.config.listen_host, setup.config.listen_port);
   if (!port.ok()) return Fail(port.status());
 
   std::string host = setup.config.listen_host;
@@ -230,7 +238,7 @@ int Serve(const std::vector<std::string>& argv) {
       stopping = true;
     }
     cv.notify_all();
-    http.stop();
+    http.Stop();
   });
   signals.detach();
   // Daily housekeeping: the audit log keeps 12 months.
@@ -242,7 +250,7 @@ int Serve(const std::vector<std::string>& argv) {
       lock.lock();
     }
   });
-  bool ok = http.listen_after_bind();
+  bool ok = http.Run();
   core::FlushLog();
   {
     std::lock_guard lock(mu);
@@ -250,7 +258,7 @@ int Serve(const std::vector<std::string>& argv) {
   }
   cv.notify_all();
   housekeeping.join();
-  return ok || !http.is_running() ? 0 : 1;
+  return ok ? 0 : 1;
 }
 
 int UserAdd(const std::vector<std::string>& argv) {

@@ -12,7 +12,6 @@
 #include <stdexcept>
 
 #include "core/crypto.h"
-#include "server/http_server.h"
 
 namespace relais::server::testing {
 
@@ -70,18 +69,21 @@ TestServer::TestServer(const std::function<void(core::Config&)>& configure)
   if (!school.ok()) throw std::runtime_error("cannot open the test school: " + school.status().ToString());
   school_ = std::move(school).value();
   api_ = std::make_unique<Api>(*school_, config_, clock_);
-  server_ = std::make_unique<httplib::Server>();
-  Tune(*server_, config_);
-  api_->Register(*server_);
-  auto port = Bind(*server_, "127.0.0.1", 0);
+  EventServer::Options options;
+  options.min_workers = 8;
+  options.keep_alive_timeout_s = config_.keep_alive_timeout_s;
+  server_ =
+      std::make_unique<EventServer>([this](const httplib::Request& req, httplib::Response& res,
+                                           const httplib::ContentReader* reader) { api_->Dispatch(req, res, reader); },
+                                    options);
+  auto port = server_->Bind("127.0.0.1", 0);
   if (!port.ok()) throw std::runtime_error("cannot bind: " + port.status().ToString());
   port_ = *port;
-  thread_ = std::thread([this] { server_->listen_after_bind(); });
-  for (int i = 0; i < 2000 && !server_->is_running(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  thread_ = std::thread([this] { server_->Run(); });
 }
 
 TestServer::~TestServer() {
-  server_->stop();
+  server_->Stop();
   if (thread_.joinable()) thread_.join();
   server_.reset();
   api_.reset();

@@ -24,6 +24,7 @@
 #include "core/clock.h"
 #include "core/config.h"
 #include "server/api.h"
+#include "server/event_server.h"
 
 namespace relais::server::testing {
 
@@ -100,7 +101,7 @@ class TestServer {
   core::Config config_;
   std::unique_ptr<content::School> school_;
   std::unique_ptr<Api> api_;
-  std::unique_ptr<httplib::Server> server_;
+  std::unique_ptr<EventServer> server_;
   std::thread thread_;
   int port_ = 0;
 };
