@@ -140,6 +140,22 @@ class ReadTransaction {
   bool active_ = false;
 };
 
+// While alive, commits on `db` are not fsynced (synchronous=NORMAL): they
+// reach the disk with the next fsynced commit or checkpoint, and a power cut
+// before that rolls them back. Only for writes whose loss costs nothing a
+// user was told is saved (a login session: the pupil logs in again). The
+// database stays consistent either way (WAL mode).
+class RelaxedDurability {
+ public:
+  explicit RelaxedDurability(Db& db) : db_(db) { (void)db_.Exec("PRAGMA synchronous=NORMAL"); }
+  ~RelaxedDurability() { (void)db_.Exec("PRAGMA synchronous=FULL"); }
+  RelaxedDurability(const RelaxedDurability&) = delete;
+  RelaxedDurability& operator=(const RelaxedDurability&) = delete;
+
+ private:
+  Db& db_;
+};
+
 struct Migration {
   int version;       // 1, 2, 3 … contiguous, never reused
   std::string name;  // "0001_init"
