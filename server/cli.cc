@@ -37,7 +37,7 @@ Result<Args> Args::Parse(const std::vector<std::string>& argv, const std::vector
       name = name.substr(0, eq);
     }
     if (std::find(flags.begin(), flags.end(), name) != flags.end()) {
-      args.values_[name] = "1";
+      args.values_.insert_or_assign(name, std::string(1, '1'));  // not = "1": GCC 12 -O3 warns falsely (-Wrestrict)
     } else if (std::find(with_value.begin(), with_value.end(), name) != with_value.end()) {
       if (inline_value) {
         args.values_[name] = *inline_value;
