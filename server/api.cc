@@ -573,6 +573,19 @@ Result<std::optional<int>> OptionalPosition(const json& body) {
 }
 }  // namespace
 
+void Api::PatchTitleAndPosition(
+    Call& c, const std::function<Result<json>(const std::optional<std::string>&, std::optional<int>)>& update) {
+  auto body = Body(c);
+  if (!body.ok()) return WriteError(c.res, body.status());
+  auto title = OptionalString(*body, "title", 1000);
+  if (!title.ok()) return WriteError(c.res, title.status());
+  auto position = OptionalPosition(*body);
+  if (!position.ok()) return WriteError(c.res, position.status());
+  auto updated = update(*title, *position);
+  if (!updated.ok()) return WriteError(c.res, updated.status());
+  WriteJson(c.res, *updated);
+}
+
 void Api::ListCourses(Call& c) {
   auto courses = school_.courses().ListForClass(c.viewer, c.params[0]);
   if (!courses.ok()) return WriteError(c.res, courses.status());
@@ -620,15 +633,10 @@ void Api::CreateSection(Call& c) {
 }
 
 void Api::PatchSection(Call& c) {
-  auto body = Body(c);
-  if (!body.ok()) return WriteError(c.res, body.status());
-  auto title = OptionalString(*body, "title", 1000);
-  if (!title.ok()) return WriteError(c.res, title.status());
-  auto position = OptionalPosition(*body);
-  if (!position.ok()) return WriteError(c.res, position.status());
-  auto section = school_.courses().UpdateSection(c.viewer, c.params[0], *title, *position);
-  if (!section.ok()) return WriteError(c.res, section.status());
-  WriteJson(c.res, ToJson(*section));
+  PatchTitleAndPosition(c, [&](const std::optional<std::string>& title, std::optional<int> position) {
+    auto section = school_.courses().UpdateSection(c.viewer, c.params[0], title, position);
+    return section.ok() ? Result<json>(ToJson(*section)) : Result<json>(section.status());
+  });
 }
 
 void Api::DeleteSection(Call& c) { AnswerDeleted(c, school_.courses().DeleteSection(c.viewer, c.params[0])); }
@@ -658,15 +666,10 @@ void Api::CreateResource(Call& c) {
 }
 
 void Api::PatchResource(Call& c) {
-  auto body = Body(c);
-  if (!body.ok()) return WriteError(c.res, body.status());
-  auto title = OptionalString(*body, "title", 1000);
-  if (!title.ok()) return WriteError(c.res, title.status());
-  auto position = OptionalPosition(*body);
-  if (!position.ok()) return WriteError(c.res, position.status());
-  auto resource = school_.courses().UpdateResource(c.viewer, c.params[0], *title, *position);
-  if (!resource.ok()) return WriteError(c.res, resource.status());
-  WriteJson(c.res, ToJson(*resource));
+  PatchTitleAndPosition(c, [&](const std::optional<std::string>& title, std::optional<int> position) {
+    auto resource = school_.courses().UpdateResource(c.viewer, c.params[0], title, position);
+    return resource.ok() ? Result<json>(ToJson(*resource)) : Result<json>(resource.status());
+  });
 }
 
 void Api::DeleteResource(Call& c) { AnswerDeleted(c, school_.courses().DeleteResource(c.viewer, c.params[0])); }

@@ -93,6 +93,9 @@ class Api {
   void MetricsText(Call& c);
 
   Result<json> Body(Call& c);
+  // Reads {"title"?, "position"?} and answers with what `update` returns.
+  void PatchTitleAndPosition(
+      Call& c, const std::function<Result<json>(const std::optional<std::string>&, std::optional<int>)>& update);
   // {"deleted":true,"id":…} or the error.
   void AnswerDeleted(Call& c, const Status& st);
   // Answers from the response cache if it holds this caller's answer to this
