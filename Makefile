@@ -6,7 +6,7 @@ DATA  ?= ./data
 LISTEN ?= 127.0.0.1:8080
 CMAKE_FLAGS ?=
 
-.PHONY: all deps build run test asan bench clean
+.PHONY: all deps configure build relais run test asan bench clean
 
 all: build
 
@@ -14,11 +14,18 @@ all: build
 deps:
 	@scripts/install-deps.sh build
 
-build: deps
+configure: deps
 	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CMAKE_FLAGS) >/dev/null
+
+# Everything, tests included.
+build: configure
 	@cmake --build $(BUILD) -j $(JOBS)
 
-run: build
+# Only the server.
+relais: configure
+	@cmake --build $(BUILD) -j $(JOBS) --target relais
+
+run: relais
 	$(BUILD)/relais serve --data $(DATA) --listen $(LISTEN) --demo
 
 test: build
