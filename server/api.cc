@@ -107,6 +107,17 @@ const std::vector<Api::Route>& Api::Routes() {
       {"DELETE", "/api/v1/resources/:id", Access::kUser, &Api::DeleteResource},
       {"GET", "/api/v1/health", Access::kPublic, &Api::Health},
       {"GET", "/metrics", Access::kPublic, &Api::MetricsText},
+      // Connectivity probes of tablets and laptops (see CaptiveProbe).
+      {"GET", "/generate_204", Access::kPublic, &Api::CaptiveProbe},
+      {"GET", "/gen_204", Access::kPublic, &Api::CaptiveProbe},
+      {"GET", "/hotspot-detect.html", Access::kPublic, &Api::CaptiveProbe},
+      {"GET", "/library/test/success.html", Access::kPublic, &Api::CaptiveProbe},
+      {"GET", "/connecttest.txt", Access::kPublic, &Api::CaptiveProbe},
+      {"GET", "/ncsi.txt", Access::kPublic, &Api::CaptiveProbe},
+      {"GET", "/success.txt", Access::kPublic, &Api::CaptiveProbe},
+      {"GET", "/canonical.html", Access::kPublic, &Api::CaptiveProbe},
+      {"GET", "/check_network_status.txt", Access::kPublic, &Api::CaptiveProbe},
+      {"GET", "/captive-portal-api", Access::kPublic, &Api::CaptivePortalApi},
   };
   return kRoutes;
 }
@@ -684,6 +695,49 @@ void Api::Health(Call& c) {
                     {"uptime_s", static_cast<int64_t>(uptime)},
                     {"time", core::FormatTime(clock_.Now())},
                     {"disk_free_bytes", free.ok() ? json(*free) : json(nullptr)}});
+}
+
+// The box's DNS sends the operating systems' connectivity checks here. Each
+// gets the exact answer that means "this network works", so tablets stay on
+// the box's Wi-Fi without a "no internet" warning (the pop-up browser of a
+// captive portal cannot download files; the app opens in the real browser).
+void Api::CaptiveProbe(Call& c) {
+  struct Answer {
+    const char* path;
+    int status;
+    const char* type;
+    const char* body;
+  };
+  static const Answer kAnswers[] = {
+      {"/generate_204", 204, "text/plain", ""},  // Android, Chrome OS
+      {"/gen_204", 204, "text/plain", ""},
+      {"/hotspot-detect.html", 200, "text/html",  // iOS, iPadOS, macOS
+       "<HTML><HEAD><TITLE>Success</TITLE></HEAD><BODY>Success</BODY></HTML>"},
+      {"/library/test/success.html", 200, "text/html",
+       "<HTML><HEAD><TITLE>Success</TITLE></HEAD><BODY>Success</BODY></HTML>"},
+      {"/connecttest.txt", 200, "text/plain", "Microsoft Connect Test"},  // Windows 10/11
+      {"/ncsi.txt", 200, "text/plain", "Microsoft NCSI"},                 // older Windows
+      {"/success.txt", 200, "text/plain", "success\n"},                   // Firefox
+      {"/canonical.html", 200, "text/html",
+       "<meta http-equiv=\"refresh\" content=\"0;url=https://support.mozilla.org/kb/captive-portal\"/>"},
+      {"/check_network_status.txt", 200, "text/plain", "NetworkManager is online\n"},  // Linux desktops
+  };
+  for (const Answer& a : kAnswers) {
+    if (c.req.path != a.path) continue;
+    c.res.status = a.status;
+    if (a.status != 204) c.res.set_content(a.body, a.type);
+    return;
+  }
+  WriteError(c.res, 404, "not_found", "no such endpoint: " + c.req.path);
+}
+
+// RFC 8908: the box is not a captive portal; its app is where to go.
+void Api::CaptivePortalApi(Call& c) {
+  std::string host = c.req.get_header_value("Host");
+  if (host.empty() || host.find_first_of(" /\"<>") != std::string::npos) host = c.req.local_addr;
+  c.res.status = 200;
+  c.res.set_content(json({{"captive", false}, {"user-portal-url", "http://" + host + "/"}}).dump(),
+                    "application/captive+json");
 }
 
 void Api::MetricsText(Call& c) {

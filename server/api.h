@@ -91,6 +91,8 @@ class Api {
   void DeleteResource(Call& c);
   void Health(Call& c);
   void MetricsText(Call& c);
+  void CaptiveProbe(Call& c);
+  void CaptivePortalApi(Call& c);
 
   Result<json> Body(Call& c);
   // Reads {"title"?, "position"?} and answers with what `update` returns.

@@ -531,5 +531,29 @@ TEST_CASE("a roster line whose login exists with another role is an error and no
   CHECK(!box.school().accounts().FindUser("new.pupil").ok());
 }
 
+TEST_CASE("tablets' connectivity probes get the answers that mean the network works") {
+  TestServer box;
+  struct Probe {
+    const char* path;
+    int status;
+    const char* body;
+  };
+  for (const Probe& p :
+       {Probe{"/generate_204", 204, ""},
+        Probe{"/hotspot-detect.html", 200, "<HTML><HEAD><TITLE>Success</TITLE></HEAD><BODY>Success</BODY></HTML>"},
+        Probe{"/connecttest.txt", 200, "Microsoft Connect Test"}, Probe{"/success.txt", 200, "success\n"},
+        Probe{"/check_network_status.txt", 200, "NetworkManager is online\n"}}) {
+    CAPTURE(p.path);
+    std::string reply = RawExchange(
+        box.port(), std::string("GET ") + p.path + " HTTP/1.1\r\nHost: connectivitycheck.gstatic.com\r\n\r\n");
+    CHECK(reply.rfind("HTTP/1.1 " + std::to_string(p.status), 0) == 0);
+    CHECK(reply.substr(reply.find("\r\n\r\n") + 4) == p.body);
+  }
+  Reply api = box.Get("/captive-portal-api");
+  CHECK(api.status == 200);
+  CHECK(api.body["captive"] == false);
+  CHECK(api.body["user-portal-url"].get<std::string>().rfind("http://", 0) == 0);
+}
+
 }  // namespace
 }  // namespace relais::server::testing

@@ -213,6 +213,16 @@ const Row kMatrix[] = {
   {"DELETE", "/api/v1/resources/:id",              "fresh resource of another class",     {401, 404, 403, 404, 200, 200}},
   {"GET",    "/api/v1/health",                     "",                                    {200, 200, 200, 200, 200, 200}},
   {"GET",    "/metrics",                           "",                                    {200, 200, 200, 200, 200, 200}},
+  {"GET",    "/generate_204",                      "",                                    {204, 204, 204, 204, 204, 204}},
+  {"GET",    "/gen_204",                           "",                                    {204, 204, 204, 204, 204, 204}},
+  {"GET",    "/hotspot-detect.html",               "",                                    {200, 200, 200, 200, 200, 200}},
+  {"GET",    "/library/test/success.html",         "",                                    {200, 200, 200, 200, 200, 200}},
+  {"GET",    "/connecttest.txt",                   "",                                    {200, 200, 200, 200, 200, 200}},
+  {"GET",    "/ncsi.txt",                          "",                                    {200, 200, 200, 200, 200, 200}},
+  {"GET",    "/success.txt",                       "",                                    {200, 200, 200, 200, 200, 200}},
+  {"GET",    "/canonical.html",                    "",                                    {200, 200, 200, 200, 200, 200}},
+  {"GET",    "/check_network_status.txt",          "",                                    {200, 200, 200, 200, 200, 200}},
+  {"GET",    "/captive-portal-api",                "",                                    {200, 200, 200, 200, 200, 200}},
 };
 // clang-format on
 
