@@ -139,24 +139,46 @@ Result<User> Accounts::CreateUser(const Viewer* actor, const NewUser& in) {
 }
 
 Status Accounts::SetPassword(const Viewer* actor, std::string_view login, std::string_view password) {
+  RELAIS_ASSIGN_OR_RETURN(User user, FindUser(login));
+  return StorePassword(actor, user, password);
+}
+
+Status Accounts::StorePassword(const Viewer* actor, const User& user, std::string_view password) {
   RELAIS_RETURN_IF_ERROR(ValidatePassword(password));
   RELAIS_ASSIGN_OR_RETURN(std::string hash, core::HashPassword(password));
   std::string now = core::FormatTime(clock_.Now());
   auto db = db_.Writer();
   core::Transaction txn(*db);
   RELAIS_RETURN_IF_ERROR(txn.status());
-  RELAIS_ASSIGN_OR_RETURN(auto q, db->Query("SELECT id FROM users WHERE login = ?1", LowerAscii(login)));
-  RELAIS_ASSIGN_OR_RETURN(bool row, q.Step());
-  if (!row) return Status::NotFound("no user with login " + std::string(login));
-  std::string id = q.Text(0);
   RELAIS_ASSIGN_OR_RETURN(
-      auto up, db->Query("UPDATE users SET password_hash = ?1, updated_at = ?2 WHERE id = ?3", hash, now, id));
+      auto up, db->Query("UPDATE users SET password_hash = ?1, updated_at = ?2 WHERE id = ?3", hash, now, user.id));
   RELAIS_RETURN_IF_ERROR(up.Run());
+  if (db->Changes() != 1) return Status::NotFound("no such user");
   // A new password ends every open session of that account.
-  RELAIS_ASSIGN_OR_RETURN(auto del, db->Query("DELETE FROM sessions WHERE user_id = ?1", id));
+  RELAIS_ASSIGN_OR_RETURN(auto del, db->Query("DELETE FROM sessions WHERE user_id = ?1", user.id));
   RELAIS_RETURN_IF_ERROR(del.Run());
-  RELAIS_RETURN_IF_ERROR(RecordAudit(*db, actor, now, "user.password", "user", id, login));
+  RELAIS_RETURN_IF_ERROR(RecordAudit(*db, actor, now, "user.password", "user", user.id, user.login));
   return txn.Commit();
+}
+
+Result<std::string> Accounts::ResetPassword(const Viewer& actor, std::string_view user_id,
+                                            const std::optional<std::string>& password) {
+  if (actor.role == Role::kStudent) return Status::PermissionDenied("only teachers and administrators reset passwords");
+  if (!core::IsUuid(user_id)) return Status::NotFound("no such user");
+  RELAIS_ASSIGN_OR_RETURN(User user, GetUser(user_id));
+  if (actor.role == Role::kTeacher) {
+    // A teacher resets the passwords of the students of their classes, no one else's.
+    auto db = db_.Reader();
+    RELAIS_ASSIGN_OR_RETURN(auto q, db->Query("SELECT 1 FROM class_members t JOIN class_members s "
+                                              "ON s.class_id = t.class_id AND s.role = 'student' "
+                                              "WHERE t.user_id = ?1 AND t.role = 'teacher' AND s.user_id = ?2",
+                                              actor.id, user.id));
+    RELAIS_ASSIGN_OR_RETURN(bool mine, q.Step());
+    if (!mine) return Status::NotFound("no such user");
+  }
+  std::string chosen = password.value_or(GeneratePassword());
+  RELAIS_RETURN_IF_ERROR(StorePassword(&actor, user, chosen));
+  return chosen;
 }
 
 Result<std::vector<User>> Accounts::ListUsers() {

@@ -56,7 +56,13 @@ class Accounts {
   // Conflict if the login is taken; InvalidArgument for a bad login
   // (1–64 of a-z 0-9 . _ -), display name or password.
   Result<User> CreateUser(const Viewer* actor, const NewUser& user);
+  // Sets a password and ends the account's sessions (command line: actor null).
   Status SetPassword(const Viewer* actor, std::string_view login, std::string_view password);
+  // From the app: an admin resets anyone's password, a teacher those of the
+  // students of their classes (others are NotFound). Without `password` a
+  // new one is generated. Returns the password now in force.
+  Result<std::string> ResetPassword(const Viewer& actor, std::string_view user_id,
+                                    const std::optional<std::string>& password);
   Result<std::vector<User>> ListUsers();
   Result<User> FindUser(std::string_view login);
   Result<User> GetUser(std::string_view id);
@@ -89,6 +95,7 @@ class Accounts {
   Status SetSetting(std::string_view key, std::string_view value);
 
  private:
+  Status StorePassword(const Viewer* actor, const User& user, std::string_view password);
   Result<User> CreateUserLocked(core::Db& db, const Viewer* actor, const NewUser& user, const std::string& hash,
                                 const std::string& now);
   core::DbPool& db_;

@@ -82,6 +82,7 @@ const std::vector<Api::Route>& Api::Routes() {
       {"POST", "/api/v1/classes/:id/members", Access::kAdmin, &Api::AddMember},
       {"GET", "/api/v1/users", Access::kAdmin, &Api::ListUsers},
       {"POST", "/api/v1/users", Access::kAdmin, &Api::CreateUser},
+      {"POST", "/api/v1/users/:id/password", Access::kUser, &Api::ResetPassword},
       {"POST", "/api/v1/files", Access::kUser, &Api::Upload},
       {"GET", "/api/v1/files/:id", Access::kUser, &Api::Download},
       {"GET", "/api/v1/files/:id/info", Access::kUser, &Api::FileInfo},
@@ -375,6 +376,19 @@ void Api::CreateUser(Call& c) {
   auto user = school_.accounts().CreateUser(&c.viewer, nu);
   if (!user.ok()) return WriteError(c.res, user.status());
   WriteJson(c.res, ToJson(*user), 201);
+}
+
+void Api::ResetPassword(Call& c) {
+  auto body = Body(c);
+  if (!body.ok()) return WriteError(c.res, body.status());
+  auto password = OptionalString(*body, "password", content::kMaxPasswordLength);
+  if (!password.ok()) return WriteError(c.res, password.status());
+  auto chosen = school_.accounts().ResetPassword(c.viewer, c.params[0], *password);
+  if (!chosen.ok()) return WriteError(c.res, chosen.status());
+  sessions_.ForgetUser(c.params[0]);
+  json answer = {{"user_id", c.params[0]}, {"sessions_ended", true}};
+  if (!*password) answer["password"] = *chosen;  // generated: shown once, to hand to the pupil
+  WriteJson(c.res, answer);
 }
 
 // --- Files ------------------------------------------------------------------

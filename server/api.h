@@ -66,6 +66,7 @@ class Api {
   void AddMember(Call& c);
   void ListUsers(Call& c);
   void CreateUser(Call& c);
+  void ResetPassword(Call& c);
   void Upload(Call& c);
   void Download(Call& c);
   void FileInfo(Call& c);

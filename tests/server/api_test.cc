@@ -555,5 +555,24 @@ TEST_CASE("tablets' connectivity probes get the answers that mean the network wo
   CHECK(api.body["user-portal-url"].get<std::string>().rfind("http://", 0) == 0);
 }
 
+TEST_CASE("a teacher resets a forgetful pupil's password: the old one and the pupil's sessions stop working") {
+  TestServer box;
+  Cast cast = SeedTwoClasses(box);
+  std::string pupil = box.Login("student.a");
+  std::string teacher = box.Login("teacher.a");
+  Reply reset = box.Post("/api/v1/users/" + cast.student_a.id + "/password", json::object(), teacher);
+  REQUIRE(reset.status == 200);
+  std::string fresh = reset.body["password"].get<std::string>();
+  CHECK(fresh.size() >= 12);
+  CHECK(box.Get("/api/v1/me", pupil).status == 401);
+  CHECK(box.Post("/api/v1/session", {{"login", "student.a"}, {"password", kPassword}}).status == 401);
+  CHECK(box.Post("/api/v1/session", {{"login", "student.a"}, {"password", fresh}}).status == 200);
+  // A chosen password is not echoed back.
+  Reply chosen = box.Post("/api/v1/users/" + cast.student_a.id + "/password", {{"password", "lune-verte-7"}}, teacher);
+  CHECK(chosen.status == 200);
+  CHECK_FALSE(chosen.body.contains("password"));
+  CHECK(box.Post("/api/v1/users/" + cast.student_a.id + "/password", {{"password", "abc"}}, teacher).status == 400);
+}
+
 }  // namespace
 }  // namespace relais::server::testing

@@ -119,6 +119,13 @@ std::string Resolve(World& w, const std::string& object) {
   if (object == "fresh homework of the class") return w.NewHomework(ta, w.cast.class_a.id, true, {});
   if (object == "fresh draft homework") return w.NewHomework(ta, w.cast.class_a.id, false, {});
   if (object == "fresh homework of another class") return w.NewHomework(tb, w.cast.class_b.id, true, {});
+  static int fresh_user = 0;
+  if (object == "a fresh student of the class")
+    return w.box.AddUser("fresh.a" + std::to_string(++fresh_user), content::Role::kStudent, "5e A").id;
+  if (object == "a fresh student of another class")
+    return w.box.AddUser("fresh.b" + std::to_string(++fresh_user), content::Role::kStudent, "5e B").id;
+  if (object == "a fresh teacher of the class")
+    return w.box.AddUser("fresh.t" + std::to_string(++fresh_user), content::Role::kTeacher, "5e A").id;
   if (object == "a course of the class") return w.course;
   if (object == "a course of another class") return w.other_course;
   if (object == "a section of the class") return w.section;
@@ -157,6 +164,9 @@ const Row kMatrix[] = {
   {"POST",   "/api/v1/classes/:id/members",        "the class",                           {401, 403, 403, 403, 403, 201}},
   {"GET",    "/api/v1/users",                      "",                                    {401, 403, 403, 403, 403, 200}},
   {"POST",   "/api/v1/users",                      "",                                    {401, 403, 403, 403, 403, 201}},
+  {"POST",   "/api/v1/users/:id/password",         "a fresh student of the class",        {401, 403, 403, 200, 404, 200}},
+  {"POST",   "/api/v1/users/:id/password",         "a fresh student of another class",    {401, 403, 403, 404, 200, 200}},
+  {"POST",   "/api/v1/users/:id/password",         "a fresh teacher of the class",        {401, 403, 403, 404, 404, 200}},
   {"POST",   "/api/v1/files",                      "",                                    {401, 201, 201, 201, 201, 201}},
   {"GET",    "/api/v1/files/:id",                  "a file of the class's homework",      {401, 200, 404, 200, 404, 200}},
   {"GET",    "/api/v1/files/:id",                  "a file of a draft",                   {401, 404, 404, 200, 404, 200}},
@@ -247,6 +257,7 @@ json BodyFor(World& w, const Row& row, Who who, const std::string& object_id) {
     return {{"title", "Nouveau " + std::to_string(unique)}};
   if (m == "POST" && p == "/api/v1/sections/:id/resources")
     return {{"kind", "text"}, {"title", "Note " + std::to_string(unique)}, {"body", "À lire"}};
+  if (m == "POST" && p == "/api/v1/users/:id/password") return json::object();  // a generated one
   if (m == "POST" && p == "/api/v1/homework/:id/submissions") return {{"text", "Ma réponse"}};
   if (m == "POST" && p == "/api/v1/submissions/:id/feedback") return {{"comment", "Bien"}, {"grade", 14}};
   return nullptr;
