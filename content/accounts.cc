@@ -621,6 +621,64 @@ Result<RosterReport> Accounts::ImportRoster(const Viewer* actor, std::string_vie
   return report;
 }
 
+namespace {
+Result<bool> AdminExists(core::Db& db) {
+  RELAIS_ASSIGN_OR_RETURN(auto q, db.Query("SELECT 1 FROM users WHERE role = 'admin' AND disabled_at IS NULL"));
+  return q.Step();
+}
+}  // namespace
+
+Result<std::optional<std::string>> Accounts::PrepareSetup() {
+  auto db = db_.Writer();
+  core::Transaction txn(*db);
+  RELAIS_RETURN_IF_ERROR(txn.status());
+  RELAIS_ASSIGN_OR_RETURN(bool has_admin, AdminExists(*db));
+  if (has_admin) return std::optional<std::string>();
+  RELAIS_ASSIGN_OR_RETURN(auto q, db->Query("SELECT value FROM settings WHERE key = 'setup_code'"));
+  RELAIS_ASSIGN_OR_RETURN(bool row, q.Step());
+  if (row) return std::optional<std::string>(q.Text(0));
+  std::string code = GeneratePassword();
+  RELAIS_ASSIGN_OR_RETURN(auto ins, db->Query("INSERT INTO settings (key, value) VALUES ('setup_code', ?1)", code));
+  RELAIS_RETURN_IF_ERROR(ins.Run());
+  RELAIS_RETURN_IF_ERROR(txn.Commit());
+  return std::optional<std::string>(code);
+}
+
+Result<User> Accounts::CompleteSetup(std::string_view code, std::string_view raw_school, const NewUser& in) {
+  std::string school(TrimSpace(CleanText(raw_school, 200)));
+  if (school.empty()) return Status::InvalidArgument("the school's name is required");
+  NewUser nu = in;
+  nu.role = Role::kAdmin;
+  nu.class_name.reset();
+  nu.login = LowerAscii(TrimSpace(nu.login));
+  nu.display_name = std::string(TrimSpace(CleanText(nu.display_name, kMaxDisplayName)));
+  RELAIS_RETURN_IF_ERROR(ValidateLogin(nu.login));
+  RELAIS_RETURN_IF_ERROR(ValidatePassword(nu.password));
+  RELAIS_ASSIGN_OR_RETURN(std::string hash, core::HashPassword(nu.password));
+  std::string now = core::FormatTime(clock_.Now());
+  auto db = db_.Writer();
+  core::Transaction txn(*db);
+  RELAIS_RETURN_IF_ERROR(txn.status());
+  RELAIS_ASSIGN_OR_RETURN(bool has_admin, AdminExists(*db));
+  if (has_admin) return Status::Conflict("this box is already set up");
+  RELAIS_ASSIGN_OR_RETURN(auto q, db->Query("SELECT value FROM settings WHERE key = 'setup_code'"));
+  RELAIS_ASSIGN_OR_RETURN(bool row, q.Step());
+  std::string expected = row ? q.Text(0) : "";
+  std::string given(TrimSpace(code));
+  if (expected.empty() || !core::ConstantTimeEqual(LowerAscii(given), expected))
+    return Status::PermissionDenied("wrong setup code");
+  RELAIS_ASSIGN_OR_RETURN(User admin, CreateUserLocked(*db, nullptr, nu, hash, now));
+  RELAIS_ASSIGN_OR_RETURN(auto set, db->Query("INSERT INTO settings (key, value) VALUES ('school_name', ?1) "
+                                              "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                                              school));
+  RELAIS_RETURN_IF_ERROR(set.Run());
+  RELAIS_ASSIGN_OR_RETURN(auto del, db->Query("DELETE FROM settings WHERE key = 'setup_code'"));
+  RELAIS_RETURN_IF_ERROR(del.Run());
+  RELAIS_RETURN_IF_ERROR(RecordAudit(*db, nullptr, now, "setup.complete", "user", admin.id, school));
+  RELAIS_RETURN_IF_ERROR(txn.Commit());
+  return admin;
+}
+
 Result<std::string> Accounts::GetSetting(std::string_view key) {
   auto db = db_.Reader();
   RELAIS_ASSIGN_OR_RETURN(auto q, db->Query("SELECT value FROM settings WHERE key = ?1", key));

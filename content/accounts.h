@@ -91,6 +91,16 @@ class Accounts {
   // it in one transaction: all lines or none. Idempotent.
   Result<RosterReport> ImportRoster(const Viewer* actor, std::string_view csv);
 
+  // First run. While the box has no administrator, a one-time setup code
+  // (printed by `relais serve` and written to DATA/setup-code.txt) lets the
+  // technician name the school and create the administrator from the browser.
+  // Returns the code, creating it if needed, or nullopt once an admin exists.
+  Result<std::optional<std::string>> PrepareSetup();
+  // Checks the code and, in one transaction, creates the administrator,
+  // records the school's name and retires the code. Conflict if an admin
+  // exists already; PermissionDenied for a wrong code.
+  Result<User> CompleteSetup(std::string_view code, std::string_view school_name, const NewUser& admin);
+
   Result<std::string> GetSetting(std::string_view key);  // NotFound if unset
   Status SetSetting(std::string_view key, std::string_view value);
 

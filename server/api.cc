@@ -76,6 +76,8 @@ const std::vector<Api::Route>& Api::Routes() {
       {"POST", "/api/v1/session", Access::kPublic, &Api::Login},
       {"DELETE", "/api/v1/session", Access::kUser, &Api::Logout},
       {"GET", "/api/v1/me", Access::kUser, &Api::Me},
+      {"GET", "/api/v1/setup", Access::kPublic, &Api::SetupState},
+      {"POST", "/api/v1/setup", Access::kPublic, &Api::CompleteSetup},
       {"GET", "/api/v1/classes", Access::kUser, &Api::ListClasses},
       {"POST", "/api/v1/classes", Access::kAdmin, &Api::CreateClass},
       {"GET", "/api/v1/classes/:id/members", Access::kUser, &Api::ListMembers},
@@ -288,6 +290,51 @@ void Api::Logout(Call& c) {
 
 void Api::Me(Call& c) {
   WriteJson(c.res, {{"user", UserSummary(c.viewer, c.display_name)}, {"expires_at", core::FormatTime(c.expires_at)}});
+}
+
+// --- First run ----------------------------------------------------------------
+
+void Api::SetupState(Call& c) {
+  auto code = school_.accounts().PrepareSetup();
+  if (!code.ok()) return WriteError(c.res, code.status());
+  auto school = school_.accounts().GetSetting("school_name");
+  WriteJson(c.res, {{"needed", code->has_value()}, {"school_name", school.ok() ? json(*school) : json(nullptr)}});
+}
+
+void Api::CompleteSetup(Call& c) {
+  auto body = Body(c);
+  if (!body.ok()) return WriteError(c.res, body.status());
+  auto code = RequiredString(*body, "code", 64);
+  auto school = RequiredString(*body, "school_name", 1000);
+  auto login = RequiredString(*body, "login", 64);
+  auto password = RequiredString(*body, "password", content::kMaxPasswordLength);
+  auto display = OptionalString(*body, "display_name", 200);
+  for (const Status* st : {&code.status(), &school.status(), &login.status(), &password.status(), &display.status()})
+    if (!st->ok()) return WriteError(c.res, *st);
+  // The code is a password: guesses are throttled like logins.
+  int64_t retry_after = 0;
+  if (Status st = throttle_.Check("(setup)", c.req.remote_addr, &retry_after); !st.ok()) {
+    c.res.set_header("Retry-After", std::to_string(retry_after));
+    return WriteError(c.res, st);
+  }
+  content::NewUser admin{*login, display->value_or(""), content::Role::kAdmin, *password, std::nullopt};
+  auto user = school_.accounts().CompleteSetup(*code, *school, admin);
+  if (!user.ok()) {
+    if (user.status().code() == StatusCode::kPermissionDenied) throttle_.Failure("(setup)", c.req.remote_addr);
+    return WriteError(c.res, user.status());
+  }
+  std::error_code ec;
+  std::filesystem::remove(school_.data_dir() / "setup-code.txt", ec);
+  auto session = school_.accounts().CreateSession(*user, config_.session_ttl_s, c.req.remote_addr);
+  if (!session.ok()) return WriteError(c.res, session.status());
+  c.res.set_header("Set-Cookie",
+                   std::string(kSessionCookie) + "=" + session->token +
+                       "; Path=/; HttpOnly; SameSite=Strict; Max-Age=" + std::to_string(config_.session_ttl_s));
+  WriteJson(c.res,
+            {{"token", session->token},
+             {"expires_at", core::FormatTime(session->expires_at)},
+             {"user", UserSummary(session->viewer, session->display_name)}},
+            201);
 }
 
 // --- Classes and users ------------------------------------------------------

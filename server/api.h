@@ -60,6 +60,8 @@ class Api {
   void Login(Call& c);
   void Logout(Call& c);
   void Me(Call& c);
+  void SetupState(Call& c);
+  void CompleteSetup(Call& c);
   void ListClasses(Call& c);
   void CreateClass(Call& c);
   void ListMembers(Call& c);

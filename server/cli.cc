@@ -21,6 +21,8 @@
 
 namespace relais::server {
 
+namespace fs = std::filesystem;
+
 Result<Args> Args::Parse(const std::vector<std::string>& argv, const std::vector<std::string>& with_value,
                          const std::vector<std::string>& flags) {
   Args args;
@@ -204,6 +206,17 @@ int Serve(const std::vector<std::string>& argv) {
     auto seeded = content::SeedDemo(school);
     if (!seeded.ok()) return Fail(seeded.status());
   }
+  // First run: no administrator yet. The code goes to the console and to a
+  // file only root (or the service's user) can read.
+  auto setup_code = school.accounts().PrepareSetup();
+  if (!setup_code.ok()) return Fail(setup_code.status());
+  fs::path code_file = setup.config.data_dir / "setup-code.txt";
+  if (*setup_code) {
+    if (Status st = core::WriteFileAtomic(code_file, **setup_code + "\n", 0600); !st.ok()) return Fail(st);
+  } else {
+    std::error_code ec;
+    fs::remove(code_file, ec);
+  }
 
   Api api(school, setup.config, setup.clock);
   EventServer http([&api](const httplib::Request& req, httplib::Response& res,
@@ -223,6 +236,11 @@ int Serve(const std::vector<std::string>& argv) {
       std::printf("  %-16s %-12s %s\n", a.login.c_str(), a.password.c_str(), a.description.c_str());
     std::printf("\nAPI: %s/api/v1/health — see docs/api.md\n", url.c_str());
   }
+  if (*setup_code)
+    std::printf(
+        "\nPremière installation / first run: open %s/ and enter the setup code %s\n"
+        "(also in %s)\n",
+        url.c_str(), setup_code->value().c_str(), code_file.c_str());
   std::fflush(stdout);
   core::LogEvent("server.start", {{"url", url}, {"version", RELAIS_VERSION}});
 

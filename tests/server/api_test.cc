@@ -574,5 +574,32 @@ TEST_CASE("a teacher resets a forgetful pupil's password: the old one and the pu
   CHECK(box.Post("/api/v1/users/" + cast.student_a.id + "/password", {{"password", "abc"}}, teacher).status == 400);
 }
 
+TEST_CASE("the first administrator is created in the browser with the one-time setup code") {
+  TestServer box;
+  Reply state = box.Get("/api/v1/setup");
+  REQUIRE(state.status == 200);
+  CHECK(state.body["needed"] == true);
+  std::string code = box.school().accounts().PrepareSetup().value().value();
+  json form = {{"code", "aaaa-bbbb-cccc"},
+               {"school_name", "École Jules Ferry"},
+               {"login", "Directrice"},
+               {"password", kPassword},
+               {"display_name", "Mme la directrice"}};
+  Reply wrong = box.Post("/api/v1/setup", form);
+  CHECK(wrong.status == 403);
+  CHECK(wrong.ErrorCode() == "permission_denied");
+  form["code"] = code;
+  Reply done = box.Post("/api/v1/setup", form);
+  REQUIRE(done.status == 201);
+  CHECK(done.body["user"]["role"] == "admin");
+  CHECK(done.body["user"]["login"] == "directrice");
+  CHECK(box.Get("/api/v1/users", done.body["token"].get<std::string>()).status == 200);
+  CHECK(box.Get("/api/v1/setup").body["needed"] == false);
+  CHECK(box.Get("/api/v1/setup").body["school_name"] == "École Jules Ferry");
+  // The code is spent: nobody can create a second administrator with it.
+  form["login"] = "intrus";
+  CHECK(box.Post("/api/v1/setup", form).status == 409);
+}
+
 }  // namespace
 }  // namespace relais::server::testing

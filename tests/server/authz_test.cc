@@ -158,6 +158,8 @@ const Row kMatrix[] = {
   {"POST",   "/api/v1/session",                    "",                                    {200, 200, 200, 200, 200, 200}},
   {"DELETE", "/api/v1/session",                    "",                                    {401, 200, 200, 200, 200, 200}},
   {"GET",    "/api/v1/me",                         "",                                    {401, 200, 200, 200, 200, 200}},
+  {"GET",    "/api/v1/setup",                      "",                                    {200, 200, 200, 200, 200, 200}},
+  {"POST",   "/api/v1/setup",                      "",                                    {409, 409, 409, 409, 409, 409}},
   {"GET",    "/api/v1/classes",                    "",                                    {401, 200, 200, 200, 200, 200}},
   {"POST",   "/api/v1/classes",                    "",                                    {401, 403, 403, 403, 403, 201}},
   {"GET",    "/api/v1/classes/:id/members",        "the class",                           {401, 403, 404, 200, 404, 200}},
@@ -243,6 +245,8 @@ json BodyFor(World& w, const Row& row, Who who, const std::string& object_id) {
   ++unique;
   if (m == "POST" && p == "/api/v1/session")
     return {{"login", who == kAnonymous ? "student.a2" : w.logins[who]}, {"password", kPassword}};
+  if (m == "POST" && p == "/api/v1/setup")
+    return {{"code", "xxxx-xxxx-xxxx"}, {"school_name", "École"}, {"login", "root"}, {"password", kPassword}};
   if (m == "POST" && p == "/api/v1/classes") return {{"name", "Classe " + std::to_string(unique)}};
   if (m == "POST" && p == "/api/v1/classes/:id/members") {
     content::User extra = w.box.AddUser("extra" + std::to_string(unique), content::Role::kStudent);

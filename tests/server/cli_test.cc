@@ -132,3 +132,34 @@ TEST_CASE("a second server on the same data folder is refused") {
   CHECK(out.find("another relais serve is already using") != std::string::npos);
   CHECK(out.find("exit=1") != std::string::npos);
 }
+
+TEST_CASE("a first start without an administrator prints a setup code and keeps it in a private file") {
+  // Runs `relais serve` for a second and returns what it printed.
+  auto serve_briefly = [](const TempData& d, const std::string& flags) {
+    std::string cmd = std::string(RELAIS_BINARY) + " serve " + d.arg() + " " + flags +
+                      " --listen 127.0.0.1:0 </dev/null 2>&1 & pid=$!; sleep 1; kill $pid; wait $pid";
+    std::string out;
+    FILE* p = popen(cmd.c_str(), "r");
+    REQUIRE(p != nullptr);
+    std::array<char, 4096> buf;
+    size_t n;
+    while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) out.append(buf.data(), n);
+    pclose(p);
+    return out;
+  };
+  TempData d;
+  std::string out = serve_briefly(d, "");
+  CHECK(out.find("setup code") != std::string::npos);
+  fs::path file = d.dir / "setup-code.txt";
+  REQUIRE(fs::exists(file));
+  CHECK((fs::status(file).permissions() & fs::perms::others_read) == fs::perms::none);
+  std::string code;
+  std::ifstream(file) >> code;
+  CHECK(code.size() == 14);
+  CHECK(out.find(code) != std::string::npos);
+  // With an administrator (the demo school has one) there is no code.
+  TempData demo;
+  std::string out2 = serve_briefly(demo, "--demo");
+  CHECK(out2.find("setup code") == std::string::npos);
+  CHECK_FALSE(fs::exists(demo.dir / "setup-code.txt"));
+}
