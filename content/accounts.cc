@@ -122,13 +122,21 @@ Result<User> Accounts::CreateUserLocked(core::Db& db, const Viewer* actor, const
   return u;
 }
 
+namespace {
+// Cleans the login and display name, validates them and the password, and
+// returns the password's hash (slow: call outside any database lock).
+Result<std::string> NormaliseNewUser(NewUser* nu) {
+  nu->login = LowerAscii(TrimSpace(nu->login));
+  nu->display_name = std::string(TrimSpace(CleanText(nu->display_name, kMaxDisplayName)));
+  RELAIS_RETURN_IF_ERROR(ValidateLogin(nu->login));
+  RELAIS_RETURN_IF_ERROR(ValidatePassword(nu->password));
+  return core::HashPassword(nu->password);
+}
+}  // namespace
+
 Result<User> Accounts::CreateUser(const Viewer* actor, const NewUser& in) {
   NewUser nu = in;
-  nu.login = LowerAscii(TrimSpace(nu.login));
-  nu.display_name = std::string(TrimSpace(CleanText(nu.display_name, kMaxDisplayName)));
-  RELAIS_RETURN_IF_ERROR(ValidateLogin(nu.login));
-  RELAIS_RETURN_IF_ERROR(ValidatePassword(nu.password));
-  RELAIS_ASSIGN_OR_RETURN(std::string hash, core::HashPassword(nu.password));
+  RELAIS_ASSIGN_OR_RETURN(std::string hash, NormaliseNewUser(&nu));
   std::string now = core::FormatTime(clock_.Now());
   auto db = db_.Writer();
   core::Transaction txn(*db);
@@ -650,11 +658,7 @@ Result<User> Accounts::CompleteSetup(std::string_view code, std::string_view raw
   NewUser nu = in;
   nu.role = Role::kAdmin;
   nu.class_name.reset();
-  nu.login = LowerAscii(TrimSpace(nu.login));
-  nu.display_name = std::string(TrimSpace(CleanText(nu.display_name, kMaxDisplayName)));
-  RELAIS_RETURN_IF_ERROR(ValidateLogin(nu.login));
-  RELAIS_RETURN_IF_ERROR(ValidatePassword(nu.password));
-  RELAIS_ASSIGN_OR_RETURN(std::string hash, core::HashPassword(nu.password));
+  RELAIS_ASSIGN_OR_RETURN(std::string hash, NormaliseNewUser(&nu));
   std::string now = core::FormatTime(clock_.Now());
   auto db = db_.Writer();
   core::Transaction txn(*db);
