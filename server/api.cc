@@ -44,11 +44,6 @@ bool Matches(const std::vector<std::string_view>& pattern, const std::vector<std
 
 const std::string kGet = "GET";
 
-bool HasBody(const httplib::Request& req) {
-  if (req.get_header_value("Transfer-Encoding").find("chunked") != std::string::npos) return true;
-  return std::strtoull(req.get_header_value("Content-Length").c_str(), nullptr, 10) > 0;
-}
-
 // "200 MB", or "512 KB" under a megabyte.
 std::string SizeText(uint64_t bytes) {
   if (bytes >= (1u << 20)) return std::to_string(bytes >> 20) + " MB";
@@ -161,7 +156,6 @@ void Api::Dispatch(const httplib::Request& req, httplib::Response& res, const ht
     }
   }
   Call call{req, res, reader, params, {}, {}, 0, {}};
-  bool body_read = false;
   try {
     if (route_index == routes.size()) {
       if (path_known)
@@ -190,15 +184,12 @@ void Api::Dispatch(const httplib::Request& req, httplib::Response& res, const ht
       }
       if (allowed) {
         (this->*route.handler)(call);
-        body_read = true;  // handlers read or reject the body themselves
       }
     }
   } catch (const std::exception& e) {
     core::LogEvent("http.exception", {{"path", req.path}, {"what", e.what()}});
     WriteError(res, 500, "internal", "internal error; the details are in the box's log");
   }
-  // A body we did not read would be parsed as the next request: close instead.
-  if (!body_read && reader && HasBody(req)) res.set_header("Connection", "close");
   if (!res.has_header("X-Content-Type-Options")) res.set_header("X-Content-Type-Options", "nosniff");
   if (!res.has_header("Cache-Control")) res.set_header("Cache-Control", "no-store");
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -213,11 +204,7 @@ void Api::Dispatch(const httplib::Request& req, httplib::Response& res, const ht
 
 Result<json> Api::Body(Call& c) {
   if (!c.reader) return Status::InvalidArgument("the request needs a JSON body");
-  auto body = ReadJsonBody(c.req, *c.reader, config_.max_json_bytes);
-  // A body refused for its size was not read to its end: the rest would be
-  // parsed as the next request on this connection.
-  if (!body.ok() && body.status().code() == StatusCode::kTooLarge) c.res.set_header("Connection", "close");
-  return body;
+  return ReadJsonBody(c.req, *c.reader, config_.max_json_bytes);
 }
 
 void Api::AnswerDeleted(Call& c, const Status& st) {
@@ -272,12 +259,18 @@ void Api::Login(Call& c) {
   auto session = school_.accounts().CreateSession(*user, config_.session_ttl_s, c.req.remote_addr);
   if (!session.ok()) return WriteError(c.res, session.status());
   metrics_.LoginResult(true);
+  AnswerWithSession(c, *session, 200);
+}
+
+void Api::AnswerWithSession(Call& c, const content::Session& session, int http_status) {
   c.res.set_header("Set-Cookie",
-                   std::string(kSessionCookie) + "=" + session->token +
+                   std::string(kSessionCookie) + "=" + session.token +
                        "; Path=/; HttpOnly; SameSite=Strict; Max-Age=" + std::to_string(config_.session_ttl_s));
-  WriteJson(c.res, {{"token", session->token},
-                    {"expires_at", core::FormatTime(session->expires_at)},
-                    {"user", UserSummary(session->viewer, session->display_name)}});
+  WriteJson(c.res,
+            {{"token", session.token},
+             {"expires_at", core::FormatTime(session.expires_at)},
+             {"user", UserSummary(session.viewer, session.display_name)}},
+            http_status);
 }
 
 void Api::Logout(Call& c) {
@@ -327,14 +320,7 @@ void Api::CompleteSetup(Call& c) {
   std::filesystem::remove(school_.data_dir() / "setup-code.txt", ec);
   auto session = school_.accounts().CreateSession(*user, config_.session_ttl_s, c.req.remote_addr);
   if (!session.ok()) return WriteError(c.res, session.status());
-  c.res.set_header("Set-Cookie",
-                   std::string(kSessionCookie) + "=" + session->token +
-                       "; Path=/; HttpOnly; SameSite=Strict; Max-Age=" + std::to_string(config_.session_ttl_s));
-  WriteJson(c.res,
-            {{"token", session->token},
-             {"expires_at", core::FormatTime(session->expires_at)},
-             {"user", UserSummary(session->viewer, session->display_name)}},
-            201);
+  AnswerWithSession(c, *session, 201);
 }
 
 // --- Classes and users ------------------------------------------------------
@@ -441,10 +427,9 @@ void Api::ResetPassword(Call& c) {
 // --- Files ------------------------------------------------------------------
 
 void Api::Upload(Call& c) {
-  if (std::strtoull(c.req.get_header_value("Content-Length").c_str(), nullptr, 10) > config_.max_upload_bytes) {
-    c.res.set_header("Connection", "close");  // the body stays unread
+  // Refused before reading: the transport closes the connection after the answer.
+  if (std::strtoull(c.req.get_header_value("Content-Length").c_str(), nullptr, 10) > config_.max_upload_bytes)
     return WriteError(c.res, Status::TooLarge("the file is over the limit of " + SizeText(config_.max_upload_bytes)));
-  }
   std::string name = PercentDecode(c.req.get_header_value("X-Filename"));
   std::string declared = BaseContentType(c.req.get_header_value("Content-Type"));
   auto writer = school_.blobs().NewWriter(config_.max_upload_bytes);
@@ -457,7 +442,6 @@ void Api::Upload(Call& c) {
   if (!write_status.ok()) {
     if (write_status.code() == StatusCode::kTooLarge)
       write_status = Status::TooLarge("the file is over the limit of " + SizeText(config_.max_upload_bytes));
-    c.res.set_header("Connection", "close");
     return WriteError(c.res, write_status);
   }
   if (!complete) return WriteError(c.res, Status::InvalidArgument("the upload was cut before its end"));

@@ -101,6 +101,8 @@ class Api {
   // Reads {"title"?, "position"?} and answers with what `update` returns.
   void PatchTitleAndPosition(
       Call& c, const std::function<Result<json>(const std::optional<std::string>&, std::optional<int>)>& update);
+  // Sets the session cookie and answers {"token","expires_at","user"}.
+  void AnswerWithSession(Call& c, const content::Session& session, int http_status);
   // {"deleted":true,"id":…} or the error.
   void AnswerDeleted(Call& c, const Status& st);
   // Answers from the response cache if it holds this caller's answer to this

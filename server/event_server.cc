@@ -17,6 +17,7 @@
 #include <cstring>
 
 #include "core/log.h"
+#include "server/http_util.h"
 
 namespace relais::server {
 namespace {
@@ -121,22 +122,6 @@ int Hex(char c) {
   if (c >= 'a' && c <= 'f') return c - 'a' + 10;
   if (c >= 'A' && c <= 'F') return c - 'A' + 10;
   return -1;
-}
-
-std::string Decode(std::string_view s, bool plus_is_space) {
-  std::string out;
-  out.reserve(s.size());
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '%' && i + 2 < s.size() && Hex(s[i + 1]) >= 0 && Hex(s[i + 2]) >= 0) {
-      out.push_back(static_cast<char>(Hex(s[i + 1]) * 16 + Hex(s[i + 2])));
-      i += 2;
-    } else if (plus_is_space && s[i] == '+') {
-      out.push_back(' ');
-    } else {
-      out.push_back(s[i]);
-    }
-  }
-  return out;
 }
 
 std::string_view Trim(std::string_view s) {
@@ -511,8 +496,8 @@ void ParseQuery(std::string_view query, httplib::Params* params) {
     query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
     if (pair.empty()) continue;
     size_t eq = pair.find('=');
-    std::string key = Decode(pair.substr(0, eq), true);
-    std::string value = eq == std::string_view::npos ? "" : Decode(pair.substr(eq + 1), true);
+    std::string key = PercentDecode(pair.substr(0, eq), true);
+    std::string value = eq == std::string_view::npos ? "" : PercentDecode(pair.substr(eq + 1), true);
     params->emplace(std::move(key), std::move(value));
   }
 }
@@ -577,7 +562,7 @@ bool EventServer::Serve(Conn& c) {
       return false;
     }
     size_t q = req.target.find('?');
-    req.path = Decode(std::string_view(req.target).substr(0, q), false);
+    req.path = PercentDecode(std::string_view(req.target).substr(0, q), false);
     if (q != std::string::npos) ParseQuery(std::string_view(req.target).substr(q + 1), &req.params);
     std::string_view rest =
         line_end == std::string::npos ? std::string_view() : std::string_view(head).substr(line_end + 2);

@@ -155,7 +155,7 @@ std::string GetCookie(const httplib::Request& req, std::string_view name) {
   return "";
 }
 
-std::string PercentDecode(std::string_view s) {
+std::string PercentDecode(std::string_view s, bool plus_is_space) {
   std::string out;
   out.reserve(s.size());
   auto hex = [](char c) -> int {
@@ -169,7 +169,7 @@ std::string PercentDecode(std::string_view s) {
       out.push_back(static_cast<char>(hex(s[i + 1]) * 16 + hex(s[i + 2])));
       i += 2;
     } else {
-      out.push_back(s[i]);
+      out.push_back(plus_is_space && s[i] == '+' ? ' ' : s[i]);
     }
   }
   return out;

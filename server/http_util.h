@@ -45,7 +45,8 @@ Result<std::optional<int64_t>> OptionalTime(const json& body, const char* field,
 
 // The value of a cookie, or "".
 std::string GetCookie(const httplib::Request& req, std::string_view name);
-// Percent-decodes a header value such as X-Filename.
-std::string PercentDecode(std::string_view s);
+// Percent-decodes a header value such as X-Filename, a path or (with
+// `plus_is_space`) a query-string component.
+std::string PercentDecode(std::string_view s, bool plus_is_space = false);
 
 }  // namespace relais::server

@@ -19,7 +19,6 @@ class Metrics {
   void Observe(size_t route, int status, double seconds);
   void LoginResult(bool ok) { (ok ? logins_ok_ : logins_failed_).fetch_add(1, std::memory_order_relaxed); }
   void UploadBytes(uint64_t n) { upload_bytes_.fetch_add(n, std::memory_order_relaxed); }
-  void DownloadBytes(uint64_t n) { download_bytes_.fetch_add(n, std::memory_order_relaxed); }
   // Renders all series; the gauges are passed in by the caller.
   std::string Render(double uptime_s, uint64_t disk_free, uint64_t sessions) const;
 
@@ -31,7 +30,7 @@ class Metrics {
   };
   std::vector<std::string> names_;
   std::array<RouteStats, kMaxRoutes> routes_;
-  std::atomic<uint64_t> logins_ok_{0}, logins_failed_{0}, upload_bytes_{0}, download_bytes_{0};
+  std::atomic<uint64_t> logins_ok_{0}, logins_failed_{0}, upload_bytes_{0};
 };
 
 }  // namespace relais::server

@@ -239,7 +239,9 @@ TEST_CASE("a refused body does not spoil the next reruest on a keep-alive connec
   auto r1 = client.Post("/api/v1/files", upload, JpegBytes(3000), "image/jpeg");
   REQUIRE(r1);
   CHECK(r1->status == 413);
-  CHECK(r1->get_header_value("Connection") == "close");  // its body was not read
+  // Its body was not read: the transport either discarded it (it had all
+  // arrived) or closed the connection; either way the next request works.
+  // (event_server_test checks the close for a body still on its way.)
   auto r2 = client.Get("/api/v1/me", auth);
   REQUIRE(r2);
   CHECK(r2->status == 200);
