@@ -54,6 +54,8 @@ TEST_CASE("a teacher prints login cards for a class and a scanned card logs its 
   // The tablet opens the URL: a session for that student, and on to the app.
   Reply scan = box.Get(PathOf(card));
   REQUIRE_MESSAGE(scan.status == 303, Describe(scan));
+  CHECK(RawExchange(box.port(), "GET " + PathOf(CardOf(issued.body, "student.a2")) + " HTTP/1.1\r\nHost: x\r\n\r\n")
+            .rfind("HTTP/1.1 303 See Other\r\n", 0) == 0);
   CHECK(scan.Header("Location") == "/");
   CHECK(scan.Header("Referrer-Policy") == "no-referrer");
   std::string session = CookieToken(scan);
