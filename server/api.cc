@@ -93,6 +93,7 @@ const std::vector<Api::Route>& Api::Routes() {
       {"PATCH", "/api/v1/users/:id", Access::kAdmin, &Api::PatchUser},
       {"POST", "/api/v1/roster", Access::kAdmin, &Api::ImportRoster},
       {"POST", "/api/v1/users/:id/password", Access::kUser, &Api::ResetPassword},
+      {"GET", "/api/v1/classes/:id/login-cards", Access::kUser, &Api::ListLoginCards},
       {"POST", "/api/v1/classes/:id/login-cards", Access::kUser, &Api::IssueLoginCards},
       {"GET", "/c/:token", Access::kPublic, &Api::CardLogin},  // a login card's QR code
       {"POST", "/api/v1/files", Access::kUser, &Api::Upload},
@@ -527,6 +528,16 @@ void Api::IssueLoginCards(Call& c) {
     out.push_back({{"user", ToJson(card.student)}, {"url", url}, {"qr_svg", *svg}, {"issued_at", card.issued_at}});
   }
   WriteJson(c.res, {{"class_id", c.params[0]}, {"cards", out}}, 201);
+}
+
+void Api::ListLoginCards(Call& c) {
+  auto cards = school_.login_cards().List(c.viewer, c.params[0]);
+  if (!cards.ok()) return WriteError(c.res, cards.status());
+  json out = json::array();
+  for (const content::LoginCard& card : *cards)
+    out.push_back(
+        {{"user", ToJson(card.student)}, {"issued_at", card.issued_at.empty() ? json(nullptr) : json(card.issued_at)}});
+  WriteJson(c.res, {{"class_id", c.params[0]}, {"cards", out}});
 }
 
 // A scanned card: log the student in and open the app. Failures also go to
