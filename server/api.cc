@@ -7,6 +7,7 @@
 #include "core/crypto.h"
 #include "core/files.h"
 #include "core/log.h"
+#include "server/box_ca.h"
 #include "server/file_response.h"
 #include "server/render.h"
 
@@ -116,6 +117,7 @@ const std::vector<Api::Route>& Api::Routes() {
       {"GET", "/canonical.html", Access::kPublic, &Api::CaptiveProbe},
       {"GET", "/check_network_status.txt", Access::kPublic, &Api::CaptiveProbe},
       {"GET", "/captive-portal-api", Access::kPublic, &Api::CaptivePortalApi},
+      {"GET", "/ca.crt", Access::kPublic, &Api::CaCertificate},
   };
   return kRoutes;
 }
@@ -783,6 +785,24 @@ void Api::CaptivePortalApi(Call& c) {
   c.res.status = 200;
   c.res.set_content(json({{"captive", false}, {"user-portal-url", "http://" + host + "/"}}).dump(),
                     "application/captive+json");
+}
+
+bool Api::StaysOnPlainHttp(std::string_view path) {
+  for (const Route& r : Routes())
+    if ((r.handler == &Api::CaptiveProbe || r.handler == &Api::CaptivePortalApi || r.handler == &Api::CaCertificate) &&
+        path == r.pattern)
+      return true;
+  return false;
+}
+
+// The box's own CA (`relais tls init`), for tablets to install.
+void Api::CaCertificate(Call& c) {
+  auto pem = core::ReadFile(BoxTlsDir(config_.data_dir) / "ca.crt");
+  if (!pem.ok()) return WriteError(c.res, 404, "not_found", "this box has no certificate authority of its own");
+  c.res.set_header("Content-Disposition", "attachment; filename=\"relais-ca.crt\"");
+  c.res.set_header("Cache-Control", "no-cache");
+  c.res.status = 200;
+  c.res.set_content(std::move(pem).value(), "application/x-x509-ca-cert");
 }
 
 void Api::MetricsText(Call& c) {

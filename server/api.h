@@ -54,6 +54,10 @@ class Api {
   // and HEAD).
   void Dispatch(const httplib::Request& req, httplib::Response& res, const httplib::ContentReader* reader);
 
+  // True for the paths that must answer over plain HTTP even when HTTPS is
+  // preferred: the connectivity probes, the captive-portal API and /ca.crt.
+  static bool StaysOnPlainHttp(std::string_view path);
+
  private:
   static const std::vector<Route>& Routes();
 
@@ -96,6 +100,7 @@ class Api {
   void MetricsText(Call& c);
   void CaptiveProbe(Call& c);
   void CaptivePortalApi(Call& c);
+  void CaCertificate(Call& c);
 
   Result<json> Body(Call& c);
   // Reads {"title"?, "position"?} and answers with what `update` returns.
