@@ -789,7 +789,8 @@ void Api::CaptivePortalApi(Call& c) {
 
 bool Api::StaysOnPlainHttp(std::string_view path) {
   for (const Route& r : Routes())
-    if ((r.handler == &Api::CaptiveProbe || r.handler == &Api::CaptivePortalApi || r.handler == &Api::CaCertificate) &&
+    if ((r.handler == &Api::CaptiveProbe || r.handler == &Api::CaptivePortalApi || r.handler == &Api::CaCertificate ||
+         r.handler == &Api::Health) &&
         path == r.pattern)
       return true;
   return false;

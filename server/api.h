@@ -55,7 +55,8 @@ class Api {
   void Dispatch(const httplib::Request& req, httplib::Response& res, const httplib::ContentReader* reader);
 
   // True for the paths that must answer over plain HTTP even when HTTPS is
-  // preferred: the connectivity probes, the captive-portal API and /ca.crt.
+  // preferred: the connectivity probes, the captive-portal API, /ca.crt,
+  // and the health check (monitoring scripts).
   static bool StaysOnPlainHttp(std::string_view path);
 
  private:

@@ -756,6 +756,10 @@ bool EventServer::Handshake(Conn& c) {
       AnswerPlainOnTlsPort(c.fd, options_.io_timeout_s * 1000);
       return false;
     }
+    if (first != 0x16) {  // neither: do not wait for the rest of a "record"
+      core::LogEvent("tls.handshake_failed", {{"remote", c.remote_addr}, {"reason", "not a TLS handshake"}});
+      return false;
+    }
   }
   std::string why;
   Io io = c.stream.Handshake(&why);
