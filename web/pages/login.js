@@ -4,6 +4,7 @@ import { t } from '/assets/i18n.js';
 import { post, ApiError } from '/assets/api.js';
 import { h, showPage, alertNow } from '/assets/ui.js';
 import { session, navigate } from '/assets/router.js';
+import { forgetOfflineData } from '/assets/offline.js';
 
 export function render(ctx) {
   const error = h('div', { id: 'login-error', class: 'error-box', hidden: true });
@@ -26,6 +27,10 @@ export function render(ctx) {
     try {
       const answer = await post('/api/v1/session', { login: login.value.trim(), password: password.value });
       session.user = answer.user;
+      // Someone else used this tablet before: nothing of theirs stays in the offline caches.
+      let before = null;
+      try { before = JSON.parse(localStorage.getItem('relais.user')); } catch (e2) { before = null; }
+      if (before && before.id !== answer.user.id) await forgetOfflineData();
       try { localStorage.setItem('relais.user', JSON.stringify(answer.user)); } catch (e2) { /* not kept */ }
       const next = ctx.query.get('next');
       navigate(next && next.indexOf('/') === 0 && next.indexOf('//') !== 0 ? next : '/', { replace: true });
