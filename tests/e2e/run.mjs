@@ -11,6 +11,8 @@
 // grades and returns; the student sees the grade and the comment.
 // axe-core (WCAG 2.0/2.1 A and AA) runs on every page with zero violations
 // allowed; any JavaScript error or Content-Security-Policy violation fails.
+// Also: the page reflows at 200 % text; with the box out of reach, the
+// service worker serves the kept homework and PDF.
 // Screenshots go to build/e2e-screenshots/.
 //
 // Usage: node run.mjs [path/to/relais]   (RELAIS_BINARY also works)
@@ -169,6 +171,12 @@ async function runViewport(base, name, viewport, student, teacherToken, classId)
     await card.getByText('À faire', { exact: true }).waitFor();
     await checkA11y(page, name + ' à faire');
     await snap(page, `${name}-2-todo`);
+    // Text zoomed to 200 %: the page reflows, nothing needs horizontal scrolling.
+    await page.evaluate(() => { document.documentElement.style.fontSize = '200%'; });
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    assert.ok(overflow <= 0, `at 200 % text the page is ${overflow}px too wide`);
+    await snap(page, `${name}-2b-todo-zoom200`);
+    await page.evaluate(() => { document.documentElement.style.fontSize = ''; });
 
     // The homework page.
     await card.getByRole('link', { name: title }).click();
@@ -179,6 +187,26 @@ async function runViewport(base, name, viewport, student, teacherToken, classId)
     assert.match(await download.getAttribute('href'), /\?download=1$/);
     await checkA11y(page, name + ' homework');
     await snap(page, `${name}-3-homework`);
+
+    // Away from the box: 127.0.0.1 is a secure context, so the service worker
+    // kept the shell, and "À faire" kept this homework and its PDF.
+    await page.waitForFunction(async (id) => {
+      const api = await caches.open('relais-api-v1');
+      const files = await caches.open('relais-files-v1');
+      return !!navigator.serviceWorker.controller && !!(await api.match('/api/v1/homework/' + id)) &&
+        (await files.keys()).length > 0;
+    }, hw.id, { timeout: 10000 });
+    await context.setOffline(true);
+    await page.reload();
+    await page.getByRole('heading', { name: title, level: 1 }).waitFor();
+    await page.locator('#banner').getByText("La box n'est pas joignable").waitFor();
+    const pdfOffline = await page.evaluate(async (url) => (await fetch(url)).status, pdf.url);
+    assert.equal(pdfOffline, 200, 'the PDF opens offline');
+    await checkA11y(page, name + ' homework offline');
+    await snap(page, `${name}-3b-offline`);
+    await context.setOffline(false);
+    await page.reload();
+    await page.getByRole('heading', { name: title, level: 1 }).waitFor();
 
     // A draft survives a reload.
     await page.getByLabel('Mon travail (texte)').fill('Exercice 1 : le triangle est rectangle.');

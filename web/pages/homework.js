@@ -33,7 +33,7 @@ export async function render(ctx) {
     h('p', { class: 'subject', text: hw.subject + ' · ' + hw.class_name }),
     h('h1', { text: hw.title }),
     h('p', { class: 'meta', text: t('hw.due', { date: formatDateTime(hw.due_at) }) }),
-    h('p', { class: 'meta' }, stateBadges(hw, draft && draft.queued)),
+    h('p', { class: 'meta badges' }, stateBadges(hw, draft && draft.queued)),
   ];
   if (hw.instructions) {
     parts.push(h('section', { 'aria-labelledby': 'hw-instructions', class: 'card' },
