@@ -65,23 +65,30 @@ Result<std::unique_ptr<ZstdDecompressor>> ZstdDecompressor::Create(uint64_t max_
 ZstdDecompressor::~ZstdDecompressor() = default;
 
 Status ZstdDecompressor::Write(std::string_view data, std::string* out) {
-  ZSTD_inBuffer in{data.data(), data.size(), 0};
   const size_t chunk = ZSTD_DStreamOutSize();
-  // Loop until all input is consumed and the last call did not fill the
-  // output buffer (a full buffer may mean more output is pending).
+  // A full output buffer may mean more output is pending: go on until the
+  // input is consumed and a step comes back short.
   for (;;) {
-    if (frame_done_ && in.pos < in.size) return Status::Corruption("zstd: data after the end of the frame");
-    size_t at = out->size();
-    out->resize(at + chunk);
-    ZSTD_outBuffer ob{out->data() + at, chunk, 0};
-    size_t rc = ZSTD_decompressStream(state_->dctx, &ob, &in);
-    out->resize(at + ob.pos);
-    if (ZSTD_isError(rc)) return Status::Corruption(std::string("zstd: ") + ZSTD_getErrorName(rc));
-    total_ += ob.pos;
-    if (total_ > max_) return Status::TooLarge("zstd: output over the announced size");
-    if (rc == 0) frame_done_ = true;
-    if (in.pos == in.size && ob.pos < chunk) return Status::Ok();
+    size_t before = out->size();
+    RELAIS_RETURN_IF_ERROR(Step(&data, out, chunk));
+    if (data.empty() && out->size() - before < chunk) return Status::Ok();
   }
+}
+
+Status ZstdDecompressor::Step(std::string_view* input, std::string* out, size_t max_out) {
+  if (frame_done_ && !input->empty()) return Status::Corruption("zstd: data after the end of the frame");
+  ZSTD_inBuffer in{input->data(), input->size(), 0};
+  size_t at = out->size();
+  out->resize(at + max_out);
+  ZSTD_outBuffer ob{out->data() + at, max_out, 0};
+  size_t rc = ZSTD_decompressStream(state_->dctx, &ob, &in);
+  out->resize(at + ob.pos);
+  input->remove_prefix(in.pos);
+  if (ZSTD_isError(rc)) return Status::Corruption(std::string("zstd: ") + ZSTD_getErrorName(rc));
+  total_ += ob.pos;
+  if (total_ > max_) return Status::TooLarge("zstd: output over the announced size");
+  if (rc == 0) frame_done_ = true;
+  return Status::Ok();
 }
 
 Status ZstdDecompressor::Finish() {

@@ -40,6 +40,11 @@ class ZstdDecompressor {
   // Decompresses `data`, appending the output to `out`. Corruption on bytes
   // that are not zstd, or on data after the end of the frame.
   Status Write(std::string_view data, std::string* out);
+  // Pull-style step for bounded memory: consumes some of *input (advancing
+  // it) and appends at most `max_out` bytes to `out`. Call again while input
+  // remains or while the previous call produced exactly `max_out` bytes (more
+  // may be pending inside zstd). Same errors as Write.
+  Status Step(std::string_view* input, std::string* out, size_t max_out);
   // Corruption unless exactly one whole frame was written.
   Status Finish();
   uint64_t total_output() const { return total_; }
