@@ -203,6 +203,16 @@ bool VerifySignature(const SignPublicKey& key, std::string_view message, const S
   return crypto_sign_verify_detached(signature.data(), U(message), message.size(), key.data()) == 0;
 }
 
+std::string HmacSha256(std::string_view key, std::string_view message) {
+  crypto_auth_hmacsha256_state st;
+  crypto_auth_hmacsha256_init(&st, U(key), key.size());
+  crypto_auth_hmacsha256_update(&st, U(message), message.size());
+  std::string out(crypto_auth_hmacsha256_BYTES, '\0');
+  crypto_auth_hmacsha256_final(&st, U(out));
+  sodium_memzero(&st, sizeof st);
+  return out;
+}
+
 std::string SealTo(const BoxPublicKey& recipient, std::string_view plaintext) {
   std::string out(plaintext.size() + crypto_box_SEALBYTES, '\0');
   crypto_box_seal(U(out), U(plaintext), plaintext.size(), recipient.data());

@@ -152,6 +152,9 @@ Signature Sign(const SignSecretKey& key, std::string_view message);
 // True when `signature` is `key`'s signature of `message`.
 bool VerifySignature(const SignPublicKey& key, std::string_view message, const Signature& signature);
 
+// HMAC-SHA-256 of `message` under `key` (any length), 32 raw bytes.
+std::string HmacSha256(std::string_view key, std::string_view message);
+
 // Anonymous public-key encryption (crypto_box_seal): returns
 // plaintext.size() + kSealOverheadBytes bytes only `recipient` can open.
 std::string SealTo(const BoxPublicKey& recipient, std::string_view plaintext);

@@ -45,6 +45,31 @@ std::string RevocationBody(const RevocationList& l) {
 
 }  // namespace
 
+SubjectKeys PublicKeysOf(const Identity& identity) {
+  return SubjectKeys{identity.sign_public_key(), identity.current_box_key().keys.public_key,
+                     identity.current_box_key().epoch};
+}
+
+Result<Certificate> IssueCertificate(const Identity& issuer, Role role, std::string scope, uint64_t serial,
+                                     const SubjectKeys& subject, int64_t issued_at, int64_t expires_at) {
+  Certificate c;
+  c.role = role;
+  c.scope = std::move(scope);
+  c.serial = serial;
+  c.sign_key = subject.sign_key;
+  c.box_key = subject.box_key;
+  c.box_epoch = subject.box_epoch;
+  c.issued_at = issued_at;
+  c.expires_at = expires_at;
+  RELAIS_RETURN_IF_ERROR(SignCertificate(issuer, &c));
+  return c;
+}
+
+Result<Certificate> MakeGatewayCertificate(const Identity& gateway, std::string name, uint64_t serial, int64_t now,
+                                           int64_t expires_at) {
+  return IssueCertificate(gateway, Role::kGateway, std::move(name), serial, PublicKeysOf(gateway), now, expires_at);
+}
+
 Status SignCertificate(const Identity& issuer, Certificate* cert) {
   if (cert->scope.empty() || cert->scope.size() > kMaxScopeBytes)
     return Status::InvalidArgument("a certificate's scope must be 1 to 64 bytes");
@@ -144,6 +169,16 @@ Result<bool> TrustStore::UpdateRevocations(const RevocationList& list) {
   return true;
 }
 
+Result<bool> TrustStore::AdoptGatewayCertificate(const Certificate& cert) {
+  const core::SignPublicKey* issuer = FindPinned(cert.issuer);
+  if (cert.role != Role::kGateway || !issuer || cert.sign_key_id() != cert.issuer ||
+      !core::VerifySignature(*issuer, CertificateBody(cert), cert.signature))
+    return Status::PermissionDenied("not a pinned gateway's own certificate");
+  if (gateway_cert_ && gateway_cert_->issuer == cert.issuer && cert.box_epoch <= gateway_cert_->box_epoch) return false;
+  gateway_cert_ = cert;
+  return true;
+}
+
 bool TrustStore::IsRevoked(const KeyId& sign_key_id) const {
   return revocations_ && revocations_->Contains(sign_key_id);
 }
@@ -160,6 +195,7 @@ Status TrustStore::CheckCertificate(const Certificate& cert, std::string_view sc
 }
 
 // File: magic "RLS-TRST", version u16, count u16, count × Ed25519 public key,
+// gateway certificate length u16 (0 if none), the certificate,
 // revocation list length u32 (0 if none), the list, SHA-256 of all before.
 Status TrustStore::Save(const std::filesystem::path& file) const {
   std::string data;
@@ -168,6 +204,9 @@ Status TrustStore::Save(const std::filesystem::path& file) const {
   w.U16(kTrustVersion);
   w.U16(static_cast<uint16_t>(pinned_.size()));
   for (const auto& k : pinned_) w.Bytes(k);
+  std::string cert = gateway_cert_ ? EncodeCertificate(*gateway_cert_) : std::string();
+  w.U16(static_cast<uint16_t>(cert.size()));
+  w.Bytes(cert);
   std::string rev = revocations_ ? EncodeRevocationList(*revocations_) : std::string();
   w.U32(static_cast<uint32_t>(rev.size()));
   w.Bytes(rev);
@@ -186,9 +225,15 @@ Result<TrustStore> TrustStore::Load(const std::filesystem::path& file) {
   TrustStore t;
   uint16_t count = r.U16();
   for (uint16_t i = 0; i < count && r.ok(); ++i) t.pinned_.push_back(r.Array<core::kSignPublicKeyBytes>());
+  uint16_t cert_len = r.U16();
+  std::string_view cert = r.Bytes(cert_len);
   uint32_t rev_len = r.U32();
   std::string_view rev = r.Bytes(rev_len);
   if (!r.done()) return Status::Corruption(bad);
+  if (cert_len > 0) {
+    RELAIS_ASSIGN_OR_RETURN(Certificate c, DecodeCertificate(cert));
+    t.gateway_cert_ = std::move(c);
+  }
   if (rev_len > 0) {
     RELAIS_ASSIGN_OR_RETURN(RevocationList list, DecodeRevocationList(rev));
     t.revocations_ = std::move(list);

@@ -39,6 +39,25 @@ struct Certificate {
   KeyId box_key_id() const { return KeyIdOf(box_key); }
 };
 
+// The public keys a certificate binds.
+struct SubjectKeys {
+  core::SignPublicKey sign_key{};
+  core::BoxPublicKey box_key{};
+  uint32_t box_epoch = 0;
+};
+// An identity's signing key and current encryption key.
+SubjectKeys PublicKeysOf(const Identity& identity);
+
+// A certificate signed by `issuer` binding `subject` to `scope` from
+// `issued_at` until `expires_at`. InvalidArgument on a bad scope.
+Result<Certificate> IssueCertificate(const Identity& issuer, Role role, std::string scope, uint64_t serial,
+                                     const SubjectKeys& subject, int64_t issued_at, int64_t expires_at);
+
+// The gateway's certificate of itself (role kGateway, issuer = subject): how
+// boxes learn the gateway's current encryption key, signed by the key they pinned.
+Result<Certificate> MakeGatewayCertificate(const Identity& gateway, std::string name, uint64_t serial, int64_t now,
+                                           int64_t expires_at);
+
 // Fills in cert.issuer and cert.signature with `issuer`'s key.
 // InvalidArgument if the scope is empty or too long.
 Status SignCertificate(const Identity& issuer, Certificate* cert);
@@ -87,13 +106,22 @@ class TrustStore {
   // naming the reason. (No not-before check: a box's clock may run days late.)
   Status CheckCertificate(const Certificate& cert, std::string_view scope, int64_t now) const;
 
-  // Durable copy (pinned keys and revocation list), written atomically.
+  // Adopts a gateway's certificate of itself (MakeGatewayCertificate) if it
+  // is signed by the pinned key it names and announces a newer encryption key
+  // epoch than the one held: the key boxes seal their bundles to. Returns
+  // true when adopted. PermissionDenied if not a pinned gateway's own certificate.
+  Result<bool> AdoptGatewayCertificate(const Certificate& cert);
+  // The newest adopted gateway certificate, or nullptr.
+  const Certificate* gateway_certificate() const { return gateway_cert_ ? &*gateway_cert_ : nullptr; }
+
+  // Durable copy (pinned keys, gateway certificate, revocation list), written atomically.
   Status Save(const std::filesystem::path& file) const;
   static Result<TrustStore> Load(const std::filesystem::path& file);
 
  private:
   std::vector<core::SignPublicKey> pinned_;
   std::optional<RevocationList> revocations_;
+  std::optional<Certificate> gateway_cert_;
 };
 
 }  // namespace relais::sync

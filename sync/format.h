@@ -67,4 +67,19 @@ inline constexpr std::string_view kManifestMagic{"RLS-MANI", 8};
 inline constexpr uint16_t kManifestVersion = 1;
 inline constexpr uint32_t kMaxChunkBytes = 64u << 20;  // a reader's bound, above any sane max chunk size
 
+// ---- Enrolment ----
+// A code: 16 characters from this alphabet (80 bits), shown as XXXX-XXXX-XXXX-XXXX.
+inline constexpr std::string_view kEnrolmentAlphabet{"ABCDEFGHJKLMNPQRSTUVWXYZ23456789", 32};
+inline constexpr size_t kEnrolmentCodeChars = 16;
+inline constexpr size_t kEnrolmentCodeIdBytes = 16;
+inline constexpr std::string_view kEnrolmentRequestMagic{"RLS-ENRQ", 8};
+inline constexpr std::string_view kEnrolmentResponseMagic{"RLS-ENRS", 8};
+inline constexpr uint16_t kEnrolmentVersion = 1;
+inline constexpr size_t kMacBytes = 32;  // HMAC-SHA-256
+
+// ---- Record kinds reserved by the wire layer (the journal uses 0x00..0xEF) ----
+inline constexpr uint8_t kRecordRevocationList = 0xF0;  // an encoded RevocationList
+inline constexpr uint8_t kRecordManifest = 0xF1;        // an encoded Manifest
+inline constexpr uint8_t kRecordCertificate = 0xF2;     // an encoded Certificate (e.g. a gateway's new key epoch)
+
 }  // namespace relais::sync

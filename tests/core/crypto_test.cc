@@ -151,3 +151,8 @@ TEST_CASE("secret keys are wiped when destroyed") {
   for (unsigned char c : storage) all_zero = all_zero && c == 0;
   CHECK(all_zero);
 }
+
+TEST_CASE("hmac-sha-256 matches RFC 4231 test case 2") {
+  CHECK(ToHex(HmacSha256("Jefe", "what do ya want for nothing?")) ==
+        "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+}

@@ -6,6 +6,7 @@
 #include <set>
 
 #include "core/files.h"
+#include "tests/sync/temp_dir.h"
 
 using namespace relais;
 using namespace relais::sync;
@@ -16,15 +17,7 @@ namespace {
 // Small sizes so tests stay fast; the production defaults are 256 KiB / 1 MiB / 4 MiB.
 const ChunkParams kSmall{4 * 1024, 16 * 1024, 64 * 1024};
 
-struct TempDir {
-  fs::path path = fs::temp_directory_path() / ("relais-chunks-" + core::RandomToken(6));
-  TempDir() { fs::create_directories(path); }
-  ~TempDir() { fs::remove_all(path); }
-  fs::path Write(const std::string& name, const std::string& data) const {
-    REQUIRE(core::WriteFileAtomic(path / name, data).ok());
-    return path / name;
-  }
-};
+using relais::sync::testing::TempDir;
 
 std::set<ChunkHash> HashesOf(const Manifest& m) {
   std::set<ChunkHash> out;

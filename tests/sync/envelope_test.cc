@@ -4,6 +4,7 @@
 
 #include "sync/format.h"
 #include "tests/sync/parties.h"
+#include "tests/sync/temp_dir.h"
 
 using namespace relais;
 using namespace relais::sync;
@@ -239,8 +240,8 @@ TEST_CASE("bundles sealed to an old encryption key still open after a rotation, 
 
 TEST_CASE("a bundle streams to and from files") {
   Parties p;
-  auto dir = std::filesystem::temp_directory_path() / ("relais-envelope-" + core::RandomToken(6));
-  REQUIRE(core::MakeDirs(dir).ok());
+  TempDir tmp;
+  const std::filesystem::path& dir = tmp.path;
   auto file = core::StreamingFile::Create(dir);
   REQUIRE(file.ok());
   StreamingFileSink sink(file->get());
@@ -272,5 +273,4 @@ TEST_CASE("a bundle streams to and from files") {
     ++n;
   }
   CHECK(n == records.size());
-  std::filesystem::remove_all(dir);
 }

@@ -8,20 +8,13 @@
 #include "core/files.h"
 #include "sync/certificate.h"
 #include "tests/sync/parties.h"
+#include "tests/sync/temp_dir.h"
 
 using namespace relais;
 using namespace relais::sync;
 namespace fs = std::filesystem;
 
-namespace {
-
-struct TempDir {
-  fs::path path = fs::temp_directory_path() / ("relais-identity-" + core::RandomToken(6));
-  TempDir() { fs::create_directories(path); }
-  ~TempDir() { fs::remove_all(path); }
-};
-
-}  // namespace
+using relais::sync::testing::TempDir;
 
 TEST_CASE("an identity is created once, kept in a file only its owner can read, and loads back the same") {
   TempDir dir;
@@ -95,12 +88,17 @@ TEST_CASE("a trust store keeps its pinned gateway keys and revocation list acros
   list.entries.push_back(Revocation{p.box_b->sign_key_id(), p.clock.Now()});
   SignRevocationList(*p.gateway, &list);
   REQUIRE(p.box_trust.UpdateRevocations(list).ok());
+  auto gateway_cert = MakeGatewayCertificate(*p.gateway, "ent", 1, p.clock.Now(), p.clock.Now() + 86400);
+  REQUIRE(gateway_cert.ok());
+  REQUIRE(p.box_trust.AdoptGatewayCertificate(*gateway_cert).ok());
   REQUIRE(p.box_trust.Save(dir.path / "trust").ok());
   auto loaded = TrustStore::Load(dir.path / "trust");
   REQUIRE(loaded.ok());
   CHECK(loaded->FindPinned(p.gateway->sign_key_id()) != nullptr);
   CHECK(loaded->IsRevoked(p.box_b->sign_key_id()));
   CHECK(loaded->revocation_version() == 5);
+  REQUIRE(loaded->gateway_certificate() != nullptr);
+  CHECK(loaded->gateway_certificate()->box_key == p.gateway->current_box_key().keys.public_key);
   CHECK(loaded->CheckCertificate(p.cert_a, testing::kSchoolA, p.clock.Now()).ok());
   CHECK(loaded->CheckCertificate(p.cert_b, testing::kSchoolB, p.clock.Now()).code() == StatusCode::kPermissionDenied);
 }

@@ -33,17 +33,10 @@ struct Parties {
   }
 
   Certificate Issue(const Identity& box, std::string school, uint64_t serial, int64_t expires_at) {
-    Certificate c;
-    c.role = Role::kBox;
-    c.scope = std::move(school);
-    c.serial = serial;
-    c.sign_key = box.sign_public_key();
-    c.box_key = box.current_box_key().keys.public_key;
-    c.box_epoch = box.current_box_key().epoch;
-    c.issued_at = clock.Now();
-    c.expires_at = expires_at;
-    REQUIRE(SignCertificate(*gateway, &c).ok());
-    return c;
+    auto c =
+        IssueCertificate(*gateway, Role::kBox, std::move(school), serial, PublicKeysOf(box), clock.Now(), expires_at);
+    REQUIRE(c.ok());
+    return *c;
   }
 
   static Recipient RecipientOf(const Identity& id) {
