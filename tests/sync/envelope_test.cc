@@ -2,6 +2,7 @@
 
 #include <doctest/doctest.h>
 
+#include "core/compression.h"
 #include "sync/format.h"
 #include "tests/sync/parties.h"
 #include "tests/sync/temp_dir.h"
@@ -273,4 +274,14 @@ TEST_CASE("a bundle streams to and from files") {
     ++n;
   }
   CHECK(n == records.size());
+}
+
+TEST_CASE("a bundle's fixed cost is what docs/sync-format.md says") {
+  Parties p;
+  std::string frame = *core::ZstdCompress("");
+  std::string down = p.ToBoxA({});
+  CHECK(down.size() == 333 + frame.size() + core::kStreamOverheadBytes);
+  std::string up = p.FromBoxA({});
+  CHECK(EncodeCertificate(p.cert_a).size() == 192);
+  CHECK(up.size() == 525 + frame.size() + core::kStreamOverheadBytes);
 }
