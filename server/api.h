@@ -101,6 +101,8 @@ class Api {
   void MetricsText(Call& c);
   void CaptiveProbe(Call& c);
   void CaptivePortalApi(Call& c);
+  void AppShell(Call& c);
+  void WebAsset(Call& c);
   void CaCertificate(Call& c);
 
   Result<json> Body(Call& c);
