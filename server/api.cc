@@ -112,6 +112,7 @@ const std::vector<Api::Route>& Api::Routes() {
       {"POST", "/api/v1/sections/:id/resources", Access::kUser, &Api::CreateResource},
       {"PATCH", "/api/v1/resources/:id", Access::kUser, &Api::PatchResource},
       {"DELETE", "/api/v1/resources/:id", Access::kUser, &Api::DeleteResource},
+      {"GET", "/api/v1/sync/conflicts", Access::kUser, &Api::ListSyncConflicts},
       {"GET", "/api/v1/health", Access::kPublic, &Api::Health},
       {"GET", "/metrics", Access::kPublic, &Api::MetricsText},
       // Connectivity probes of tablets and laptops (see CaptiveProbe).
@@ -390,6 +391,13 @@ void Api::ListUsers(Call& c) {
   auto users = school_.accounts().ListUsers();
   if (!users.ok()) return WriteError(c.res, users.status());
   WriteJson(c.res, {{"users", ToJsonList(*users)}});
+}
+
+void Api::ListSyncConflicts(Call& c) {
+  sync::Replica replica(school_);
+  auto conflicts = replica.OpenConflicts(c.viewer, 200);
+  if (!conflicts.ok()) return WriteError(c.res, conflicts.status());
+  WriteJson(c.res, {{"conflicts", ToJsonList(*conflicts)}});
 }
 
 void Api::CreateUser(Call& c) {

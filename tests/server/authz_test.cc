@@ -172,6 +172,7 @@ const Row kMatrix[] = {
   {"GET",    "/api/v1/classes/:id/members",        "the class",                           {401, 403, 404, 200, 404, 200}},
   {"POST",   "/api/v1/classes/:id/members",        "the class",                           {401, 403, 403, 403, 403, 201}},
   {"GET",    "/api/v1/users",                      "",                                    {401, 403, 403, 403, 403, 200}},
+  {"GET",    "/api/v1/sync/conflicts",             "",                                    {401, 403, 403, 200, 200, 200}},
   {"POST",   "/api/v1/users",                      "",                                    {401, 403, 403, 403, 403, 201}},
   {"POST",   "/api/v1/users/:id/password",         "a fresh student of the class",        {401, 403, 403, 200, 404, 200}},
   {"POST",   "/api/v1/users/:id/password",         "a fresh student of another class",    {401, 403, 403, 404, 200, 200}},
