@@ -32,8 +32,9 @@ CREATE TABLE sync_ops (
 ) WITHOUT ROWID;
 CREATE INDEX sync_ops_by_row ON sync_ops(tbl, pk, hlc);
 
--- The version vector: for each origin, the highest seq such that every
--- operation 1..seq of that origin is in sync_ops.
+-- The version vector: for each other origin, the highest seq such that every
+-- operation 1..seq of that origin is in sync_ops (this replica's own is
+-- sync_state.last_seq).
 CREATE TABLE sync_cursors (
   origin TEXT PRIMARY KEY,
   seq    INTEGER NOT NULL
