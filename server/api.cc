@@ -128,6 +128,7 @@ const std::vector<Api::Route>& Api::Routes() {
       {"POST", "/api/v1/sections/:id/resources", Access::kUser, &Api::CreateResource},
       {"PATCH", "/api/v1/resources/:id", Access::kUser, &Api::PatchResource},
       {"DELETE", "/api/v1/resources/:id", Access::kUser, &Api::DeleteResource},
+      {"GET", "/api/v1/sync/conflicts", Access::kUser, &Api::ListSyncConflicts},
       {"GET", "/api/v1/health", Access::kPublic, &Api::Health},
       {"GET", "/api/v1/admin/status", Access::kAdmin, &Api::AdminStatus},
       {"GET", "/metrics", Access::kPublic, &Api::MetricsText},
@@ -478,6 +479,13 @@ void Api::ImportRoster(Call& c) {
                     {"unchanged", report->unchanged},
                     {"classes_created", report->classes_created},
                     {"accounts", accounts}});
+}
+
+void Api::ListSyncConflicts(Call& c) {
+  sync::Replica replica(school_);
+  auto conflicts = replica.OpenConflicts(c.viewer, 200);
+  if (!conflicts.ok()) return WriteError(c.res, conflicts.status());
+  WriteJson(c.res, {{"conflicts", ToJsonList(*conflicts)}});
 }
 
 void Api::CreateUser(Call& c) {

@@ -72,6 +72,7 @@ class Api {
   void ListMembers(Call& c);
   void AddMember(Call& c);
   void ListUsers(Call& c);
+  void ListSyncConflicts(Call& c);
   void CreateUser(Call& c);
   void ResetPassword(Call& c);
   void PatchUser(Call& c);
