@@ -7,6 +7,8 @@
 #include "core/crypto.h"
 #include "core/files.h"
 #include "core/log.h"
+#include "server/box_ca.h"
+#include "server/assets.h"
 #include "server/file_response.h"
 #include "server/qr_svg.h"
 #include "server/render.h"
@@ -29,10 +31,18 @@ std::vector<std::string_view> Segments(std::string_view path) {
   return out;
 }
 
+// A pattern's ":name" segment matches any one segment; a final "*" matches
+// one or more segments.
 bool Matches(const std::vector<std::string_view>& pattern, const std::vector<std::string_view>& path,
              std::vector<std::string>* params) {
-  if (pattern.size() != path.size()) return false;
+  bool rest = !pattern.empty() && pattern.back() == "*";
+  if (rest ? path.size() < pattern.size() : pattern.size() != path.size()) return false;
   params->clear();
+  if (rest) {
+    for (size_t i = 0; i + 1 < pattern.size(); ++i)
+      if (pattern[i] != path[i]) return false;
+    return true;
+  }
   for (size_t i = 0; i < pattern.size(); ++i) {
     if (!pattern[i].empty() && pattern[i].front() == ':') {
       params->emplace_back(path[i]);
@@ -119,6 +129,7 @@ const std::vector<Api::Route>& Api::Routes() {
       {"POST", "/api/v1/sections/:id/resources", Access::kUser, &Api::CreateResource},
       {"PATCH", "/api/v1/resources/:id", Access::kUser, &Api::PatchResource},
       {"DELETE", "/api/v1/resources/:id", Access::kUser, &Api::DeleteResource},
+      {"GET", "/api/v1/sync/conflicts", Access::kUser, &Api::ListSyncConflicts},
       {"GET", "/api/v1/health", Access::kPublic, &Api::Health},
       {"GET", "/api/v1/admin/status", Access::kAdmin, &Api::AdminStatus},
       {"GET", "/metrics", Access::kPublic, &Api::MetricsText},
@@ -133,6 +144,12 @@ const std::vector<Api::Route>& Api::Routes() {
       {"GET", "/canonical.html", Access::kPublic, &Api::CaptiveProbe},
       {"GET", "/check_network_status.txt", Access::kPublic, &Api::CaptiveProbe},
       {"GET", "/captive-portal-api", Access::kPublic, &Api::CaptivePortalApi},
+      // The web app (server/assets.h): the shell for "/" and every app route, the service worker, the assets.
+      {"GET", "/", Access::kPublic, &Api::AppShell},
+      {"GET", "/app/*", Access::kPublic, &Api::AppShell},
+      {"GET", "/sw.js", Access::kPublic, &Api::WebAsset},
+      {"GET", "/assets/*", Access::kPublic, &Api::WebAsset},
+      {"GET", "/ca.crt", Access::kPublic, &Api::CaCertificate},
   };
   return kRoutes;
 }
@@ -463,6 +480,13 @@ void Api::ImportRoster(Call& c) {
                     {"unchanged", report->unchanged},
                     {"classes_created", report->classes_created},
                     {"accounts", accounts}});
+}
+
+void Api::ListSyncConflicts(Call& c) {
+  sync::Replica replica(school_);
+  auto conflicts = replica.OpenConflicts(c.viewer, 200);
+  if (!conflicts.ok()) return WriteError(c.res, conflicts.status());
+  WriteJson(c.res, {{"conflicts", ToJsonList(*conflicts)}});
 }
 
 void Api::CreateUser(Call& c) {
@@ -945,11 +969,44 @@ void Api::CaptivePortalApi(Call& c) {
                     "application/captive+json");
 }
 
+bool Api::StaysOnPlainHttp(std::string_view path) {
+  for (const Route& r : Routes())
+    if ((r.handler == &Api::CaptiveProbe || r.handler == &Api::CaptivePortalApi || r.handler == &Api::CaCertificate ||
+         r.handler == &Api::Health) &&
+        path == r.pattern)
+      return true;
+  return false;
+}
+
+// The box's own CA (`relais tls init`), for tablets to install.
+void Api::CaCertificate(Call& c) {
+  auto pem = core::ReadFile(BoxTlsDir(config_.data_dir) / "ca.crt");
+  if (!pem.ok()) return WriteError(c.res, 404, "not_found", "this box has no certificate authority of its own");
+  c.res.set_header("Content-Disposition", "attachment; filename=\"relais-ca.crt\"");
+  c.res.set_header("Cache-Control", "no-cache");
+  c.res.status = 200;
+  c.res.set_content(std::move(pem).value(), "application/x-x509-ca-cert");
+}
+
 void Api::MetricsText(Call& c) {
   auto free = core::FreeDiskBytes(school_.data_dir());
   double uptime = static_cast<double>(clock_.MonotonicMs() - started_ms_) / 1000.0;
   c.res.set_content(metrics_.Render(uptime, free.ok() ? *free : 0, sessions_.size()),
                     "text/plain; version=0.0.4; charset=utf-8");
+}
+
+// --- The web app ---------------------------------------------------------------
+
+void Api::AppShell(Call& c) {
+  const EmbeddedAsset* shell = FindAsset("/");
+  if (!shell) return WriteError(c.res, 404, "not_found", "this build has no web app");
+  ServeAsset(c.req, c.res, *shell);
+}
+
+void Api::WebAsset(Call& c) {
+  const EmbeddedAsset* asset = FindAsset(c.req.path);
+  if (!asset) return WriteError(c.res, 404, "not_found", "no such file: " + c.req.path);
+  ServeAsset(c.req, c.res, *asset);
 }
 
 }  // namespace relais::server

@@ -12,6 +12,7 @@
 #include <set>
 #include <sstream>
 
+#include "server/assets.h"
 #include "tests/server/test_server.h"
 
 namespace relais::server::testing {
@@ -142,6 +143,12 @@ std::string Resolve(World& w, const std::string& object) {
     return w.NewResource(ta, w.section, {{"kind", "link"}, {"title", "Lien"}, {"url", "https://example.org/"}});
   if (object == "fresh resource of another class")
     return w.NewResource(tb, w.other_section, {{"kind", "link"}, {"title", "Lien"}, {"url", "https://example.org/"}});
+  if (object == "an app route") return "homework/" + w.homework;
+  if (object == "the app's stylesheet") {
+    for (const EmbeddedAsset& a : EmbeddedAssets())
+      if (a.source == "app.css") return std::string(a.url.substr(std::string_view("/assets/").size()));
+  }
+  if (object == "an asset of another build") return "app.0000000000.css";
   FAIL("unknown object " << object);
   return "";
 }
@@ -170,6 +177,7 @@ const Row kMatrix[] = {
   {"DELETE", "/api/v1/classes/:id/members/:user_id",
                                                    "the class",                           {401, 403, 403, 403, 403, 200}},
   {"GET",    "/api/v1/users",                      "",                                    {401, 403, 403, 200, 200, 200}},
+  {"GET",    "/api/v1/sync/conflicts",             "",                                    {401, 403, 403, 200, 200, 200}},
   {"POST",   "/api/v1/users",                      "",                                    {401, 403, 403, 403, 403, 201}},
   {"PATCH",  "/api/v1/users/:id",                  "a fresh student of the class",        {401, 403, 403, 403, 403, 200}},
   {"POST",   "/api/v1/roster",                     "",                                    {401, 403, 403, 403, 403, 200}},
@@ -247,6 +255,13 @@ const Row kMatrix[] = {
   {"GET",    "/canonical.html",                    "",                                    {200, 200, 200, 200, 200, 200}},
   {"GET",    "/check_network_status.txt",          "",                                    {200, 200, 200, 200, 200, 200}},
   {"GET",    "/captive-portal-api",                "",                                    {200, 200, 200, 200, 200, 200}},
+  {"GET",    "/",                                  "",                                    {200, 200, 200, 200, 200, 200}},
+  {"GET",    "/app/*",                             "an app route",                        {200, 200, 200, 200, 200, 200}},
+  {"GET",    "/sw.js",                             "",                                    {200, 200, 200, 200, 200, 200}},
+  {"GET",    "/assets/*",                          "the app's stylesheet",                {200, 200, 200, 200, 200, 200}},
+  {"GET",    "/assets/*",                          "an asset of another build",           {404, 404, 404, 404, 404, 404}},
+  // The test box has no CA of its own (tls_test.cc covers one that has).
+  {"GET",    "/ca.crt",                            "",                                    {404, 404, 404, 404, 404, 404}},
 };
 // clang-format on
 
@@ -288,6 +303,7 @@ Reply Call(World& w, const Row& row, Who who) {
   std::string object_id = row.object[0] ? Resolve(w, row.object) : "";
   std::string path = pattern;
   if (path_has_id) path.replace(path.find(":id"), 3, object_id);
+  if (path.back() == '*') path.replace(path.size() - 1, 1, object_id);
   static int member = 0;  // a fresh member of the class to remove
   if (size_t at = path.find(":user_id"); at != std::string::npos)
     path.replace(at, 8, w.box.AddUser("member" + std::to_string(++member), content::Role::kStudent, "5e A").id);
