@@ -7,8 +7,8 @@
 #include "core/crypto.h"
 #include "core/files.h"
 #include "core/log.h"
-#include "server/box_ca.h"
 #include "server/assets.h"
+#include "server/box_ca.h"
 #include "server/file_response.h"
 #include "server/qr_svg.h"
 #include "server/render.h"
@@ -70,11 +70,11 @@ std::string BaseContentType(std::string_view v) {
   return out;
 }
 
-// "http://HOST" as the client named the box, for links back to it.
+// "http://HOST" or "https://HOST" as the client reached the box, for links back to it.
 std::string BoxOrigin(const httplib::Request& req) {
   std::string host = req.get_header_value("Host");
   if (host.empty() || host.find_first_of(" /\\\"<>'") != std::string::npos) host = req.local_addr;
-  return "http://" + host;
+  return (req.ssl ? "https://" : "http://") + host;
 }
 
 json UserSummary(const content::Viewer& v, const std::string& display_name) {

@@ -67,6 +67,20 @@ TEST_CASE("a teacher prints login cards for a class and a scanned card logs its 
   CHECK(box.Get(PathOf(card)).Header("Location") == "/");
 }
 
+TEST_CASE("cards printed from an HTTPS page carry an https URL that logs in over HTTPS") {
+  TestServer box(UseBoxCertificate);
+  Cast cast = SeedTwoClasses(box);
+  box.set_https(true);
+  Reply issued =
+      box.Post("/api/v1/classes/" + cast.class_a.id + "/login-cards", json::object(), box.Login("teacher.a"));
+  REQUIRE_MESSAGE(issued.status == 201, Describe(issued));
+  json card = CardOf(issued.body, "student.a");
+  CHECK(card["url"].get<std::string>().rfind("https://localhost:" + std::to_string(box.https_port()) + "/c/", 0) == 0);
+  Reply scan = box.Get(PathOf(card));
+  CHECK(scan.Header("Location") == "/");
+  CHECK(box.Get("/api/v1/me", CookieToken(scan)).body["user"]["login"] == "student.a");
+}
+
 TEST_CASE("issuing cards again revokes the earlier ones; issuing for one student leaves the others") {
   TestServer box;
   Cast cast = SeedTwoClasses(box);
