@@ -8,7 +8,8 @@
 // types a text, adds a photo from the "camera" (a 3000×2000 JPEG that must
 // arrive at most 1600 px wide), loses the Wi-Fi while handing in (the text and
 // photo must survive and go out when the Wi-Fi is back), and sees "Rendu"; the teacher
-// grades and returns; the student sees the grade and the comment.
+// grades and returns with a corrected PDF; the student sees the grade, the
+// comment and the file.
 // axe-core (WCAG 2.0/2.1 A and AA) runs on every page with zero violations
 // allowed; any JavaScript error or Content-Security-Policy violation fails.
 // Also: the page reflows at 200 % text; with the box out of reach, the
@@ -255,8 +256,10 @@ async function runViewport(base, name, viewport, student, teacherToken, classId)
     log(name, `photo ${photo.length} B ${3000}x${2000} -> ${sent.length} B ${size.width}x${size.height}`);
 
     // The teacher returns it; the student sees the grade.
+    const corrected = await call(base, 'POST', '/api/v1/files', teacherToken, pdfBytes(),
+      { 'Content-Type': 'application/pdf', 'X-Filename': encodeURIComponent('Corrigé.pdf') });
     await call(base, 'POST', `/api/v1/submissions/${row.submission.id}/feedback`, teacherToken,
-      { comment: 'Très bien ! Attention à la figure de l\'exercice 3.', grade: 16.5 });
+      { comment: 'Très bien ! Attention à la figure de l\'exercice 3.', grade: 16.5, files: [corrected.id] });
     await page.getByRole('link', { name: 'À faire' }).click();
     await page.getByRole('heading', { name: 'À faire', level: 1 }).waitFor();
     await page.locator('li.item', { hasText: title }).getByText('Corrigé : 16,5/20').waitFor();
@@ -264,6 +267,8 @@ async function runViewport(base, name, viewport, student, teacherToken, classId)
     await page.locator('li.item', { hasText: title }).getByRole('link').click();
     await page.getByText('Note : 16,5/20').waitFor();
     await page.getByText('Très bien ! Attention à la figure').waitFor();
+    await page.getByRole('heading', { name: 'Fichiers du professeur' }).waitFor();
+    await page.getByText('Corrigé.pdf', { exact: true }).waitFor();
     assert.equal(await page.getByRole('button', { name: /Rendre/ }).count(), 0, 'no hand-in form once returned');
     await checkA11y(page, name + ' feedback');
     await snap(page, `${name}-7-feedback`);
