@@ -87,7 +87,10 @@ export default {
   'courses.needs_internet': "This link needs the internet: it will not open on the box's Wi-Fi.",
 
   'classes.title': 'My classes',
-  'classes.counts': '{students} students, {teachers} teachers',
+  'classes.students.one': '{n} student',
+  'classes.students.other': '{n} students',
+  'classes.teachers.one': '{n} teacher',
+  'classes.teachers.other': '{n} teachers',
 
   'offline.banner': 'The box is out of reach: you see what the tablet kept. Handed-in work will go when the connection is back.',
   'offline.http_attachments': 'This connection is not secure (no HTTPS): the tablet cannot keep this page offline. Download the documents to have them without the box.',

@@ -88,7 +88,10 @@ export default {
   'courses.needs_internet': "Ce lien a besoin d'Internet : il ne s'ouvrira pas sur le Wi-Fi de la box.",
 
   'classes.title': 'Mes classes',
-  'classes.counts': '{students} élèves, {teachers} professeurs',
+  'classes.students.one': '{n} élève',
+  'classes.students.other': '{n} élèves',
+  'classes.teachers.one': '{n} professeur',
+  'classes.teachers.other': '{n} professeurs',
 
   'offline.banner': "La box n'est pas joignable : tu vois ce que la tablette a gardé. Les travaux rendus partiront au retour de la connexion.",
   'offline.http_attachments': "Cette connexion n'est pas sécurisée (pas de HTTPS) : la tablette ne peut pas garder cette page hors ligne. Télécharge les documents pour les avoir sans la box.",
