@@ -60,12 +60,11 @@ function drawBanner() {
 async function renderCurrent() {
   newRender();
   if (!session.user && location.pathname !== '/app/login') {
-    const next = location.pathname === '/' ? '' : '?next=' + encodeURIComponent(location.pathname + location.search);
+    // "/?card=invalid" (a refused login card) keeps its query for the login page.
+    const next = location.pathname === '/' ? location.search : '?next=' + encodeURIComponent(location.pathname + location.search);
     history.replaceState({}, '', '/app/login' + next);
   }
-  // A login card scanned on a tablet someone is logged in on: the card wins.
-  const card = location.hash.indexOf('password=') >= 0;
-  if (session.user && location.pathname === '/app/login' && !card) history.replaceState({}, '', '/');
+  if (session.user && location.pathname === '/app/login') history.replaceState({}, '', '/');
   drawHeader();
   drawBanner();
   const query = new URLSearchParams(location.search);

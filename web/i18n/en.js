@@ -23,6 +23,8 @@ export default {
   'login.missing': 'Type your login and your password.',
   'login.wrong': 'Wrong login or password. Check and try again.',
   'login.throttled': 'Too many attempts. Wait a little before trying again.',
+  'login.card_invalid': "This card no longer works. Ask your teacher for a new card, or enter your login and password.",
+  'login.card_rate_limited': "Too many tries with cards. Wait a little before trying again.",
   'login.forgot': 'Forgot your password? Ask your teacher: they can give you a new one.',
 
   'todo.title': 'To do',

@@ -24,6 +24,8 @@ export default {
   'login.missing': "Écris ton identifiant et ton mot de passe.",
   'login.wrong': "Identifiant ou mot de passe incorrect. Vérifie et réessaie.",
   'login.throttled': "Trop d'essais. Attends un peu avant de réessayer.",
+  'login.card_invalid': "Cette carte ne marche plus. Demande une nouvelle carte à ton professeur, ou entre ton identifiant et ton mot de passe.",
+  'login.card_rate_limited': "Trop d'essais avec des cartes. Attends un peu avant de réessayer.",
   'login.forgot': 'Mot de passe oublié ? Demande à ton professeur : il peut en donner un nouveau.',
 
   'todo.title': 'À faire',

@@ -1,11 +1,9 @@
 // The login page: login and password; errors are shown next to the form and
 // announced (role=alert).
 //
-// Login cards: the QR code on a card the teacher printed holds
-// http://<box>/app/login#login=<login>&password=<password>. The tablet's
-// camera opens it; the page logs in at once and removes the fragment from
-// the address bar and the history. (A fragment never reaches the server, so
-// the password is in no access log.)
+// Login cards: the QR code of a card is http://<box>/c/<token> (docs/api.md);
+// the box logs the pupil in and sends the browser to "/", or to
+// "/?card=invalid" / "/?card=rate_limited", which lands here with a message.
 import { t } from '/assets/i18n.js';
 import { post, ApiError } from '/assets/api.js';
 import { h, showPage, alertNow } from '/assets/ui.js';
@@ -65,12 +63,11 @@ export function render(ctx) {
     }
   }
 
-  const card = new URLSearchParams(location.hash.slice(1));
-  if (card.get('login') && card.get('password')) {
-    history.replaceState(history.state, '', location.pathname + location.search);
-    login.value = card.get('login');
-    password.value = card.get('password');
-    setTimeout(() => onSubmit({ preventDefault() {} }), 0);
+  const card = ctx.query.get('card');
+  if (card === 'invalid' || card === 'rate_limited') {
+    error.textContent = t('login.card_' + card);
+    error.hidden = false;
+    setTimeout(() => alertNow(error.textContent), 0);
   }
 
   login.setAttribute('aria-describedby', 'login-error');
