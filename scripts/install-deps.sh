@@ -15,6 +15,7 @@ case "${1:-build}" in
   e2e)   pkgs="chromium"
          # Node.js may come from elsewhere (NodeSource, nvm): only install Debian's if there is none.
          command -v node >/dev/null 2>&1 || pkgs="$pkgs nodejs"
+         # (playwright-core needs Node.js >= 20; tests/e2e/run.sh says so if it finds an older one.)
          command -v npm >/dev/null 2>&1 || pkgs="$pkgs npm" ;;
   *) echo "usage: $0 build|bench|ci|e2e" >&2; exit 2 ;;
 esac

@@ -23,19 +23,30 @@ async function parse(res) {
   throw new ApiError(res.status, err.code || 'http_' + res.status, err.message);
 }
 
+// A request with no answer after this long is treated as a lost connection
+// (a Wi-Fi that drops mid-request often leaves it hanging rather than failing).
+const STALL_MS = 30000;
+
 export async function api(method, path, body) {
   const init = { method: method, credentials: 'same-origin', headers: {} };
+  const abort = window.AbortController ? new AbortController() : null;
+  if (abort) init.signal = abort.signal;
+  const timer = setTimeout(() => { if (abort) abort.abort(); }, STALL_MS);
   if (body !== undefined) {
     init.headers['Content-Type'] = 'application/json';
     init.body = JSON.stringify(body);
   }
-  let res;
   try {
-    res = await fetch(path, init);
-  } catch (e) {
-    throw new ApiError(0, 'network', e && e.message);
+    let res;
+    try {
+      res = await fetch(path, init);
+    } catch (e) {
+      throw new ApiError(0, 'network', e && e.message);
+    }
+    return await parse(res);
+  } finally {
+    clearTimeout(timer);
   }
-  return parse(res);
 }
 
 export const get = (path) => api('GET', path);
@@ -52,10 +63,18 @@ export function uploadFile(blob, name, onProgress) {
     xhr.open('POST', '/api/v1/files');
     xhr.setRequestHeader('Content-Type', blob.type || 'application/octet-stream');
     xhr.setRequestHeader('X-Filename', encodeURIComponent(name));
-    xhr.timeout = 10 * 60 * 1000;
-    if (onProgress) {
-      xhr.upload.onprogress = (e) => { if (e.lengthComputable) onProgress(e.loaded / e.total); };
-    }
+    // No timeout for the whole upload (a big video on a slow Wi-Fi is fine),
+    // but one for silence: no byte sent or received for STALL_MS.
+    let last = Date.now();
+    const watchdog = setInterval(() => { if (Date.now() - last > STALL_MS) xhr.abort(); }, 5000);
+    const alive = () => { last = Date.now(); };
+    xhr.upload.onprogress = (e) => {
+      alive();
+      if (onProgress && e.lengthComputable) onProgress(e.loaded / e.total);
+    };
+    xhr.upload.onload = alive;
+    xhr.onprogress = alive;
+    xhr.onloadend = () => clearInterval(watchdog);
     xhr.onload = () => {
       let data = null;
       try { data = JSON.parse(xhr.responseText); } catch (e) { data = null; }

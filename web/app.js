@@ -2,7 +2,7 @@
 // queued hand-ins, and renders the page of the current URL (routes.js).
 import { t, language, setLanguage } from '/assets/i18n.js';
 import { get, del, setUnauthenticatedHandler } from '/assets/api.js';
-import { h, announce, errorPage } from '/assets/ui.js';
+import { h, announce, errorPage, newRender } from '/assets/ui.js';
 import { session, setRenderer, navigate, match } from '/assets/router.js';
 import { routes } from '/assets/routes.js';
 import { flushQueue, onQueueEvent } from '/assets/handin.js';
@@ -58,14 +58,16 @@ function drawBanner() {
 }
 
 async function renderCurrent() {
-  const query = new URLSearchParams(location.search);
+  newRender();
   if (!session.user && location.pathname !== '/app/login') {
-    const next = location.pathname === '/' ? '' : '?next=' + encodeURIComponent(location.pathname + location.search);
+    // "/?card=invalid" (a refused login card) keeps its query for the login page.
+    const next = location.pathname === '/' ? location.search : '?next=' + encodeURIComponent(location.pathname + location.search);
     history.replaceState({}, '', '/app/login' + next);
   }
   if (session.user && location.pathname === '/app/login') history.replaceState({}, '', '/');
   drawHeader();
   drawBanner();
+  const query = new URLSearchParams(location.search);
   const found = findRoute(location.pathname);
   if (!found) return errorPage({ status: 404 });
   try {

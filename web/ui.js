@@ -60,17 +60,24 @@ export function showPage(title, nodes, options) {
   window.scrollTo(0, 0);
 }
 
+// Each navigation starts a new render; a page still loading for an earlier
+// one must not draw over the current page.
+let renderId = 0;
+export function newRender() { return ++renderId; }
+
 // Shows "Loading…" while `fetch()` runs; its result, or null after showing
-// the error page (offline, not found…).
+// the error page (offline, not found…) or when the user has moved on.
 export async function loadPage(fetch) {
+  const mine = renderId;
   loadingPage();
   try {
-    return await fetch();
+    const result = await fetch();
+    return mine === renderId ? result : null;
   } catch (err) {
-    errorPage(err);
+    if (mine === renderId) errorPage(err);
     return null;
   } finally {
-    doneLoading();
+    if (mine === renderId) doneLoading();
   }
 }
 

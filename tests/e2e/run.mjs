@@ -3,12 +3,14 @@
 // playwright-core, in a phone and a tablet viewport.
 //
 // Scenario, per viewport: a teacher publishes homework with a PDF (over the
-// API until the teacher pages exist); a student logs in in the UI (a wrong
-// password first: the error is shown and announced), opens the homework,
+// API until the teacher pages exist); a student logs in in the UI (phone: a
+// wrong password first, the error shown and announced; tablet: with a login
+// card's URL, after a refused one), opens the homework,
 // types a text, adds a photo from the "camera" (a 3000×2000 JPEG that must
 // arrive at most 1600 px wide), loses the Wi-Fi while handing in (the text and
 // photo must survive and go out when the Wi-Fi is back), and sees "Rendu"; the teacher
-// grades and returns; the student sees the grade and the comment.
+// grades and returns with a corrected PDF; the student sees the grade, the
+// comment and the file.
 // axe-core (WCAG 2.0/2.1 A and AA) runs on every page with zero violations
 // allowed; any JavaScript error or Content-Security-Policy violation fails.
 // Also: the page reflows at 200 % text; with the box out of reach, the
@@ -124,7 +126,7 @@ async function snap(page, name) {
   await page.screenshot({ path: join(shots, name + '.png'), fullPage: true });
 }
 
-async function runViewport(base, name, viewport, student, teacherToken, classId) {
+async function runViewport(base, name, viewport, student, teacherToken, classId, viaCard) {
   const title = `Exercices de géométrie (${name})`;
   const pdf = await call(base, 'POST', '/api/v1/files', teacherToken, pdfBytes(),
     { 'Content-Type': 'application/pdf', 'X-Filename': encodeURIComponent('Fiche n°1.pdf') });
@@ -149,21 +151,33 @@ async function runViewport(base, name, viewport, student, teacherToken, classId)
     });
     page.setDefaultTimeout(10000);
 
-    // Log in: a wrong password first.
-    await page.goto(base + '/');
-    await page.waitForURL(/\/app\/login/);
-    await page.getByRole('heading', { name: 'Connexion' }).waitFor();
-    assert.equal(await page.evaluate(() => document.documentElement.lang), 'fr');
-    await checkA11y(page, name + ' login');
-    await snap(page, `${name}-1-login`);
-    await page.getByLabel('Identifiant').fill(student);
-    await page.getByLabel('Mot de passe').fill('pas-le-bon');
-    await page.getByRole('button', { name: 'Se connecter' }).click();
-    await page.locator('#login-error').getByText('Identifiant ou mot de passe incorrect').waitFor();
-    await page.locator('#alert').getByText('Identifiant ou mot de passe incorrect').waitFor();
-    await checkA11y(page, name + ' login error');
-    await page.getByLabel('Mot de passe').fill('demo-eleve');
-    await page.getByRole('button', { name: 'Se connecter' }).click();
+    if (viaCard) {
+      // A login card: a card that no longer works says so; the pupil's card logs them in.
+      await page.goto(`${base}/c/not-a-real-card-token`);
+      await page.getByRole('heading', { name: 'Connexion' }).waitFor();
+      await page.locator('#login-error').getByText('Cette carte ne marche plus').waitFor();
+      await checkA11y(page, name + ' login with a refused card');
+      const cards = (await call(base, 'POST', `/api/v1/classes/${classId}/login-cards`, teacherToken, {})).cards;
+      const card = cards.find((c) => c.user.login === student);
+      await page.goto(card.url);
+      await page.getByRole('heading', { name: 'À faire', level: 1 }).waitFor();
+    } else {
+      // Log in: a wrong password first.
+      await page.goto(base + '/');
+      await page.waitForURL(/\/app\/login/);
+      await page.getByRole('heading', { name: 'Connexion' }).waitFor();
+      assert.equal(await page.evaluate(() => document.documentElement.lang), 'fr');
+      await checkA11y(page, name + ' login');
+      await snap(page, `${name}-1-login`);
+      await page.getByLabel('Identifiant').fill(student);
+      await page.getByLabel('Mot de passe').fill('pas-le-bon');
+      await page.getByRole('button', { name: 'Se connecter' }).click();
+      await page.locator('#login-error').getByText('Identifiant ou mot de passe incorrect').waitFor();
+      await page.locator('#alert').getByText('Identifiant ou mot de passe incorrect').waitFor();
+      await checkA11y(page, name + ' login error');
+      await page.getByLabel('Mot de passe').fill('demo-eleve');
+      await page.getByRole('button', { name: 'Se connecter' }).click();
+    }
 
     // À faire.
     await page.getByRole('heading', { name: 'À faire', level: 1 }).waitFor();
@@ -255,8 +269,10 @@ async function runViewport(base, name, viewport, student, teacherToken, classId)
     log(name, `photo ${photo.length} B ${3000}x${2000} -> ${sent.length} B ${size.width}x${size.height}`);
 
     // The teacher returns it; the student sees the grade.
+    const corrected = await call(base, 'POST', '/api/v1/files', teacherToken, pdfBytes(),
+      { 'Content-Type': 'application/pdf', 'X-Filename': encodeURIComponent('Corrigé.pdf') });
     await call(base, 'POST', `/api/v1/submissions/${row.submission.id}/feedback`, teacherToken,
-      { comment: 'Très bien ! Attention à la figure de l\'exercice 3.', grade: 16.5 });
+      { comment: 'Très bien ! Attention à la figure de l\'exercice 3.', grade: 16.5, files: [corrected.id] });
     await page.getByRole('link', { name: 'À faire' }).click();
     await page.getByRole('heading', { name: 'À faire', level: 1 }).waitFor();
     await page.locator('li.item', { hasText: title }).getByText('Corrigé : 16,5/20').waitFor();
@@ -264,6 +280,8 @@ async function runViewport(base, name, viewport, student, teacherToken, classId)
     await page.locator('li.item', { hasText: title }).getByRole('link').click();
     await page.getByText('Note : 16,5/20').waitFor();
     await page.getByText('Très bien ! Attention à la figure').waitFor();
+    await page.getByRole('heading', { name: 'Fichiers du professeur' }).waitFor();
+    await page.getByText('Corrigé.pdf', { exact: true }).waitFor();
     assert.equal(await page.getByRole('button', { name: /Rendre/ }).count(), 0, 'no hand-in form once returned');
     await checkA11y(page, name + ' feedback');
     await snap(page, `${name}-7-feedback`);
@@ -281,6 +299,18 @@ async function runViewport(base, name, viewport, student, teacherToken, classId)
     await page.getByRole('button', { name: 'Se déconnecter' }).click();
     await page.getByRole('heading', { name: 'Connexion' }).waitFor();
     assert.equal(await page.evaluate(() => localStorage.getItem('relais.user')), null);
+    assert.equal(await page.evaluate(async () => (await caches.keys()).filter((k) => k !== 'relais-shell').length), 0,
+      'nothing of the student stays in the caches');
+    await checkA11y(page, name + ' login after logout');
+    await snap(page, `${name}-9-logged-out`);
+
+    // The teachers' home page of the shell (their pages build on it).
+    await page.getByLabel('Identifiant').fill('m.martin');
+    await page.getByLabel('Mot de passe').fill('demo-prof');
+    await page.getByRole('button', { name: 'Se connecter' }).click();
+    await page.getByRole('heading', { name: 'Mes classes', level: 1 }).waitFor();
+    await checkA11y(page, name + ' teacher home');
+    await snap(page, `${name}-10-teacher-home`);
   } catch (e) {
     const page = context.pages()[0];
     if (page) await snap(page, `${name}-failure`).catch(() => {});
@@ -293,8 +323,19 @@ async function runViewport(base, name, viewport, student, teacherToken, classId)
   assert.deepEqual(errors, [], 'JavaScript errors or CSP violations in ' + name);
 }
 
+// Both languages have exactly the same strings.
+function checkCatalogues() {
+  const keys = (lang) => new Set(Array.from(readFileSync(join(root, 'web/i18n', lang + '.js'), 'utf8')
+    .matchAll(/^\s*'([^']+)':/gm), (m) => m[1]));
+  const fr = keys('fr'), en = keys('en');
+  assert.ok(fr.size > 50);
+  assert.deepEqual([...fr].filter((k) => !en.has(k)), [], 'strings missing in English');
+  assert.deepEqual([...en].filter((k) => !fr.has(k)), [], 'strings missing in French');
+}
+
 async function main() {
   mkdirSync(shots, { recursive: true });
+  checkCatalogues();
   const dataDir = mkdtempSync(join(tmpdir(), 'relais-e2e-data-'));
   const box = await startBox(dataDir);
   log('relais at', box.url);
@@ -305,7 +346,7 @@ async function main() {
     const classId = classes.find((c) => c.name === '6e A').id;
     await runViewport(box.url, 'phone', { width: 390, height: 844 }, 'lea.dubois', teacher, classId);
     log('phone viewport: ok');
-    await runViewport(box.url, 'tablet', { width: 800, height: 1280 }, 'noah.petit', teacher, classId);
+    await runViewport(box.url, 'tablet', { width: 800, height: 1280 }, 'noah.petit', teacher, classId, true);
     log('tablet viewport: ok');
   } catch (e) {
     failed = true;

@@ -15,6 +15,9 @@ missing=""
 [ -x "${CHROMIUM:-/usr/bin/chromium}" ] || missing="$missing chromium"
 command -v node >/dev/null 2>&1 || missing="$missing nodejs"
 command -v npm >/dev/null 2>&1 || missing="$missing npm"
+if command -v node >/dev/null 2>&1 && [ "$(node -p 'process.versions.node.split(".")[0]')" -lt 20 ]; then
+  missing="$missing nodejs>=20 (playwright-core needs it; bookworm's nodejs is 18: use NodeSource's)"
+fi
 if [ -n "$missing" ]; then
   echo "end-to-end tests need:$missing (scripts/install-deps.sh e2e)"
   [ "${RELAIS_E2E_REQUIRED:-0}" = 1 ] && exit 1

@@ -23,6 +23,8 @@ export default {
   'login.missing': 'Type your login and your password.',
   'login.wrong': 'Wrong login or password. Check and try again.',
   'login.throttled': 'Too many attempts. Wait a little before trying again.',
+  'login.card_invalid': "This card no longer works. Ask your teacher for a new card, or enter your login and password.",
+  'login.card_rate_limited': "Too many tries with cards. Wait a little before trying again.",
   'login.forgot': 'Forgot your password? Ask your teacher: they can give you a new one.',
 
   'todo.title': 'To do',
@@ -87,7 +89,10 @@ export default {
   'courses.needs_internet': "This link needs the internet: it will not open on the box's Wi-Fi.",
 
   'classes.title': 'My classes',
-  'classes.counts': '{students} students, {teachers} teachers',
+  'classes.students.one': '{n} student',
+  'classes.students.other': '{n} students',
+  'classes.teachers.one': '{n} teacher',
+  'classes.teachers.other': '{n} teachers',
 
   'offline.banner': 'The box is out of reach: you see what the tablet kept. Handed-in work will go when the connection is back.',
   'offline.http_attachments': 'This connection is not secure (no HTTPS): the tablet cannot keep this page offline. Download the documents to have them without the box.',

@@ -24,6 +24,8 @@ export default {
   'login.missing': "Écris ton identifiant et ton mot de passe.",
   'login.wrong': "Identifiant ou mot de passe incorrect. Vérifie et réessaie.",
   'login.throttled': "Trop d'essais. Attends un peu avant de réessayer.",
+  'login.card_invalid': "Cette carte ne marche plus. Demande une nouvelle carte à ton professeur, ou entre ton identifiant et ton mot de passe.",
+  'login.card_rate_limited': "Trop d'essais avec des cartes. Attends un peu avant de réessayer.",
   'login.forgot': 'Mot de passe oublié ? Demande à ton professeur : il peut en donner un nouveau.',
 
   'todo.title': 'À faire',
@@ -88,7 +90,10 @@ export default {
   'courses.needs_internet': "Ce lien a besoin d'Internet : il ne s'ouvrira pas sur le Wi-Fi de la box.",
 
   'classes.title': 'Mes classes',
-  'classes.counts': '{students} élèves, {teachers} professeurs',
+  'classes.students.one': '{n} élève',
+  'classes.students.other': '{n} élèves',
+  'classes.teachers.one': '{n} professeur',
+  'classes.teachers.other': '{n} professeurs',
 
   'offline.banner': "La box n'est pas joignable : tu vois ce que la tablette a gardé. Les travaux rendus partiront au retour de la connexion.",
   'offline.http_attachments': "Cette connexion n'est pas sécurisée (pas de HTTPS) : la tablette ne peut pas garder cette page hors ligne. Télécharge les documents pour les avoir sans la box.",

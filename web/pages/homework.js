@@ -193,7 +193,7 @@ function handInSection(hw, key, draft, submission) {
 
   // The queue (app.js) may send this draft while the page is open.
   stopListening = onQueueEvent((ev) => {
-    if (ev.draft.key !== key || ev.type !== 'sent') return;
+    if (ev.draft.key !== key || ev.type !== 'sent' || location.pathname !== '/app/homework/' + encodeURIComponent(hw.id)) return;
     navigate(location.pathname, { replace: true });
   });
 

@@ -1,5 +1,9 @@
 // The login page: login and password; errors are shown next to the form and
 // announced (role=alert).
+//
+// Login cards: the QR code of a card is http://<box>/c/<token> (docs/api.md);
+// the box logs the pupil in and sends the browser to "/", or to
+// "/?card=invalid" / "/?card=rate_limited", which lands here with a message.
 import { t } from '/assets/i18n.js';
 import { post, ApiError } from '/assets/api.js';
 import { h, showPage, alertNow } from '/assets/ui.js';
@@ -57,6 +61,13 @@ export function render(ctx) {
       field.setAttribute('aria-invalid', 'true');
       field.focus();
     }
+  }
+
+  const card = ctx.query.get('card');
+  if (card === 'invalid' || card === 'rate_limited') {
+    error.textContent = t('login.card_' + card);
+    error.hidden = false;
+    setTimeout(() => alertNow(error.textContent), 0);
   }
 
   login.setAttribute('aria-describedby', 'login-error');
