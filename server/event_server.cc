@@ -50,6 +50,8 @@ const char* Reason(int status) {
       return "Partial Content";
     case 301:
       return "Moved Permanently";
+    case 303:
+      return "See Other";
     case 304:
       return "Not Modified";
     case 308:
