@@ -9,7 +9,7 @@ set -eu
 case "${1:-build}" in
   build) pkgs="g++ cmake make pkg-config libcpp-httplib-dev libssl-dev zlib1g-dev libbrotli-dev
                libsqlite3-dev libsodium-dev libzstd-dev doctest-dev nlohmann-json3-dev
-               libqrencode-dev libzbar-dev" ;;
+               libqrencode-dev libzbar-dev openssl" ;;  # openssl(1): the HTTPS tests check certificates with it
   bench) pkgs="wrk nginx-light curl python3" ;;
   ci)    pkgs="clang-format" ;;
   e2e)   pkgs="chromium"

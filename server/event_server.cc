@@ -693,7 +693,9 @@ void SendError(Stream& stream, int status, const char* code, const char* message
 // A plain-HTTP request sent to a TLS port (someone typed http://box:443/):
 // a redirect to the same host and port over https, or a 400 when the
 // request names no host. Reads and writes the socket directly, past TLS.
-void AnswerPlainOnTlsPort(int fd, int timeout_ms) {
+void AnswerPlainOnTlsPort(int fd) {
+  // At most 2 s in all: a worker waits here, and a trickle must not hold it.
+  const int64_t deadline = NowMs() + 2000;
   std::string head;
   char buf[4096];
   while (head.find("\r\n\r\n") == std::string::npos && head.size() < 8192) {
@@ -703,8 +705,9 @@ void AnswerPlainOnTlsPort(int fd, int timeout_ms) {
       continue;
     }
     if (r == 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) break;
+    int64_t left = deadline - NowMs();
     pollfd p{fd, POLLIN, 0};
-    if (errno != EINTR && ::poll(&p, 1, std::min(timeout_ms, 2000)) <= 0) break;
+    if (left <= 0 || (errno != EINTR && ::poll(&p, 1, static_cast<int>(left)) <= 0)) break;
   }
   std::string_view h(head);
   size_t sp1 = h.find(' ');
@@ -755,7 +758,7 @@ bool EventServer::Handshake(Conn& c) {
     if (r < 0) return true;  // nothing yet: back to epoll
     c.sniffed = true;
     if (first >= 'A' && first <= 'Z') {
-      AnswerPlainOnTlsPort(c.fd, options_.io_timeout_s * 1000);
+      AnswerPlainOnTlsPort(c.fd);
       return false;
     }
     if (first != 0x16) {  // neither: do not wait for the rest of a "record"

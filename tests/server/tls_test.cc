@@ -5,7 +5,9 @@
 #include <doctest/doctest.h>
 #include <netinet/in.h>
 #include <openssl/err.h>
+#include <openssl/pem.h>
 #include <openssl/ssl.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -14,7 +16,10 @@
 #include <thread>
 #include <vector>
 
+#include "core/crypto.h"
+#include "core/files.h"
 #include "server/box_ca.h"
+#include "tests/server/child_server.h"
 #include "tests/server/test_server.h"
 
 namespace relais::server::testing {
@@ -51,12 +56,14 @@ bool ClosedWithin(int fd, std::chrono::milliseconds limit) {
 // "localhost" against its CA.
 class TlsRaw {
  public:
-  TlsRaw(const TestServer& box, int max_version = 0, const std::string& alpn = "") {
+  TlsRaw(const TestServer& box, int max_version = 0, const std::string& alpn = "")
+      : TlsRaw(box.data_dir(), box.https_port(), max_version, alpn) {}
+  TlsRaw(const fs::path& data_dir, int port, int max_version = 0, const std::string& alpn = "") {
     ctx_ = SSL_CTX_new(TLS_client_method());
     SSL_CTX_set_verify(ctx_, SSL_VERIFY_PEER, nullptr);
-    REQUIRE(SSL_CTX_load_verify_locations(ctx_, (BoxTlsDir(box.data_dir()) / "ca.crt").c_str(), nullptr) == 1);
+    REQUIRE(SSL_CTX_load_verify_locations(ctx_, (BoxTlsDir(data_dir) / "ca.crt").c_str(), nullptr) == 1);
     if (max_version) SSL_CTX_set_max_proto_version(ctx_, max_version);
-    fd_ = Connect(box.https_port());
+    fd_ = Connect(port);
     ssl_ = SSL_new(ctx_);
     SSL_set_fd(ssl_, fd_);
     SSL_set_tlsext_host_name(ssl_, "localhost");
@@ -101,6 +108,17 @@ class TlsRaw {
     unsigned n = 0;
     SSL_get0_alpn_selected(ssl_, &p, &n);
     return std::string(reinterpret_cast<const char*>(p), n);
+  }
+  // True when the server showed the certificate in `pem`.
+  bool ShowedCertificate(const fs::path& pem) const {
+    X509* peer = SSL_get1_peer_certificate(ssl_);
+    BIO* bio = BIO_new_file(pem.c_str(), "r");
+    X509* file = bio ? PEM_read_bio_X509(bio, nullptr, nullptr, nullptr) : nullptr;
+    bool same = peer && file && X509_cmp(peer, file) == 0;
+    X509_free(peer);
+    X509_free(file);
+    BIO_free(bio);
+    return same;
   }
   bool connected = false;
   bool closed = false;
@@ -269,6 +287,49 @@ TEST_CASE("the plain listener keeps answering probes and serves the box's CA at 
   Reply none = plain.Get("/ca.crt");
   CHECK(none.status == 404);
   CHECK(IsJsonError(none));
+}
+
+TEST_CASE("SIGHUP makes a running server show a renewed certificate to new connections") {
+  fs::path dir = fs::temp_directory_path() / ("relais-tls-reload-" + core::RandomToken(8));
+  BoxCertificateRequest request{{"localhost"}, {"127.0.0.1"}, core::SystemClock().Now(), false};
+  REQUIRE(InitBoxCertificates(dir, request).ok());
+  int port = 0;
+  {  // a free port for HTTPS (the child prints only its plain one)
+    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof addr;
+    REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+    ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+    port = ntohs(addr.sin_port);
+    ::close(fd);
+  }
+  ChildServer::Options options;
+  options.data_dir = dir;
+  options.extra_args = {"--https-listen", "127.0.0.1:" + std::to_string(port)};
+  auto child = ChildServer::Start(options);
+  REQUIRE_MESSAGE(child.ok(), child.status().ToString());
+  fs::path cert = BoxTlsDir(dir) / "server.crt";
+  std::string before = core::ReadFile(cert).value();
+  TlsRaw old_connection(dir, port);
+  REQUIRE(old_connection.connected);
+  CHECK(old_connection.ShowedCertificate(cert));
+  REQUIRE(InitBoxCertificates(dir, request).ok());  // renewed: same CA, new certificate
+  REQUIRE(core::ReadFile(cert).value() != before);
+  ::kill((*child)->pid(), SIGHUP);
+  bool renewed = false;
+  for (int i = 0; i < 50 && !renewed; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    TlsRaw fresh(dir, port);
+    renewed = fresh.connected && fresh.ShowedCertificate(cert);
+  }
+  CHECK(renewed);
+  // The connection made before the reload still works.
+  old_connection.Send("GET /api/v1/health HTTP/1.1\r\nHost: localhost\r\n\r\n");
+  CHECK(old_connection.ReadUntil("\"status\":\"ok\"").find("200 OK") != std::string::npos);
+  CHECK((*child)->Stop().ok());
+  fs::remove_all(dir);
 }
 
 }  // namespace relais::server::testing
