@@ -285,3 +285,38 @@ TEST_CASE("a bundle's fixed cost is what docs/sync-format.md says") {
   CHECK(EncodeCertificate(p.cert_a).size() == 192);
   CHECK(up.size() == 525 + frame.size() + core::kStreamOverheadBytes);
 }
+
+TEST_CASE("random damage to a bundle of several messages is always refused") {
+  Parties p;
+  std::vector<Record> records = SampleRecords(300, 400);
+  for (int i = 0; i < 3; ++i) records.push_back(Record{9, core::RandomBytes(70000)});
+  std::string bundle = p.FromBoxA(records);
+  REQUIRE(bundle.size() > 3 * kStreamCipherBytes);
+  uint64_t seed = 0x5eed;
+  auto rnd = [&](uint64_t n) {
+    seed = seed * 6364136223846793005u + 1442695040888963407u;
+    return (seed >> 33) % n;
+  };
+  for (int round = 0; round < 300; ++round) {
+    std::string bad = bundle;
+    switch (round % 4) {
+      case 0:  // a few bytes changed anywhere
+        for (uint64_t k = 0, n = 1 + rnd(8); k < n; ++k) bad[rnd(bad.size())] ^= static_cast<char>(1 + rnd(255));
+        break;
+      case 1:  // bytes inserted
+        bad.insert(rnd(bad.size()), core::RandomBytes(1 + rnd(100)));
+        break;
+      case 2:  // a range deleted
+        bad.erase(rnd(bad.size()), 1 + rnd(5000));
+        break;
+      case 3:  // the tail of another bundle spliced on
+        std::string other = p.FromBoxA(SampleRecords(5));
+        size_t cut = rnd(bad.size());
+        bad = bad.substr(0, cut) + other.substr(std::min(cut, other.size() - 1));
+        break;
+    }
+    if (bad == bundle) continue;
+    INFO("round " << round);
+    CHECK_FALSE(p.GatewayReads(bad).ok());
+  }
+}
