@@ -9,12 +9,14 @@
 // ciphertext's hash with the sender's Ed25519 key. Memory stays flat
 // whatever the bundle size. Every byte: docs/sync-format.md.
 //
-// The reader checks, before it yields any record: the format and version,
-// the school scope, that the bundle is addressed to one of our encryption
-// keys, that the signer is a pinned gateway key or holds a valid, unrevoked
-// certificate for this school, the expiry, the signature over the header and
-// the whole ciphertext, and the sealed key. Records then stream out; the end
-// is checked too (final message, record count, sizes). A caller applies the
+// The reader checks, before it yields any record: the format and version;
+// the signature over the header and trailer with the key the bundle names
+// (so any altered byte is Corruption); then that the bundle is for this
+// school and one of our encryption keys, that its signer is a pinned gateway
+// key or holds a valid, unrevoked certificate for this school, and its
+// expiry; then the whole ciphertext against the signed hash, and the sealed
+// key. Records then stream out; the end is checked too (final message,
+// record count, sizes). A caller applies the
 // records inside one transaction and commits only when Next() returned false
 // (the clean end): a bundle that fails leaves nothing behind.
 //
