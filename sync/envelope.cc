@@ -278,10 +278,9 @@ Result<bool> BundleReader::Fill(size_t n) {
     if (final_seen_) return false;
     if (cipher_at_ >= cipher_end_) return Status::Corruption("bundle payload ends without its final message");
     size_t len = static_cast<size_t>(std::min<uint64_t>(kStreamCipherBytes, cipher_end_ - cipher_at_));
-    std::string cipher;
-    RELAIS_RETURN_IF_ERROR(source_->ReadAt(cipher_at_, len, &cipher));
+    RELAIS_RETURN_IF_ERROR(source_->ReadAt(cipher_at_, len, &cipher_));
     cipher_at_ += len;
-    RELAIS_RETURN_IF_ERROR(stream_->Pull(cipher, header_hash_, &message_, &final_seen_));
+    RELAIS_RETURN_IF_ERROR(stream_->Pull(cipher_, header_hash_, &message_, &final_seen_));
     if (final_seen_ && cipher_at_ != cipher_end_) return Status::Corruption("bundle has data after its final message");
     pending_ = message_;
     zstd_may_have_more_ = true;

@@ -140,6 +140,7 @@ class BundleReader {
   uint64_t cipher_at_ = 0;   // next message's offset
   uint64_t cipher_end_ = 0;  // where the trailer starts
   bool final_seen_ = false;
+  std::string cipher_;        // the current message as read
   std::string message_;       // the current decrypted message
   std::string_view pending_;  // its bytes not yet decompressed
   bool zstd_may_have_more_ = false;
