@@ -268,7 +268,8 @@ int main(int argc, char** argv) {
   double chunk_peak = PeakMiB();
   std::printf(
       "big_file mb=%lu chunks=%zu avg_chunk_kib=%.0f manifest_bytes=%zu chunking_mb_per_s=%.0f "
-      "seal_open_store_mb_per_s=%.0f assemble_mb_per_s=%.0f sealed_overhead_bytes=%lu rss_mib_before=%.1f rss_peak_mib=%.1f\n",
+      "seal_open_store_mb_per_s=%.0f assemble_mb_per_s=%.0f sealed_overhead_bytes=%lu rss_mib_before=%.1f "
+      "rss_peak_mib=%.1f\n",
       static_cast<unsigned long>(big_mb), m.chunks.size(), big / 1024.0 / double(m.chunks.size()),
       EncodeManifest(m).size(), big_mb / chunk_s, big_mb / transfer_s, big_mb / assemble_s,
       static_cast<unsigned long>(sealed_bytes - big), file_before, chunk_peak);
