@@ -1,6 +1,6 @@
 // bench/sync_envelope.cc — figures for the sync wire layer (issue 4).
 //
-//   build/relais_sync_bench [--records N] [--big-mb M] [--dir DIR]
+//   build/relais_bench_sync_envelope [--records N] [--big-mb M] [--dir DIR]
 //
 // Prints one line per figure:
 //  1. bundling throughput (records/s, MB/s) for N journal-like records
