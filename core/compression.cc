@@ -6,6 +6,7 @@ namespace relais::core {
 
 struct ZstdCompressor::State {
   ZSTD_CCtx* cctx = nullptr;
+  std::string scratch = std::string(ZSTD_CStreamOutSize(), '\0');
   ~State() { ZSTD_freeCCtx(cctx); }
 };
 
@@ -16,17 +17,15 @@ struct ZstdDecompressor::State {
 
 namespace {
 
-// Runs the compressor until it consumed `in` (or, when ending, flushed all).
-Status Pump(ZSTD_CCtx* cctx, std::string_view data, ZSTD_EndDirective mode, std::string* out) {
+// Runs the compressor until it consumed `data` (or, when ending, flushed
+// all), appending only the bytes produced to `out` through `scratch`.
+Status Pump(ZSTD_CCtx* cctx, std::string& scratch, std::string_view data, ZSTD_EndDirective mode, std::string* out) {
   ZSTD_inBuffer in{data.data(), data.size(), 0};
-  const size_t chunk = ZSTD_CStreamOutSize();
   for (;;) {
-    size_t at = out->size();
-    out->resize(at + chunk);
-    ZSTD_outBuffer ob{out->data() + at, chunk, 0};
+    ZSTD_outBuffer ob{scratch.data(), scratch.size(), 0};
     size_t remaining = ZSTD_compressStream2(cctx, &ob, &in, mode);
-    out->resize(at + ob.pos);
     if (ZSTD_isError(remaining)) return Status::Internal(std::string("zstd: ") + ZSTD_getErrorName(remaining));
+    out->append(scratch.data(), ob.pos);
     bool done = mode == ZSTD_e_continue ? in.pos == in.size : remaining == 0;
     if (done) return Status::Ok();
   }
@@ -46,10 +45,10 @@ Result<std::unique_ptr<ZstdCompressor>> ZstdCompressor::Create(int level) {
 ZstdCompressor::~ZstdCompressor() = default;
 
 Status ZstdCompressor::Write(std::string_view data, std::string* out) {
-  return Pump(state_->cctx, data, ZSTD_e_continue, out);
+  return Pump(state_->cctx, state_->scratch, data, ZSTD_e_continue, out);
 }
 
-Status ZstdCompressor::Finish(std::string* out) { return Pump(state_->cctx, {}, ZSTD_e_end, out); }
+Status ZstdCompressor::Finish(std::string* out) { return Pump(state_->cctx, state_->scratch, {}, ZSTD_e_end, out); }
 
 Result<std::unique_ptr<ZstdDecompressor>> ZstdDecompressor::Create(uint64_t max_output) {
   std::unique_ptr<ZstdDecompressor> d(new ZstdDecompressor);

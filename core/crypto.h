@@ -94,7 +94,7 @@ inline constexpr size_t kSha256Bytes = 32;
 void SecureWipe(void* p, size_t n);
 inline void SecureWipe(std::string& s) { SecureWipe(s.data(), s.size()); }
 
-// A secret of N bytes, wiped on destruction and on move-from.
+// A secret of N bytes, wiped when destroyed (every copy wipes its own bytes).
 template <size_t N>
 class SecretBytes {
  public:

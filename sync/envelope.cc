@@ -1,6 +1,7 @@
 #include "sync/envelope.h"
 
 #include <algorithm>
+#include <optional>
 
 namespace relais::sync {
 namespace {
@@ -193,28 +194,7 @@ Result<std::unique_ptr<BundleReader>> BundleReader::Open(const ByteSource& sourc
   if (!hr.done()) return Status::Corruption("bundle header is malformed");
   if (scope_len == 0 || scope_len > kMaxScopeBytes) return Status::Corruption("bundle scope length");
 
-  // Addressed to us?
-  if (h.scope != expected_scope) return Status::PermissionDenied("bundle is for another school");
-  const BoxKey* my_key = me.FindBoxKey(h.recipient_key_id);
-  if (!my_key) return Status::PermissionDenied("bundle is addressed to another recipient");
-  if (my_key->epoch != h.recipient_epoch) return Status::Corruption("bundle names the wrong key epoch");
-
-  // Who signed it?
-  core::SignPublicKey signer{};
-  if (h.sender_certificate.empty()) {
-    const core::SignPublicKey* pinned = trust.FindPinned(h.sender_key_id);
-    if (!pinned) return Status::PermissionDenied("bundle signed by an unknown key");
-    signer = *pinned;
-  } else {
-    RELAIS_ASSIGN_OR_RETURN(Certificate cert, DecodeCertificate(h.sender_certificate));
-    if (cert.sign_key_id() != h.sender_key_id)
-      return Status::Corruption("sender certificate does not match the signer");
-    RELAIS_RETURN_IF_ERROR(trust.CheckCertificate(cert, h.scope, now));
-    signer = cert.sign_key;
-  }
-  if (h.expires_at <= now) return Status::PermissionDenied("bundle expired");
-
-  // The trailer, then the whole ciphertext against the signed hash.
+  // The trailer.
   std::string trailer;
   RELAIS_RETURN_IF_ERROR(source.ReadAt(size - kTrailerBytes, kTrailerBytes, &trailer));
   ByteReader tr(trailer);
@@ -228,10 +208,36 @@ Result<std::unique_ptr<BundleReader>> BundleReader::Open(const ByteSource& sourc
   r->cipher_end_ = size - kTrailerBytes;
   if (cipher_bytes != r->cipher_end_ - r->cipher_at_) return Status::Corruption("bundle truncated or padded");
   if (cipher_bytes < core::kStreamOverheadBytes) return Status::Corruption("bundle has no payload");
+
+  // The signature, with the key the bundle claims (trusted or not, that is
+  // decided below): so that any altered byte of the header or trailer reads
+  // as corruption, and only authentic bundles get a policy answer.
+  std::optional<Certificate> cert;
+  core::SignPublicKey signer{};
+  if (h.sender_certificate.empty()) {
+    const core::SignPublicKey* pinned = trust.FindPinned(h.sender_key_id);
+    if (!pinned) return Status::PermissionDenied("bundle signed by an unknown key");
+    signer = *pinned;
+  } else {
+    RELAIS_ASSIGN_OR_RETURN(cert, DecodeCertificate(h.sender_certificate));
+    if (cert->sign_key_id() != h.sender_key_id)
+      return Status::Corruption("sender certificate does not match the signer");
+    signer = cert->sign_key;
+  }
   r->header_hash_ = core::Sha256(header);
   if (!core::VerifySignature(
           signer, SignedMessage(r->header_hash_, std::string_view(trailer).substr(0, kTrailerSignedBytes)), sig))
     return Status::Corruption("bundle signature does not verify");
+
+  // Authentic: is it for us, and is its signer trusted?
+  if (h.scope != expected_scope) return Status::PermissionDenied("bundle is for another school");
+  const BoxKey* my_key = me.FindBoxKey(h.recipient_key_id);
+  if (!my_key) return Status::PermissionDenied("bundle is addressed to another recipient");
+  if (my_key->epoch != h.recipient_epoch) return Status::Corruption("bundle names the wrong key epoch");
+  if (cert) RELAIS_RETURN_IF_ERROR(trust.CheckCertificate(*cert, h.scope, now));
+  if (h.expires_at <= now) return Status::PermissionDenied("bundle expired");
+
+  // The whole ciphertext against the signed hash (a second, cheap pass).
   core::Sha256Stream hasher;
   std::string buf;
   for (uint64_t at = r->cipher_at_; at < r->cipher_end_;) {
@@ -272,10 +278,9 @@ Result<bool> BundleReader::Fill(size_t n) {
     if (final_seen_) return false;
     if (cipher_at_ >= cipher_end_) return Status::Corruption("bundle payload ends without its final message");
     size_t len = static_cast<size_t>(std::min<uint64_t>(kStreamCipherBytes, cipher_end_ - cipher_at_));
-    std::string cipher;
-    RELAIS_RETURN_IF_ERROR(source_->ReadAt(cipher_at_, len, &cipher));
+    RELAIS_RETURN_IF_ERROR(source_->ReadAt(cipher_at_, len, &cipher_));
     cipher_at_ += len;
-    RELAIS_RETURN_IF_ERROR(stream_->Pull(cipher, header_hash_, &message_, &final_seen_));
+    RELAIS_RETURN_IF_ERROR(stream_->Pull(cipher_, header_hash_, &message_, &final_seen_));
     if (final_seen_ && cipher_at_ != cipher_end_) return Status::Corruption("bundle has data after its final message");
     pending_ = message_;
     zstd_may_have_more_ = true;

@@ -9,12 +9,14 @@
 // ciphertext's hash with the sender's Ed25519 key. Memory stays flat
 // whatever the bundle size. Every byte: docs/sync-format.md.
 //
-// The reader checks, before it yields any record: the format and version,
-// the school scope, that the bundle is addressed to one of our encryption
-// keys, that the signer is a pinned gateway key or holds a valid, unrevoked
-// certificate for this school, the expiry, the signature over the header and
-// the whole ciphertext, and the sealed key. Records then stream out; the end
-// is checked too (final message, record count, sizes). A caller applies the
+// The reader checks, before it yields any record: the format and version;
+// the signature over the header and trailer with the key the bundle names
+// (so any altered byte is Corruption); then that the bundle is for this
+// school and one of our encryption keys, that its signer is a pinned gateway
+// key or holds a valid, unrevoked certificate for this school, and its
+// expiry; then the whole ciphertext against the signed hash, and the sealed
+// key. Records then stream out; the end is checked too (final message,
+// record count, sizes). A caller applies the
 // records inside one transaction and commits only when Next() returned false
 // (the clean end): a bundle that fails leaves nothing behind.
 //
@@ -138,6 +140,7 @@ class BundleReader {
   uint64_t cipher_at_ = 0;   // next message's offset
   uint64_t cipher_end_ = 0;  // where the trailer starts
   bool final_seen_ = false;
+  std::string cipher_;        // the current message as read
   std::string message_;       // the current decrypted message
   std::string_view pending_;  // its bytes not yet decompressed
   bool zstd_may_have_more_ = false;
