@@ -3,13 +3,23 @@
 #   scripts/install-deps.sh build   — compiler, CMake and the -dev libraries
 #   scripts/install-deps.sh bench   — wrk and nginx for the benchmarks
 #   scripts/install-deps.sh ci      — what CI needs beyond the build (clang-format)
+#   scripts/install-deps.sh image   — the SD image: mmdebstrap, genimage, QEMU, the arm64
+#                                     cross-compiler and arm64 -dev libraries (dpkg multiarch)
 set -eu
 case "${1:-build}" in
   build) pkgs="g++ cmake make pkg-config libcpp-httplib-dev libssl-dev zlib1g-dev libbrotli-dev
                libsqlite3-dev libsodium-dev libzstd-dev doctest-dev nlohmann-json3-dev" ;;
   bench) pkgs="wrk nginx-light curl python3" ;;
   ci)    pkgs="clang-format" ;;
-  *) echo "usage: $0 build|bench|ci" >&2; exit 2 ;;
+  image) pkgs="mmdebstrap genimage debian-archive-keyring arch-test qemu-user-static binfmt-support
+               qemu-system-x86 qemu-system-arm dosfstools mtools e2fsprogs fdisk zstd openssl python3
+               g++-aarch64-linux-gnu binutils-aarch64-linux-gnu
+               libsqlite3-dev:arm64 libsodium-dev:arm64 libssl-dev:arm64 zlib1g-dev:arm64
+               libbrotli-dev:arm64 libzstd-dev:arm64 libcpp-httplib-dev:arm64"
+         if ! dpkg --print-foreign-architectures | grep -qx arm64; then
+           if [ "$(id -u)" -eq 0 ]; then dpkg --add-architecture arm64; else sudo dpkg --add-architecture arm64; fi
+         fi ;;
+  *) echo "usage: $0 build|bench|ci|image" >&2; exit 2 ;;
 esac
 missing=""
 for p in $pkgs; do
