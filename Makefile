@@ -6,7 +6,7 @@ DATA  ?= ./data
 LISTEN ?= 127.0.0.1:8080
 CMAKE_FLAGS ?=
 
-.PHONY: all deps configure build relais run test asan bench clean deb deb-arm64 image image-amd64 image-arm64 image-test
+.PHONY: all deps configure build relais run test asan bench clean deb deb-arm64 image image-amd64 image-arm64 image-test image-test-arm64
 
 all: build
 
@@ -58,6 +58,9 @@ image-amd64:
 	@image/build.sh amd64
 image-test: image-amd64
 	@image/test/image_test.py build-image/amd64 build-image/relais-amd64.img
+# Boots the arm64 image once under qemu-system-aarch64 -M virt (slow).
+image-test-arm64: image-arm64
+	@image/test/boot_arm64.sh build-image
 
 clean:
 	rm -rf $(BUILD) build-asan

@@ -44,7 +44,9 @@ essential_hook='chroot "$1" dpkg-divert --quiet --local --rename --add /usr/sbin
 customize_hook='rm "$1/usr/sbin/update-initramfs" && chroot "$1" dpkg-divert --quiet --local --rename --remove /usr/sbin/update-initramfs && for v in $(ls "$1/lib/modules"); do chroot "$1" update-initramfs -c -k "$v"; done && rm -rf "$1/var/cache/apt/archives/"*.deb "$1/var/lib/apt/lists/"*_Packages*'
 
 start=$(date +%s)
+# force-confold: keep the /etc/default files put in place above when a package ships its own.
 mmdebstrap --variant=minbase --architectures="$arch" --components="main non-free-firmware" \
+  --dpkgopt=force-confold --dpkgopt=force-confdef \
   --include="$(echo $pkgs | tr ' ' ',')" \
   --setup-hook="$setup_hook" --essential-hook="$essential_hook" --customize-hook="$customize_hook" \
   bookworm "$tarball.part.tar" \

@@ -37,8 +37,9 @@ cp "$deb" "$root/tmp/relais.deb"
 chroot "$root" /bin/sh -eu -c '
   dpkg -i /tmp/relais.deb >/dev/null
   rm /tmp/relais.deb
+  systemctl unmask hostapd.service >/dev/null 2>&1
   systemctl enable systemd-networkd nftables relais relais-firstboot relais-clock relais-clock-save.timer \
-    hostapd dnsmasq avahi-daemon >/dev/null 2>&1
+    hostapd dnsmasq avahi-daemon 2>&1 | grep -v "^Created symlink" || true
   # Nothing may write to the read-only root, and nothing else listens.
   systemctl mask ssh.service systemd-random-seed.service apt-daily.timer apt-daily-upgrade.timer \
     dpkg-db-backup.timer e2scrub_all.timer e2scrub_reap.service systemd-timesyncd.service \
@@ -71,6 +72,6 @@ genimage --config "$work/genimage.cfg" --rootpath "$root" --tmppath "$work/genim
 rm -rf "$work/genimage-tmp"
 stamp "disk image laid out"
 img=$out/relais-$arch.img
-if [ -z "${IMAGE_NO_COMPRESS:-}" ]; then zstd -q -T0 -f -9 "$img" -o "$img.zst"; stamp "compressed: $img.zst"; fi
+if [ "$arch" = arm64 ] && [ -z "${IMAGE_NO_COMPRESS:-}" ]; then zstd -q -T0 -f -9 "$img" -o "$img.zst"; stamp "compressed: $img.zst"; fi
 echo "image $img: $(du -h --apparent-size "$img" | cut -f1) ($( [ -f "$img.zst" ] && du -h "$img.zst" | cut -f1) compressed), built in $(( $(date +%s) - t0 )) s" >&2
 echo "$img"
