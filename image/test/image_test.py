@@ -56,9 +56,10 @@ class VM:
         # KVM when it works; IMAGE_TEST_ACCEL=tcg for machines whose nested KVM does not run a
         # Linux guest (software emulation: several times slower).
         accel = os.environ.get("IMAGE_TEST_ACCEL", "kvm")
+        slow = " systemd.default_timeout_start_sec=900" if accel == "tcg" else ""
         cmd = ["qemu-system-x86_64", "-accel", accel, "-m", "1024", "-smp", "2",
                "-kernel", self.kernel, "-initrd", self.initrd,
-               "-append", "root=LABEL=relais-root ro console=ttyS0 net.ifnames=0 modules-load=mac80211_hwsim panic=5",
+               "-append", "root=LABEL=relais-root ro console=ttyS0 net.ifnames=0 modules-load=mac80211_hwsim panic=5 no_timer_check" + slow,
                "-drive", f"file={self.disk},if=virtio,format=raw",
                # The box's Ethernet side: QEMU's user network, restricted (no way out), on the box's subnet.
                "-nic", f"user,model=virtio-net-pci,net=10.42.0.0/24,host=10.42.0.2,dhcpstart=10.42.0.60,restrict=on,{fwd}",
