@@ -20,6 +20,11 @@ Status SetSystemClock(int64_t unix_seconds) {
   return Status::InvalidArgument(std::string("cannot set the clock: ") + std::strerror(errno));
 }
 
+int64_t SystemClock::NowMs() const {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
 int64_t SystemClock::MonotonicMs() const {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
       .count();
