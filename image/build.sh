@@ -38,7 +38,7 @@ chroot "$root" /bin/sh -eu -c '
   dpkg -i /tmp/relais.deb >/dev/null
   rm /tmp/relais.deb
   systemctl unmask hostapd.service >/dev/null 2>&1
-  systemctl enable systemd-networkd nftables relais relais-firstboot relais-clock relais-clock-save.timer \
+  systemctl enable systemd-networkd nftables relais relais-firstboot relais-clock relais-grow-data relais-clock-save.timer \
     hostapd dnsmasq avahi-daemon 2>&1 | grep -v "^Created symlink" || true
   # Nothing may write to the read-only root, and nothing else listens.
   systemctl mask ssh.service systemd-random-seed.service systemd-logind.service apt-daily.timer apt-daily-upgrade.timer \
