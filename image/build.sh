@@ -35,7 +35,11 @@ mkdir -p "$root/usr/lib/relais-box/factory"
 cp "$deb" "$root/usr/lib/relais-box/factory/"
 cp "$deb" "$root/tmp/relais.deb"
 chroot "$root" /bin/sh -eu -c '
-  dpkg -i /tmp/relais.deb >/dev/null
+  # Dependencies the cached base lacks (a newer relais may need more) come from the archive.
+  if ! dpkg -i /tmp/relais.deb >/dev/null 2>&1; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq -f --no-install-recommends >/dev/null
+    dpkg -s relais >/dev/null
+  fi
   rm /tmp/relais.deb
   systemctl unmask hostapd.service >/dev/null 2>&1
   systemctl enable systemd-networkd nftables relais relais-firstboot relais-clock relais-grow-data relais-clock-save.timer \

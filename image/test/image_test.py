@@ -97,7 +97,7 @@ class VM:
     def qmp(self, command):
         return self._exchange(os.path.join(self.dir, "qmp.sock"), {"execute": command})
 
-    def sh(self, script, timeout=60):
+    def sh(self, script, timeout=300):
         """Runs `script` with /bin/sh as root inside the VM; returns (exit code, output)."""
         qga = os.path.join(self.dir, "qga.sock")
         r = self._exchange(qga, {"execute": "guest-exec", "arguments": {
@@ -138,7 +138,12 @@ class VM:
                 self.proc.wait()
 
 
-def http(port, path, method="GET", body=None, token=None, host="ecole.lan", timeout=5):
+# Password hashing (Argon2id) takes seconds under software emulation: generous timeouts.
+HTTP_TIMEOUT = 120 if os.environ.get("IMAGE_TEST_ACCEL") == "tcg" else 10
+
+
+def http(port, path, method="GET", body=None, token=None, host="ecole.lan", timeout=None):
+    timeout = timeout or HTTP_TIMEOUT
     req = urllib.request.Request(f"http://127.0.0.1:{port}{path}", method=method,
                                  data=json.dumps(body).encode() if body is not None else None)
     req.add_header("Host", host)
@@ -151,13 +156,15 @@ def http(port, path, method="GET", body=None, token=None, host="ecole.lan", time
             return r.status, r.read().decode(errors="replace")
     except urllib.error.HTTPError as e:
         return e.code, e.read().decode(errors="replace")
+    except OSError as e:  # timeouts, refused connections
+        return 0, str(e)
 
 
 def wait_http(port, timeout=int(os.environ.get("IMAGE_TEST_BOOT_TIMEOUT", "600")), proc=None):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline and (proc is None or proc.poll() is None):
         try:
-            if http(port, "/api/v1/health", timeout=2)[0] == 200:
+            if http(port, "/api/v1/health", timeout=5)[0] == 200:
                 return True
         except OSError:
             pass
@@ -292,7 +299,7 @@ def main():
         check("nothing is forwarded", out.split() == ["1", "0"], out)
 
         # The simulated tablet on the box's Wi-Fi
-        rc, out = vm.sh(TABLET.replace("$SSID", SSID).replace("$PSK", psk), timeout=90)
+        rc, out = vm.sh(TABLET.replace("$SSID", SSID).replace("$PSK", psk), timeout=600)
         print("tablet: " + " ".join(out.split()))
         check("the tablet joins the Wi-Fi", f"SSID: {SSID}" in out, out)
         check("the tablet gets an address and the box as DNS server by DHCP",
