@@ -6,7 +6,7 @@ DATA  ?= ./data
 LISTEN ?= 127.0.0.1:8080
 CMAKE_FLAGS ?=
 
-.PHONY: all deps configure build relais run test asan bench clean
+.PHONY: all deps configure build relais run test asan bench clean deb deb-arm64 image image-amd64 image-arm64 image-test image-test-arm64
 
 all: build
 
@@ -39,6 +39,28 @@ asan: deps
 bench: build
 	@scripts/install-deps.sh bench
 	@bench/run.sh
+
+# The SD image (image/README.md). Needs root (chroot) and the `image` packages;
+# the first build downloads Debian packages, later ones reuse build-image/cache/.
+# `make image-test` boots the amd64 variant under QEMU/KVM: slow, not part of `make test`.
+deb:
+	@scripts/install-deps.sh image
+	@image/deb/build-deb.sh amd64
+deb-arm64:
+	@scripts/install-deps.sh image
+	@image/deb/build-deb.sh arm64
+image: image-arm64
+image-arm64:
+	@scripts/install-deps.sh image
+	@image/build.sh arm64
+image-amd64:
+	@scripts/install-deps.sh image
+	@image/build.sh amd64
+image-test: image-amd64
+	@image/test/image_test.py build-image/amd64 build-image/relais-amd64.img
+# Boots the arm64 image once under qemu-system-aarch64 -M virt (slow).
+image-test-arm64: image-arm64
+	@image/test/boot_arm64.sh build-image
 
 clean:
 	rm -rf $(BUILD) build-asan

@@ -1,13 +1,23 @@
 #include "core/clock.h"
 
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <ctime>
 
 namespace relais::core {
 
 int64_t SystemClock::Now() const {
   return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+Status SetSystemClock(int64_t unix_seconds) {
+  timespec ts{};
+  ts.tv_sec = static_cast<time_t>(unix_seconds);
+  if (::clock_settime(CLOCK_REALTIME, &ts) == 0) return Status::Ok();
+  if (errno == EPERM) return Status::PermissionDenied("this server may not set the clock (it needs CAP_SYS_TIME)");
+  return Status::InvalidArgument(std::string("cannot set the clock: ") + std::strerror(errno));
 }
 
 int64_t SystemClock::NowMs() const {

@@ -11,6 +11,8 @@
 #include <string>
 #include <string_view>
 
+#include "core/status.h"
+
 namespace relais::core {
 
 class Clock {
@@ -29,6 +31,11 @@ class SystemClock final : public Clock {
   int64_t MonotonicMs() const override;
   int64_t NowMs() const override;
 };
+
+// Sets the machine's wall clock (CLOCK_REALTIME) to `unix_seconds`. The box has
+// no battery-backed clock and often no network, so an admin sets it by hand.
+// PermissionDenied without CAP_SYS_TIME.
+[[nodiscard]] Status SetSystemClock(int64_t unix_seconds);
 
 // A clock tests move by hand. Thread-safe.
 class FakeClock final : public Clock {

@@ -131,6 +131,7 @@ const std::vector<Api::Route>& Api::Routes() {
       {"DELETE", "/api/v1/resources/:id", Access::kUser, &Api::DeleteResource},
       {"GET", "/api/v1/sync/conflicts", Access::kUser, &Api::ListSyncConflicts},
       {"GET", "/api/v1/health", Access::kPublic, &Api::Health},
+      {"POST", "/api/v1/admin/time", Access::kAdmin, &Api::SetTime},
       {"GET", "/api/v1/admin/status", Access::kAdmin, &Api::AdminStatus},
       {"GET", "/metrics", Access::kPublic, &Api::MetricsText},
       // Connectivity probes of tablets and laptops (see CaptiveProbe).
@@ -898,6 +899,25 @@ void Api::PatchResource(Call& c) {
 void Api::DeleteResource(Call& c) { AnswerDeleted(c, school_.courses().DeleteResource(c.viewer, c.params[0])); }
 
 // --- Box --------------------------------------------------------------------
+
+// The box has no battery-backed clock and is often offline: an admin reads
+// the time on their own device and sets it here.
+void Api::SetTime(Call& c) {
+  auto body = Body(c);
+  if (!body.ok()) return WriteError(c.res, body.status());
+  auto text = RequiredString(*body, "time", 64);
+  if (!text.ok()) return WriteError(c.res, text.status());
+  auto t = core::ParseTime(*text);
+  // Earlier than this code, or after 2100: a typo, not a time.
+  if (!t || *t < 1767225600 || *t > 4102444800)
+    return WriteError(c.res, Status::InvalidArgument("time must be like 2026-09-01T08:30:00Z, between 2026 and 2100"));
+  int64_t before = clock_.Now();
+  Status st = set_time_ ? set_time_(*t) : Status::PermissionDenied("this server does not set the clock");
+  if (!st.ok()) return WriteError(c.res, st);
+  core::LogEvent("admin.set_time",
+                 {{"user", c.viewer.login}, {"from", core::FormatTime(before)}, {"to", core::FormatTime(*t)}});
+  WriteJson(c.res, {{"time", core::FormatTime(clock_.Now())}});
+}
 
 void Api::Health(Call& c) {
   auto free = core::FreeDiskBytes(school_.data_dir());

@@ -49,6 +49,9 @@ class Api {
   // `school` and `config` must outlive the Api.
   Api(content::School& school, const core::Config& config, const core::Clock& clock);
   Metrics& metrics() { return metrics_; }
+  // How POST /api/v1/admin/time sets the wall clock (`relais serve` passes
+  // core::SetSystemClock; tests move their fake clock). Unset: it refuses.
+  void set_time_setter(std::function<Status(int64_t)> setter) { set_time_ = std::move(setter); }
 
   // Handles one request (the transport calls this; `reader` is null for GET
   // and HEAD).
@@ -111,6 +114,7 @@ class Api {
   void MetricsText(Call& c);
   void CaptiveProbe(Call& c);
   void CaptivePortalApi(Call& c);
+  void SetTime(Call& c);
   void AppShell(Call& c);
   void WebAsset(Call& c);
   void CaCertificate(Call& c);
@@ -137,6 +141,7 @@ class Api {
   ResponseCache cache_{20000, 5000};
   GenerationCache<content::FileInfo> readable_files_{50000, 5000};  // key: user id + file id
   int64_t started_ms_;
+  std::function<Status(int64_t)> set_time_;
 };
 
 }  // namespace relais::server

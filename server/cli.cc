@@ -20,6 +20,7 @@
 #include "server/box_ca.h"
 #include "server/event_server.h"
 #include "server/https_redirect.h"
+#include "server/systemd_notify.h"
 #include "server/tls_context.h"
 
 namespace relais::server {
@@ -83,6 +84,7 @@ Commands:
   user list      list the accounts
   class add      create a class
   roster import  import students and teachers from a CSV file
+  school name    set the school's name
   tls init       make the box's own certificate authority and HTTPS certificate
 )";
 
@@ -132,6 +134,10 @@ Lists the accounts: login, role, display name.
 constexpr const char* kClassAddHelp = R"(Usage: relais class add --data DIR --name NAME
 
 Creates a class.
+)";
+constexpr const char* kSchoolNameHelp = R"(Usage: relais school name --data DIR --name NAME
+
+Sets the school's name, shown in the app (the first-run setup sets it too).
 )";
 constexpr const char* kRosterHelp = R"(Usage: relais roster import --data DIR FILE.csv
 
@@ -275,6 +281,7 @@ int Serve(const std::vector<std::string>& argv) {
   int https_port = 0;
 
   Api api(school, config, setup.clock);
+  api.set_time_setter(core::SetSystemClock);
   EventServer http(
       [&](const httplib::Request& req, httplib::Response& res, const httplib::ContentReader* reader) {
         if (config.https_redirect && !req.ssl && !Api::StaysOnPlainHttp(req.path)) {
@@ -325,6 +332,12 @@ int Serve(const std::vector<std::string>& argv) {
         url.c_str(), setup_code->value().c_str(), code_file.c_str());
   std::fflush(stdout);
   core::LogEvent("server.start", {{"url", url}, {"version", RELAIS_VERSION}});
+  // Under systemd (Type=notify): ready now that the port is bound.
+  const char* notify_env = std::getenv("NOTIFY_SOCKET");
+  const std::string notify_socket = notify_env ? notify_env : "";
+  if (Status st = SdNotify(notify_socket, "READY=1\nSTATUS=" + url); !st.ok())
+    core::LogEvent("server.notify_failed", {{"error", st.message()}});
+  auto watchdog_interval = WatchdogInterval(std::getenv("WATCHDOG_USEC"), std::getenv("WATCHDOG_PID"), ::getpid());
 
   std::mutex mu;
   std::condition_variable cv;
@@ -366,7 +379,27 @@ int Serve(const std::vector<std::string>& argv) {
       lock.lock();
     }
   });
+  // The watchdog is fed only while the server answers its own health check
+  // through the network stack: a wedged server gets restarted by systemd.
+  std::thread watchdog([&] {
+    if (!watchdog_interval) return;
+    httplib::Client self(host, *port);
+    self.set_connection_timeout(std::chrono::seconds(2));
+    self.set_read_timeout(std::chrono::seconds(5));
+    std::unique_lock lock(mu);
+    while (!cv.wait_for(lock, *watchdog_interval / 3, [&] { return stopping; })) {
+      lock.unlock();
+      auto reply = self.Get("/api/v1/health");
+      if (reply && reply->status == 200) {
+        (void)SdNotify(notify_socket, "WATCHDOG=1");
+      } else {
+        core::LogEvent("server.watchdog_missed", {{"status", reply ? std::to_string(reply->status) : "no answer"}});
+      }
+      lock.lock();
+    }
+  });
   bool ok = http.Run();
+  (void)SdNotify(notify_socket, "STOPPING=1");
   core::FlushLog();
   {
     std::lock_guard lock(mu);
@@ -374,6 +407,7 @@ int Serve(const std::vector<std::string>& argv) {
   }
   cv.notify_all();
   housekeeping.join();
+  watchdog.join();
   return ok ? 0 : 1;
 }
 
@@ -437,6 +471,20 @@ int ClassAdd(const std::vector<std::string>& argv) {
   auto c = setup.school->accounts().CreateClass(nullptr, *name);
   if (!c.ok()) return Fail(c.status());
   std::printf("created class %s\n", c->name.c_str());
+  return 0;
+}
+
+int SchoolName(const std::vector<std::string>& argv) {
+  if (WantsHelp(argv)) return std::fputs(kSchoolNameHelp, stdout), 0;
+  auto args = Args::Parse(argv, {"data", "name"}, {});
+  if (!args.ok()) return Fail(args.status());
+  auto name = args->Get("name");
+  if (!name || name->empty() || name->size() > 1000)
+    return Fail(Status::InvalidArgument("--name is required (at most 1000 bytes)"));
+  Setup setup;
+  if (Status st = OpenSchool(*args, &setup); !st.ok()) return Fail(st);
+  if (Status st = setup.school->accounts().SetSetting("school_name", *name); !st.ok()) return Fail(st);
+  std::printf("school name set to %s\n", name->c_str());
   return 0;
 }
 
@@ -509,8 +557,9 @@ int RunCli(const std::vector<std::string>& argv) {
   if (argv[0] == "user" && sub == "list") return UserList(rest2);
   if (argv[0] == "class" && sub == "add") return ClassAdd(rest2);
   if (argv[0] == "roster" && sub == "import") return RosterImport(rest2);
+  if (argv[0] == "school" && sub == "name") return SchoolName(rest2);
   if (argv[0] == "tls" && sub == "init") return TlsInit(rest2);
-  if ((argv[0] == "user" || argv[0] == "class" || argv[0] == "roster" || argv[0] == "tls") &&
+  if ((argv[0] == "user" || argv[0] == "class" || argv[0] == "roster" || argv[0] == "tls" || argv[0] == "school") &&
       (sub.empty() || sub == "--help")) {
     std::fputs(kUsage, stdout);
     return sub.empty() ? 2 : 0;

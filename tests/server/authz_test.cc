@@ -243,6 +243,7 @@ const Row kMatrix[] = {
   {"DELETE", "/api/v1/resources/:id",              "fresh resource of the class",         {401, 403, 404, 200, 404, 200}},
   {"DELETE", "/api/v1/resources/:id",              "fresh resource of another class",     {401, 404, 403, 404, 200, 200}},
   {"GET",    "/api/v1/health",                     "",                                    {200, 200, 200, 200, 200, 200}},
+  {"POST",   "/api/v1/admin/time",                 "",                                    {401, 403, 403, 403, 403, 200}},
   {"GET",    "/api/v1/admin/status",               "",                                    {401, 403, 403, 403, 403, 200}},
   {"GET",    "/metrics",                           "",                                    {200, 200, 200, 200, 200, 200}},
   {"GET",    "/generate_204",                      "",                                    {204, 204, 204, 204, 204, 204}},
@@ -292,6 +293,7 @@ json BodyFor(World& w, const Row& row, Who who, const std::string& object_id) {
     return {{"kind", "text"}, {"title", "Note " + std::to_string(unique)}, {"body", "À lire"}};
   if (m == "POST" && p == "/api/v1/users/:id/password") return json::object();       // a generated one
   if (m == "POST" && p == "/api/v1/classes/:id/login-cards") return json::object();  // every student
+  if (m == "POST" && p == "/api/v1/admin/time") return {{"time", core::FormatTime(w.box.clock().Now())}};
   if (m == "POST" && p == "/api/v1/homework/:id/submissions") return {{"text", "Ma réponse"}};
   if (m == "POST" && p == "/api/v1/submissions/:id/feedback") return {{"comment", "Bien"}, {"grade", 14}};
   return nullptr;

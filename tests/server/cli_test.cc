@@ -54,7 +54,8 @@ struct TempData {
 }  // namespace
 
 TEST_CASE("every subcommand answers --help and exits 0") {
-  for (const char* sub : {"serve", "user add", "user passwd", "user list", "class add", "roster import", "tls init"}) {
+  for (const char* sub :
+       {"serve", "user add", "user passwd", "user list", "class add", "roster import", "tls init", "school name"}) {
     CAPTURE(sub);
     auto r = Relais(std::string(sub) + " --help");
     CHECK(r.exit_code == 0);

@@ -80,6 +80,10 @@ TestServer::TestServer(const std::function<void(core::Config&)>& configure,
   if (!school.ok()) throw std::runtime_error("cannot open the test school: " + school.status().ToString());
   school_ = std::move(school).value();
   api_ = std::make_unique<Api>(*school_, config_, clock_);
+  api_->set_time_setter([this](int64_t t) {
+    clock_.Set(t);
+    return Status::Ok();
+  });
   EventServer::Options options;
   options.min_workers = 8;
   options.keep_alive_timeout_s = config_.keep_alive_timeout_s;
