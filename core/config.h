@@ -31,6 +31,11 @@ struct Config {
   int password_concurrency = 0;         // 0: the number of cores
   int login_failures_per_account = 5;   // then a growing lock-out
   int login_failures_per_address = 30;  // per 15 minutes
+  // The gateway (`relais hub`). Without hub_postgres it stores in data_dir.
+  std::string hub_postgres;                  // libpq URL; put the password in ~/.pgpass, not here
+  std::filesystem::path hub_key_file;        // the gateway's secret keys; DATA/hub-key.secret when empty
+  int hub_connections = 8;                   // PostgreSQL connections per hub process
+  int64_t hub_enrol_code_ttl_s = 7 * 86400;  // how long a one-time enrolment code stays valid
 
   // Sets `key` from text; InvalidArgument for an unknown key or a bad value.
   Status Set(std::string_view key, std::string_view value);

@@ -3,13 +3,15 @@
 #   scripts/install-deps.sh build   — compiler, CMake and the -dev libraries
 #   scripts/install-deps.sh bench   — wrk and nginx for the benchmarks
 #   scripts/install-deps.sh ci      — what CI needs beyond the build (clang-format)
+#   scripts/install-deps.sh pg      — PostgreSQL's server, which the gateway's tests start on loopback
 set -eu
 case "${1:-build}" in
   build) pkgs="g++ cmake make pkg-config libcpp-httplib-dev libssl-dev zlib1g-dev libbrotli-dev
-               libsqlite3-dev libsodium-dev libzstd-dev doctest-dev nlohmann-json3-dev" ;;
+               libsqlite3-dev libsodium-dev libzstd-dev doctest-dev nlohmann-json3-dev libpq-dev" ;;
   bench) pkgs="wrk nginx-light curl python3" ;;
   ci)    pkgs="clang-format" ;;
-  *) echo "usage: $0 build|bench|ci" >&2; exit 2 ;;
+  pg)    pkgs="postgresql" ;;
+  *) echo "usage: $0 build|bench|ci|pg" >&2; exit 2 ;;
 esac
 missing=""
 for p in $pkgs; do

@@ -73,6 +73,7 @@ Commands:
   user list      list the accounts
   class add      create a class
   roster import  import students and teachers from a CSV file
+  hub            the gateway boxes sync with (relais hub --help)
 )";
 
 constexpr const char* kServeHelp = R"(Usage: relais serve --data DIR [--listen ADDR:PORT] [--demo] [--max-upload-mb N]
@@ -113,16 +114,6 @@ created as needed. Re-importing is harmless. If any line is wrong, the errors
 are listed with their line numbers and nothing is imported. New accounts get
 a generated password, printed once.
 )";
-
-int Fail(const Status& st) {
-  std::fprintf(stderr, "relais: %s\n", st.message().c_str());
-  return st.code() == StatusCode::kInvalidArgument ? 2 : 1;
-}
-
-bool WantsHelp(const std::vector<std::string>& argv) {
-  return std::find(argv.begin(), argv.end(), "--help") != argv.end() ||
-         std::find(argv.begin(), argv.end(), "-h") != argv.end();
-}
 
 struct Setup {
   core::Config config;
@@ -178,25 +169,12 @@ Result<std::string> PasswordFrom(const Args& args) {
   return Status::InvalidArgument("give the password with --password P or --password-stdin");
 }
 
-EventServer::Options TransportOptions(const core::Config& config) {
-  EventServer::Options options;
-  options.min_workers = std::max(4, 2 * static_cast<int>(std::thread::hardware_concurrency()));
-  options.max_workers = std::max(options.min_workers, config.http_threads);
-  options.keep_alive_timeout_s = config.keep_alive_timeout_s;
-  return options;
-}
-
 int Serve(const std::vector<std::string>& argv) {
   if (WantsHelp(argv)) return std::fputs(kServeHelp, stdout), 0;
   auto args = Args::Parse(argv, {"data", "listen", "max-upload-mb"}, {"demo"});
   if (!args.ok()) return Fail(args.status());
   // Block the stop signals before any thread starts; one thread waits for them.
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGINT);
-  sigaddset(&stop_signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
-  signal(SIGPIPE, SIG_IGN);
+  sigset_t stop_signals = BlockStopSignals();
 
   Setup setup;
   if (Status st = OpenSchool(*args, &setup, /*serving=*/true); !st.ok()) return Fail(st);
@@ -247,18 +225,13 @@ int Serve(const std::vector<std::string>& argv) {
   std::mutex mu;
   std::condition_variable cv;
   bool stopping = false;
-  std::thread signals([&] {
-    int sig = 0;
-    sigwait(&stop_signals, &sig);
-    core::LogEvent("server.stop", {{"signal", std::to_string(sig)}});
+  StopOnSignal(http, stop_signals, [&] {
     {
       std::lock_guard lock(mu);
       stopping = true;
     }
     cv.notify_all();
-    http.Stop();
   });
-  signals.detach();
   // Daily housekeeping: the audit log keeps 12 months.
   std::thread housekeeping([&] {
     std::unique_lock lock(mu);
@@ -372,6 +345,45 @@ int RosterImport(const std::vector<std::string>& argv) {
 
 }  // namespace
 
+int Fail(const Status& st) {
+  std::fprintf(stderr, "relais: %s\n", st.message().c_str());
+  return st.code() == StatusCode::kInvalidArgument ? 2 : 1;
+}
+
+bool WantsHelp(const std::vector<std::string>& argv) {
+  return std::find(argv.begin(), argv.end(), "--help") != argv.end() ||
+         std::find(argv.begin(), argv.end(), "-h") != argv.end();
+}
+
+sigset_t BlockStopSignals() {
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+  return stop_signals;
+}
+
+void StopOnSignal(EventServer& http, sigset_t signals, std::function<void()> on_stop) {
+  std::thread waiter([&http, signals, on_stop = std::move(on_stop)] {
+    int sig = 0;
+    sigwait(&signals, &sig);
+    core::LogEvent("server.stop", {{"signal", std::to_string(sig)}});
+    if (on_stop) on_stop();
+    http.Stop();
+  });
+  waiter.detach();
+}
+
+EventServer::Options TransportOptions(const core::Config& config) {
+  EventServer::Options options;
+  options.min_workers = std::max(4, 2 * static_cast<int>(std::thread::hardware_concurrency()));
+  options.max_workers = std::max(options.min_workers, config.http_threads);
+  options.keep_alive_timeout_s = config.keep_alive_timeout_s;
+  return options;
+}
+
 int RunCli(const std::vector<std::string>& argv) {
   if (argv.empty() || argv[0] == "--help" || argv[0] == "-h" || argv[0] == "help") {
     std::fputs(kUsage, argv.empty() ? stderr : stdout);
@@ -382,6 +394,7 @@ int RunCli(const std::vector<std::string>& argv) {
   std::string sub = rest.empty() ? "" : rest[0];
   std::vector<std::string> rest2 = rest.empty() ? rest : std::vector<std::string>(rest.begin() + 1, rest.end());
   if (argv[0] == "serve") return Serve(rest);
+  if (argv[0] == "hub") return RunHubCli(rest);
   if (argv[0] == "user" && sub == "add") return UserAdd(rest2);
   if (argv[0] == "user" && sub == "passwd") return UserPasswd(rest2);
   if (argv[0] == "user" && sub == "list") return UserList(rest2);

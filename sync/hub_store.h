@@ -48,12 +48,12 @@ struct HubSchool {
 };
 
 struct HubBox {
-  std::string id;                  // chosen by the gateway at enrolment
-  std::string school_id;           // the only school this box may write to
-  std::string sign_public_key;     // Ed25519, raw bytes
-  std::string enc_public_key;      // X25519, raw bytes
-  int64_t enc_key_epoch = 0;       // grows with each rotation
-  std::string certificate;         // the signed certificate bytes, as issued
+  std::string id;               // chosen by the gateway at enrolment
+  std::string school_id;        // the only school this box may write to
+  std::string sign_public_key;  // Ed25519, raw bytes
+  std::string enc_public_key;   // X25519, raw bytes
+  int64_t enc_key_epoch = 0;    // grows with each rotation
+  std::string certificate;      // the signed certificate bytes, as issued
   int64_t enrolled_at = 0;
   std::optional<int64_t> revoked_at;
 };
@@ -72,8 +72,8 @@ struct HubOp {
 using VersionVector = std::map<std::string, int64_t>;
 
 struct IngestResult {
-  int inserted = 0;     // operations new to the store
-  int duplicates = 0;   // already present (or repeated within the batch)
+  int inserted = 0;       // operations new to the store
+  int duplicates = 0;     // already present (or repeated within the batch)
   int64_t feed_head = 0;  // the school's last feed number after the ingest
 };
 
@@ -95,7 +95,7 @@ struct HubUpload {
   std::string id;  // random, URL-safe
   std::string school_id;
   std::string box_id;
-  std::string kind;  // "bundle", …: what to do with the bytes once complete
+  std::string kind;    // "bundle", …: what to do with the bytes once complete
   int64_t length = 0;  // total bytes announced at creation
   int64_t offset = 0;  // bytes stored so far
   int64_t created_at = 0;

@@ -232,8 +232,8 @@ struct PgConn {
       lengths.push_back(static_cast<int>(a.value.size()));
       formats.push_back(a.binary ? 1 : 0);
     }
-    PgResult res(PQexecPrepared(conn, it->second.c_str(), static_cast<int>(args.size()), values.data(),
-                                lengths.data(), formats.data(), /*resultFormat=*/1));
+    PgResult res(PQexecPrepared(conn, it->second.c_str(), static_cast<int>(args.size()), values.data(), lengths.data(),
+                                formats.data(), /*resultFormat=*/1));
     ExecStatusType st = PQresultStatus(res.get());
     if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) return PgError(conn, res.get());
     return res;
@@ -353,8 +353,7 @@ HubBox BoxFromRow(const PgResult& r, int i) {
 }
 
 HubUpload UploadFromRow(const PgResult& r, int i) {
-  return {r.Text(i, 0), r.Text(i, 1), r.Text(i, 2), r.Text(i, 3),
-          r.Int(i, 4),  r.Int(i, 5),  r.Int(i, 6),  r.Int(i, 7)};
+  return {r.Text(i, 0), r.Text(i, 1), r.Text(i, 2), r.Text(i, 3), r.Int(i, 4), r.Int(i, 5), r.Int(i, 6), r.Int(i, 7)};
 }
 
 std::vector<HubOp> OpsFromRows(const PgResult& r) {
@@ -398,11 +397,11 @@ class PgHubStore final : public HubStore {
   Status AddBox(const HubBox& b) override {
     RELAIS_ASSIGN_OR_RETURN(auto c, pool_->Get());
     RELAIS_RETURN_IF_ERROR(SchoolExists(*c, b.school_id));
-    RELAIS_ASSIGN_OR_RETURN(
-        auto r, c->Run(std::string("INSERT INTO hub_boxes (") + kBoxColumns +
-                           ") VALUES ($1, $2, $3, $4, $5, $6, $7, NULL) ON CONFLICT (id) DO NOTHING",
-                       {Arg(b.id), Arg(b.school_id), Bytes(b.sign_public_key), Bytes(b.enc_public_key),
-                        Arg(b.enc_key_epoch), Bytes(b.certificate), Arg(b.enrolled_at)}));
+    RELAIS_ASSIGN_OR_RETURN(auto r,
+                            c->Run(std::string("INSERT INTO hub_boxes (") + kBoxColumns +
+                                       ") VALUES ($1, $2, $3, $4, $5, $6, $7, NULL) ON CONFLICT (id) DO NOTHING",
+                                   {Arg(b.id), Arg(b.school_id), Bytes(b.sign_public_key), Bytes(b.enc_public_key),
+                                    Arg(b.enc_key_epoch), Bytes(b.certificate), Arg(b.enrolled_at)}));
     if (r.affected() == 0) return Status::Conflict("a box with this id exists");
     return Status::Ok();
   }
@@ -417,10 +416,9 @@ class PgHubStore final : public HubStore {
 
   Result<std::vector<HubBox>> ListBoxes(std::string_view school_id) override {
     RELAIS_ASSIGN_OR_RETURN(auto c, pool_->Get());
-    RELAIS_ASSIGN_OR_RETURN(
-        auto r, c->Run(std::string("SELECT ") + kBoxColumns +
-                           " FROM hub_boxes WHERE school_id = $1 ORDER BY id COLLATE \"C\"",
-                       {Arg(school_id)}));
+    RELAIS_ASSIGN_OR_RETURN(auto r, c->Run(std::string("SELECT ") + kBoxColumns +
+                                               " FROM hub_boxes WHERE school_id = $1 ORDER BY id COLLATE \"C\"",
+                                           {Arg(school_id)}));
     std::vector<HubBox> out;
     for (int i = 0; i < r.rows(); ++i) out.push_back(BoxFromRow(r, i));
     return out;
@@ -485,11 +483,11 @@ class PgHubStore final : public HubStore {
     // school's operations while we hold its row.
     std::set<std::pair<std::string, int64_t>> present;
     {
-      RELAIS_ASSIGN_OR_RETURN(auto r, c->Run("SELECT o.origin, o.seq FROM hub_ops o "
-                                             "JOIN unnest($2::text[], $3::bigint[]) AS n(origin, seq) "
-                                             "ON o.origin = n.origin AND o.seq = n.seq WHERE o.school_id = $1",
-                                             {Arg(school_id), BytesArray(kTextArrayOid, kTextOid, origins),
-                                              Int8Array(seqs)}));
+      RELAIS_ASSIGN_OR_RETURN(auto r,
+                              c->Run("SELECT o.origin, o.seq FROM hub_ops o "
+                                     "JOIN unnest($2::text[], $3::bigint[]) AS n(origin, seq) "
+                                     "ON o.origin = n.origin AND o.seq = n.seq WHERE o.school_id = $1",
+                                     {Arg(school_id), BytesArray(kTextArrayOid, kTextOid, origins), Int8Array(seqs)}));
       for (int i = 0; i < r.rows(); ++i) present.emplace(r.Text(i, 0), r.Int(i, 1));
     }
     std::vector<std::string_view> new_origins, records;
@@ -523,16 +521,15 @@ class PgHubStore final : public HubStore {
     }
     for (const std::string& origin : touched) {
       RELAIS_ASSIGN_OR_RETURN(
-          auto r,
-          c->Run("WITH cur AS (SELECT COALESCE((SELECT contiguous_seq FROM hub_origins "
-                 "WHERE school_id = $1 AND origin = $2), 0) AS c), "
-                 "run AS (SELECT o.seq, row_number() OVER (ORDER BY o.seq) AS rn FROM hub_ops o, cur "
-                 "WHERE o.school_id = $1 AND o.origin = $2 AND o.seq > cur.c) "
-                 "INSERT INTO hub_origins (school_id, origin, contiguous_seq) "
-                 "SELECT $1, $2, COALESCE((SELECT MAX(run.seq) FROM run, cur WHERE run.seq = cur.c + run.rn), "
-                 "(SELECT c FROM cur)) "
-                 "ON CONFLICT (school_id, origin) DO UPDATE SET contiguous_seq = excluded.contiguous_seq",
-                 {Arg(school_id), Arg(origin)}));
+          auto r, c->Run("WITH cur AS (SELECT COALESCE((SELECT contiguous_seq FROM hub_origins "
+                         "WHERE school_id = $1 AND origin = $2), 0) AS c), "
+                         "run AS (SELECT o.seq, row_number() OVER (ORDER BY o.seq) AS rn FROM hub_ops o, cur "
+                         "WHERE o.school_id = $1 AND o.origin = $2 AND o.seq > cur.c) "
+                         "INSERT INTO hub_origins (school_id, origin, contiguous_seq) "
+                         "SELECT $1, $2, COALESCE((SELECT MAX(run.seq) FROM run, cur WHERE run.seq = cur.c + run.rn), "
+                         "(SELECT c FROM cur)) "
+                         "ON CONFLICT (school_id, origin) DO UPDATE SET contiguous_seq = excluded.contiguous_seq",
+                         {Arg(school_id), Arg(origin)}));
     }
     RELAIS_RETURN_IF_ERROR(txn.Commit());
     return result;
@@ -546,15 +543,15 @@ class PgHubStore final : public HubStore {
     return OpsFromRows(r);
   }
 
-  Result<std::vector<HubOp>> OpsNotCoveredBy(std::string_view school_id, const VersionVector& have,
-                                             int64_t after_feed, int limit) override {
+  Result<std::vector<HubOp>> OpsNotCoveredBy(std::string_view school_id, const VersionVector& have, int64_t after_feed,
+                                             int limit) override {
     RELAIS_ASSIGN_OR_RETURN(auto c, pool_->Get());
-    RELAIS_ASSIGN_OR_RETURN(
-        auto r, c->Run("SELECT o.origin, o.seq, o.hlc, o.record, o.feed FROM hub_ops o "
-                       "LEFT JOIN jsonb_each_text($2::jsonb) v ON v.key = o.origin "
-                       "WHERE o.school_id = $1 AND o.feed > $3 AND o.seq > COALESCE(v.value::bigint, 0) "
-                       "ORDER BY o.feed LIMIT $4",
-                       {Arg(school_id), Arg(internal::VectorJson(have)), Arg(after_feed), Arg(limit)}));
+    RELAIS_ASSIGN_OR_RETURN(auto r,
+                            c->Run("SELECT o.origin, o.seq, o.hlc, o.record, o.feed FROM hub_ops o "
+                                   "LEFT JOIN jsonb_each_text($2::jsonb) v ON v.key = o.origin "
+                                   "WHERE o.school_id = $1 AND o.feed > $3 AND o.seq > COALESCE(v.value::bigint, 0) "
+                                   "ORDER BY o.feed LIMIT $4",
+                                   {Arg(school_id), Arg(internal::VectorJson(have)), Arg(after_feed), Arg(limit)}));
     return OpsFromRows(r);
   }
 
@@ -579,8 +576,8 @@ class PgHubStore final : public HubStore {
     PgTxn txn(*c);
     RELAIS_RETURN_IF_ERROR(txn.status());
     {
-      RELAIS_ASSIGN_OR_RETURN(auto r, c->Run("SELECT revoked_at IS NOT NULL FROM hub_boxes WHERE id = $1 FOR UPDATE",
-                                             {Arg(box_id)}));
+      RELAIS_ASSIGN_OR_RETURN(
+          auto r, c->Run("SELECT revoked_at IS NOT NULL FROM hub_boxes WHERE id = $1 FOR UPDATE", {Arg(box_id)}));
       if (r.rows() == 0) return Status::NotFound("no such box");
       if (r.Int(0, 0)) return Status::Conflict("the box is already revoked");
     }
@@ -638,8 +635,14 @@ class PgHubStore final : public HubStore {
   Result<HubUpload> CreateUpload(std::string_view school_id, std::string_view box_id, std::string_view kind,
                                  int64_t length, int64_t now) override {
     if (length < 0) return Status::InvalidArgument("an upload's length cannot be negative");
-    HubUpload u{core::RandomToken(internal::kUploadIdBytes), std::string(school_id), std::string(box_id),
-                std::string(kind), length, 0, now, now};
+    HubUpload u{core::RandomToken(internal::kUploadIdBytes),
+                std::string(school_id),
+                std::string(box_id),
+                std::string(kind),
+                length,
+                0,
+                now,
+                now};
     RELAIS_ASSIGN_OR_RETURN(auto c, pool_->Get());
     RELAIS_RETURN_IF_ERROR(SchoolExists(*c, school_id));
     RELAIS_ASSIGN_OR_RETURN(auto r, c->Run("INSERT INTO hub_uploads (id, school_id, box_id, kind, length, "
@@ -684,9 +687,8 @@ class PgHubStore final : public HubStore {
       std::string bytes;
       {
         RELAIS_ASSIGN_OR_RETURN(auto c, pool_->Get());
-        RELAIS_ASSIGN_OR_RETURN(
-            auto r, c->Run("SELECT bytes FROM hub_upload_parts WHERE upload_id = $1 AND start = $2",
-                           {Arg(id), Arg(next)}));
+        RELAIS_ASSIGN_OR_RETURN(auto r, c->Run("SELECT bytes FROM hub_upload_parts WHERE upload_id = $1 AND start = $2",
+                                               {Arg(id), Arg(next)}));
         if (r.rows() == 0) break;
         bytes = r.Text(0, 0);
       }
@@ -752,8 +754,8 @@ Status MigratePg(PgConn& c) {
     if (!st.ok()) return Status(st.code(), "hub schema migration " + std::to_string(i + 1) + ": " + st.message());
   }
   RELAIS_RETURN_IF_ERROR(c.Exec("DELETE FROM hub_schema"));
-  RELAIS_ASSIGN_OR_RETURN(auto w, c.Run("INSERT INTO hub_schema (version) VALUES ($1)",
-                                        {Arg(static_cast<int64_t>(migrations.size()))}));
+  RELAIS_ASSIGN_OR_RETURN(
+      auto w, c.Run("INSERT INTO hub_schema (version) VALUES ($1)", {Arg(static_cast<int64_t>(migrations.size()))}));
   return txn.Commit();
 }
 

@@ -138,8 +138,8 @@ class SqliteHubStore final : public HubStore {
     if (name.empty()) return Status::InvalidArgument("a school needs a name");
     HubSchool s{core::NewUuid(), std::string(name), now};
     auto db = pool_->Writer();
-    RELAIS_ASSIGN_OR_RETURN(auto q, db->Query("INSERT INTO hub_schools (id, name, created_at) VALUES (?1, ?2, ?3)",
-                                              s.id, s.name, now));
+    RELAIS_ASSIGN_OR_RETURN(
+        auto q, db->Query("INSERT INTO hub_schools (id, name, created_at) VALUES (?1, ?2, ?3)", s.id, s.name, now));
     RELAIS_RETURN_IF_ERROR(q.Run());
     return s;
   }
@@ -290,8 +290,8 @@ class SqliteHubStore final : public HubStore {
     return ReadOps(q);
   }
 
-  Result<std::vector<HubOp>> OpsNotCoveredBy(std::string_view school_id, const VersionVector& have,
-                                             int64_t after_feed, int limit) override {
+  Result<std::vector<HubOp>> OpsNotCoveredBy(std::string_view school_id, const VersionVector& have, int64_t after_feed,
+                                             int limit) override {
     auto db = pool_->Reader();
     RELAIS_ASSIGN_OR_RETURN(auto q, db->Query("SELECT o.origin, o.seq, o.hlc, o.record, o.feed FROM hub_ops o "
                                               "LEFT JOIN json_each(?2) v ON v.key = o.origin "
@@ -417,8 +417,14 @@ class SqliteHubStore final : public HubStore {
   Result<HubUpload> CreateUpload(std::string_view school_id, std::string_view box_id, std::string_view kind,
                                  int64_t length, int64_t now) override {
     if (length < 0) return Status::InvalidArgument("an upload's length cannot be negative");
-    HubUpload u{core::RandomToken(internal::kUploadIdBytes), std::string(school_id), std::string(box_id),
-                std::string(kind), length, 0, now, now};
+    HubUpload u{core::RandomToken(internal::kUploadIdBytes),
+                std::string(school_id),
+                std::string(box_id),
+                std::string(kind),
+                length,
+                0,
+                now,
+                now};
     auto db = pool_->Writer();
     Transaction txn(*db);
     RELAIS_RETURN_IF_ERROR(txn.status());

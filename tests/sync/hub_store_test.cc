@@ -154,8 +154,7 @@ TEST_CASE("an enrolment code works once, before it expires, and only as its hash
     std::string school = SchoolId(*store);
     std::string hash = relais::core::Sha256("code-1");
     REQUIRE(store->AddEnrolmentCode(hash, school, /*expires_at=*/2000, /*now=*/1000).ok());
-    CHECK(store->AddEnrolmentCode(relais::core::Sha256("x"), "no-school", 2000, 1000).code() ==
-          StatusCode::kNotFound);
+    CHECK(store->AddEnrolmentCode(relais::core::Sha256("x"), "no-school", 2000, 1000).code() == StatusCode::kNotFound);
     CHECK(store->ConsumeEnrolmentCode(relais::core::Sha256("code-2"), 1500).status().code() ==
           StatusCode::kPermissionDenied);
     auto used = store->ConsumeEnrolmentCode(hash, 1500);
@@ -589,10 +588,12 @@ TEST_CASE("appends racing at the same offset: one wins, the others are told to a
     CHECK(wins == 1);
     CHECK(conflicts == 9);
     std::string bytes;
-    REQUIRE(one->ReadUpload(u->id, [&](std::string_view p) {
-                 bytes.append(p);
-                 return Status::Ok();
-               }).ok());
+    REQUIRE(one->ReadUpload(u->id,
+                            [&](std::string_view p) {
+                              bytes.append(p);
+                              return Status::Ok();
+                            })
+                .ok());
     REQUIRE(bytes.size() == 100);
     CHECK(std::count(pieces.begin(), pieces.end(), bytes) == 1);
     auto got = one->GetUpload(u->id);

@@ -43,7 +43,8 @@ Status Run(std::vector<std::string> argv, const fs::path& log) {
   }
   if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return Status::Ok();
   std::string tail;
-  if (auto text = core::ReadFile(log); text.ok()) tail = text->size() > 2000 ? text->substr(text->size() - 2000) : *text;
+  if (auto text = core::ReadFile(log); text.ok())
+    tail = text->size() > 2000 ? text->substr(text->size() - 2000) : *text;
   return Status::Internal(argv[geteuid() == 0 ? 4 : 0] + " failed (status " + std::to_string(status) + "):\n" + tail);
 }
 
@@ -64,7 +65,7 @@ int FreePort() {
 
 }  // namespace
 
-Result<std::unique_ptr<PgServer>> PgServer::Start() {
+Result<std::unique_ptr<PgServer>> PgServer::Start(bool durable) {
   RELAIS_RETURN_IF_ERROR(core::InitCrypto());
   std::unique_ptr<PgServer> s(new PgServer());
   const char* bin = std::getenv("RELAIS_PG_BIN");
@@ -88,10 +89,10 @@ Result<std::unique_ptr<PgServer>> PgServer::Start() {
   for (int attempt = 0; attempt < 3; ++attempt) {
     s->port_ = FreePort();
     std::string options = "-k " + s->dir_.string() + " -p " + std::to_string(s->port_) +
-                          " -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off"
-                          " -c full_page_writes=off -c max_connections=200";
-    Status st = Run({(s->bin_ / "pg_ctl").string(), "start", "-w", "-t", "30", "-D", (s->dir_ / "data").string(),
-                     "-l", (s->dir_ / "postgres.log").string(), "-o", options},
+                          " -c listen_addresses=127.0.0.1 -c max_connections=200";
+    if (!durable) options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off";
+    Status st = Run({(s->bin_ / "pg_ctl").string(), "start", "-w", "-t", "30", "-D", (s->dir_ / "data").string(), "-l",
+                     (s->dir_ / "postgres.log").string(), "-o", options},
                     s->dir_ / "pg_ctl.log");
     if (st.ok()) {
       s->running_ = true;
@@ -108,9 +109,9 @@ Result<std::string> PgServer::NewDatabase() {
     std::lock_guard lock(mu_);
     name = "relais" + std::to_string(++next_db_);
   }
-  RELAIS_RETURN_IF_ERROR(Run({(bin_ / "createdb").string(), "-h", "127.0.0.1", "-p", std::to_string(port_), "-U",
-                              "postgres", name},
-                             dir_ / "createdb.log"));
+  RELAIS_RETURN_IF_ERROR(
+      Run({(bin_ / "createdb").string(), "-h", "127.0.0.1", "-p", std::to_string(port_), "-U", "postgres", name},
+          dir_ / "createdb.log"));
   return "postgresql://postgres@127.0.0.1:" + std::to_string(port_) + "/" + name;
 }
 

@@ -23,8 +23,9 @@ namespace relais::sync::testing {
 class PgServer {
  public:
   // Internal (with the end of the server's log) if the binaries are missing
-  // or the server does not start within 30 s.
-  static Result<std::unique_ptr<PgServer>> Start();
+  // or the server does not start within 30 s. `durable`: keep fsync and
+  // synchronous commits on (for benchmarks comparable with SQLite's FULL).
+  static Result<std::unique_ptr<PgServer>> Start(bool durable = false);
   ~PgServer();
   PgServer(const PgServer&) = delete;
   PgServer& operator=(const PgServer&) = delete;
