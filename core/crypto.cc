@@ -2,6 +2,7 @@
 
 #include <sodium.h>
 
+#include <cassert>
 #include <condition_variable>
 #include <mutex>
 
@@ -114,10 +115,11 @@ Sha256Stream::~Sha256Stream() = default;
 void Sha256Stream::Update(std::string_view data) {
   crypto_hash_sha256_update(&state_->st, reinterpret_cast<const unsigned char*>(data.data()), data.size());
 }
-std::string Sha256Stream::FinishHex() {
-  unsigned char digest[crypto_hash_sha256_BYTES];
-  crypto_hash_sha256_final(&state_->st, digest);
-  return ToHex(std::string_view(reinterpret_cast<char*>(digest), sizeof digest));
+std::string Sha256Stream::FinishHex() { return ToHex(Finish()); }
+std::string Sha256Stream::Finish() {
+  std::string digest(crypto_hash_sha256_BYTES, '\0');
+  crypto_hash_sha256_final(&state_->st, reinterpret_cast<unsigned char*>(digest.data()));
+  return digest;
 }
 
 bool ConstantTimeEqual(std::string_view a, std::string_view b) {
@@ -147,6 +149,166 @@ bool VerifyPassword(std::string_view encoded, std::string_view password) {
 bool PasswordNeedsRehash(std::string_view encoded) {
   std::string enc(encoded);
   return crypto_pwhash_str_needs_rehash(enc.c_str(), g_params.ops, g_params.mem_bytes) != 0;
+}
+
+// ---------------------------------------------------------------------------
+// Sync building blocks.
+
+static_assert(kSignPublicKeyBytes == crypto_sign_PUBLICKEYBYTES);
+static_assert(kSignSecretKeyBytes == crypto_sign_SECRETKEYBYTES);
+static_assert(kSignatureBytes == crypto_sign_BYTES);
+static_assert(kBoxPublicKeyBytes == crypto_box_PUBLICKEYBYTES);
+static_assert(kBoxSecretKeyBytes == crypto_box_SECRETKEYBYTES);
+static_assert(kSealOverheadBytes == crypto_box_SEALBYTES);
+static_assert(kSymmetricKeyBytes == crypto_secretstream_xchacha20poly1305_KEYBYTES);
+static_assert(kSymmetricKeyBytes == crypto_aead_xchacha20poly1305_ietf_KEYBYTES);
+static_assert(kStreamHeaderBytes == crypto_secretstream_xchacha20poly1305_HEADERBYTES);
+static_assert(kStreamOverheadBytes == crypto_secretstream_xchacha20poly1305_ABYTES);
+static_assert(kAeadNonceBytes == crypto_aead_xchacha20poly1305_ietf_NPUBBYTES);
+static_assert(kAeadOverheadBytes == crypto_aead_xchacha20poly1305_ietf_ABYTES);
+static_assert(kSha256Bytes == crypto_hash_sha256_BYTES);
+
+namespace {
+const unsigned char* U(std::string_view s) { return reinterpret_cast<const unsigned char*>(s.data()); }
+unsigned char* U(std::string& s) { return reinterpret_cast<unsigned char*>(s.data()); }
+}  // namespace
+
+void SecureWipe(void* p, size_t n) { sodium_memzero(p, n); }
+
+SignKeyPair NewSignKeyPair() {
+  SignKeyPair kp;
+  crypto_sign_keypair(kp.public_key.data(), kp.secret_key.data());
+  return kp;
+}
+
+BoxKeyPair NewBoxKeyPair() {
+  BoxKeyPair kp;
+  crypto_box_keypair(kp.public_key.data(), kp.secret_key.data());
+  return kp;
+}
+
+SymmetricKey NewSymmetricKey() {
+  SymmetricKey key;
+  randombytes_buf(key.data(), key.size());
+  return key;
+}
+
+Signature Sign(const SignSecretKey& key, std::string_view message) {
+  Signature sig;
+  crypto_sign_detached(sig.data(), nullptr, U(message), message.size(), key.data());
+  return sig;
+}
+
+bool VerifySignature(const SignPublicKey& key, std::string_view message, const Signature& signature) {
+  return crypto_sign_verify_detached(signature.data(), U(message), message.size(), key.data()) == 0;
+}
+
+std::string HmacSha256(std::string_view key, std::string_view message) {
+  crypto_auth_hmacsha256_state st;
+  crypto_auth_hmacsha256_init(&st, U(key), key.size());
+  crypto_auth_hmacsha256_update(&st, U(message), message.size());
+  std::string out(crypto_auth_hmacsha256_BYTES, '\0');
+  crypto_auth_hmacsha256_final(&st, U(out));
+  sodium_memzero(&st, sizeof st);
+  return out;
+}
+
+std::string SealTo(const BoxPublicKey& recipient, std::string_view plaintext) {
+  std::string out(plaintext.size() + crypto_box_SEALBYTES, '\0');
+  crypto_box_seal(U(out), U(plaintext), plaintext.size(), recipient.data());
+  return out;
+}
+
+Result<std::string> OpenSealed(const BoxKeyPair& keys, std::string_view sealed) {
+  if (sealed.size() < crypto_box_SEALBYTES) return Status::Corruption("sealed box too short");
+  std::string out(sealed.size() - crypto_box_SEALBYTES, '\0');
+  if (crypto_box_seal_open(U(out), U(sealed), sealed.size(), keys.public_key.data(), keys.secret_key.data()) != 0) {
+    SecureWipe(out);
+    return Status::Corruption("sealed box does not open with this key");
+  }
+  return out;
+}
+
+std::string AeadEncrypt(const SymmetricKey& key, std::string_view nonce, std::string_view plaintext,
+                        std::string_view additional_data) {
+  assert(nonce.size() == kAeadNonceBytes);
+  std::string out(plaintext.size() + kAeadOverheadBytes, '\0');
+  unsigned long long len = 0;
+  crypto_aead_xchacha20poly1305_ietf_encrypt(U(out), &len, U(plaintext), plaintext.size(), U(additional_data),
+                                             additional_data.size(), nullptr, U(nonce), key.data());
+  out.resize(len);
+  return out;
+}
+
+Result<std::string> AeadDecrypt(const SymmetricKey& key, std::string_view nonce, std::string_view ciphertext,
+                                std::string_view additional_data) {
+  if (nonce.size() != kAeadNonceBytes) return Status::Corruption("bad AEAD nonce size");
+  if (ciphertext.size() < kAeadOverheadBytes) return Status::Corruption("AEAD ciphertext too short");
+  std::string out(ciphertext.size() - kAeadOverheadBytes, '\0');
+  unsigned long long len = 0;
+  if (crypto_aead_xchacha20poly1305_ietf_decrypt(U(out), &len, nullptr, U(ciphertext), ciphertext.size(),
+                                                 U(additional_data), additional_data.size(), U(nonce),
+                                                 key.data()) != 0) {
+    return Status::Corruption("AEAD ciphertext fails to authenticate");
+  }
+  out.resize(len);
+  return out;
+}
+
+struct SecretStreamPush::State {
+  crypto_secretstream_xchacha20poly1305_state st;
+  ~State() { sodium_memzero(&st, sizeof st); }
+};
+
+SecretStreamPush::SecretStreamPush(const SymmetricKey& key)
+    : state_(new State), header_(crypto_secretstream_xchacha20poly1305_HEADERBYTES, '\0') {
+  crypto_secretstream_xchacha20poly1305_init_push(&state_->st, U(header_), key.data());
+}
+SecretStreamPush::~SecretStreamPush() = default;
+
+void SecretStreamPush::Push(std::string_view message, std::string_view additional_data, bool final, std::string* out) {
+  size_t at = out->size();
+  out->resize(at + message.size() + crypto_secretstream_xchacha20poly1305_ABYTES);
+  unsigned long long len = 0;
+  crypto_secretstream_xchacha20poly1305_push(
+      &state_->st, reinterpret_cast<unsigned char*>(out->data() + at), &len, U(message), message.size(),
+      U(additional_data), additional_data.size(),
+      final ? crypto_secretstream_xchacha20poly1305_TAG_FINAL : crypto_secretstream_xchacha20poly1305_TAG_MESSAGE);
+  out->resize(at + len);
+}
+
+struct SecretStreamPull::State {
+  crypto_secretstream_xchacha20poly1305_state st;
+  ~State() { sodium_memzero(&st, sizeof st); }
+};
+
+SecretStreamPull::SecretStreamPull() : state_(new State) {}
+SecretStreamPull::~SecretStreamPull() = default;
+
+Result<std::unique_ptr<SecretStreamPull>> SecretStreamPull::Create(const SymmetricKey& key, std::string_view header) {
+  if (header.size() != crypto_secretstream_xchacha20poly1305_HEADERBYTES)
+    return Status::Corruption("bad secret stream header size");
+  std::unique_ptr<SecretStreamPull> pull(new SecretStreamPull);
+  if (crypto_secretstream_xchacha20poly1305_init_pull(&pull->state_->st, U(header), key.data()) != 0)
+    return Status::Corruption("secret stream header refused");
+  return pull;
+}
+
+Status SecretStreamPull::Pull(std::string_view ciphertext, std::string_view additional_data, std::string* out,
+                              bool* final) {
+  if (ciphertext.size() < crypto_secretstream_xchacha20poly1305_ABYTES)
+    return Status::Corruption("secret stream message too short");
+  out->resize(ciphertext.size() - crypto_secretstream_xchacha20poly1305_ABYTES);
+  unsigned long long len = 0;
+  unsigned char tag = 0;
+  if (crypto_secretstream_xchacha20poly1305_pull(&state_->st, U(*out), &len, &tag, U(ciphertext), ciphertext.size(),
+                                                 U(additional_data), additional_data.size()) != 0) {
+    out->clear();
+    return Status::Corruption("secret stream message fails to authenticate");
+  }
+  out->resize(len);
+  *final = tag == crypto_secretstream_xchacha20poly1305_TAG_FINAL;
+  return Status::Ok();
 }
 
 }  // namespace relais::core

@@ -4,6 +4,7 @@
 #   scripts/install-deps.sh bench   — wrk and nginx for the benchmarks
 #   scripts/install-deps.sh ci      — what CI needs beyond the build (clang-format)
 #   scripts/install-deps.sh pg      — PostgreSQL's server, which the gateway's tests start on loopback
+#   scripts/install-deps.sh e2e     — Chromium, Node.js and npm for the end-to-end tests
 set -eu
 case "${1:-build}" in
   build) pkgs="g++ cmake make pkg-config libcpp-httplib-dev libssl-dev zlib1g-dev libbrotli-dev
@@ -11,7 +12,11 @@ case "${1:-build}" in
   bench) pkgs="wrk nginx-light curl python3" ;;
   ci)    pkgs="clang-format" ;;
   pg)    pkgs="postgresql" ;;
-  *) echo "usage: $0 build|bench|ci|pg" >&2; exit 2 ;;
+  e2e)   pkgs="chromium"
+         # Node.js may come from elsewhere (NodeSource, nvm): only install Debian's if there is none.
+         command -v node >/dev/null 2>&1 || pkgs="$pkgs nodejs"
+         command -v npm >/dev/null 2>&1 || pkgs="$pkgs npm" ;;
+  *) echo "usage: $0 build|bench|ci|e2e|pg" >&2; exit 2 ;;
 esac
 missing=""
 for p in $pkgs; do

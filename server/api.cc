@@ -7,6 +7,7 @@
 #include "core/crypto.h"
 #include "core/files.h"
 #include "core/log.h"
+#include "server/assets.h"
 #include "server/file_response.h"
 #include "server/render.h"
 
@@ -87,6 +88,11 @@ const std::vector<Api::Route>& Api::Routes() {
       {"GET", "/canonical.html", Access::kPublic, &Api::CaptiveProbe},
       {"GET", "/check_network_status.txt", Access::kPublic, &Api::CaptiveProbe},
       {"GET", "/captive-portal-api", Access::kPublic, &Api::CaptivePortalApi},
+      // The web app (server/assets.h): the shell for "/" and every app route, the service worker, the assets.
+      {"GET", "/", Access::kPublic, &Api::AppShell},
+      {"GET", "/app/*", Access::kPublic, &Api::AppShell},
+      {"GET", "/sw.js", Access::kPublic, &Api::WebAsset},
+      {"GET", "/assets/*", Access::kPublic, &Api::WebAsset},
   };
   return kRoutes;
 }
@@ -761,6 +767,20 @@ void Api::MetricsText(Call& c) {
   double uptime = static_cast<double>(clock_.MonotonicMs() - started_ms_) / 1000.0;
   c.res.set_content(metrics_.Render(uptime, free.ok() ? *free : 0, sessions_.size()),
                     "text/plain; version=0.0.4; charset=utf-8");
+}
+
+// --- The web app ---------------------------------------------------------------
+
+void Api::AppShell(Call& c) {
+  const EmbeddedAsset* shell = FindAsset("/");
+  if (!shell) return WriteError(c.res, 404, "not_found", "this build has no web app");
+  ServeAsset(c.req, c.res, *shell);
+}
+
+void Api::WebAsset(Call& c) {
+  const EmbeddedAsset* asset = FindAsset(c.req.path);
+  if (!asset) return WriteError(c.res, 404, "not_found", "no such file: " + c.req.path);
+  ServeAsset(c.req, c.res, *asset);
 }
 
 }  // namespace relais::server

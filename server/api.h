@@ -96,6 +96,8 @@ class Api {
   void MetricsText(Call& c);
   void CaptiveProbe(Call& c);
   void CaptivePortalApi(Call& c);
+  void AppShell(Call& c);
+  void WebAsset(Call& c);
 
   Result<json> Body(Call& c);
   // Reads {"title"?, "position"?} and answers with what `update` returns.

@@ -70,9 +70,8 @@ bool EqualsNoCase(std::string_view a, std::string_view b) {
   return true;
 }
 
-// True when an If-None-Match value ("*" or a list of entity tags) matches
-// `etag` under weak comparison. A malformed list matches nothing from the
-// point where it stops making sense.
+}  // namespace
+
 bool IfNoneMatchMatches(std::string_view header, std::string_view etag) {
   header = TrimOws(header);
   if (header == "*") return true;
@@ -90,6 +89,8 @@ bool IfNoneMatchMatches(std::string_view header, std::string_view etag) {
   }
   return false;
 }
+
+namespace {
 
 // If-Range holds a strong entity tag or an HTTP-date; a weak tag never matches.
 bool IfRangeMatches(std::string_view header, const StoredFile& file) {

@@ -47,6 +47,11 @@ struct StoredFile {
 // this request so ranges are applied exactly once.
 void ServeFile(const httplib::Request& req, httplib::Response& res, const StoredFile& file);
 
+// True when an If-None-Match value ("*" or a list of entity tags) matches
+// `etag` (without quotes) under weak comparison. A malformed list matches
+// nothing from the point where it stops making sense.
+bool IfNoneMatchMatches(std::string_view header, std::string_view etag);
+
 // "inline; filename=\"report.pdf\"; filename*=UTF-8''r%C3%A9sum%C3%A9.pdf"
 std::string ContentDisposition(std::string_view filename, bool as_attachment);
 

@@ -191,8 +191,14 @@ std::vector<std::string_view> PathSegments(std::string_view path) {
 
 bool MatchPath(const std::vector<std::string_view>& pattern, const std::vector<std::string_view>& path,
                std::vector<std::string>* params) {
-  if (pattern.size() != path.size()) return false;
+  bool rest = !pattern.empty() && pattern.back() == "*";
+  if (rest ? path.size() < pattern.size() : pattern.size() != path.size()) return false;
   params->clear();
+  if (rest) {
+    for (size_t i = 0; i + 1 < pattern.size(); ++i)
+      if (pattern[i] != path[i]) return false;
+    return true;
+  }
   for (size_t i = 0; i < pattern.size(); ++i) {
     if (!pattern[i].empty() && pattern[i].front() == ':') {
       params->emplace_back(path[i]);

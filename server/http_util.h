@@ -45,8 +45,9 @@ Result<std::optional<int64_t>> OptionalTime(const json& body, const char* field,
 
 // Splits "/api/v1/homework/abc" into {"api","v1","homework","abc"}.
 std::vector<std::string_view> PathSegments(std::string_view path);
-// True when `path` matches `pattern` segment for segment, a ":name" pattern
-// segment matching anything; `params` gets those segments in order.
+// True when `path` matches `pattern` segment for segment: a ":name" segment
+// matches any one segment (`params` gets those in order), a final "*" one or
+// more segments.
 bool MatchPath(const std::vector<std::string_view>& pattern, const std::vector<std::string_view>& path,
                std::vector<std::string>* params);
 

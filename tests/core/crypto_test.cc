@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 
 #include <atomic>
+#include <new>
 #include <set>
 #include <thread>
 #include <vector>
@@ -73,4 +74,85 @@ TEST_CASE("no more hashes run at once than the configured bound") {
   for (auto& t : threads) t.join();
   CHECK(ok == 8);
   SetPasswordParams(saved);
+}
+
+TEST_CASE("an ed25519 signature verifies for its message and key only") {
+  SignKeyPair a = NewSignKeyPair(), b = NewSignKeyPair();
+  Signature sig = Sign(a.secret_key, "devoir de maths");
+  CHECK(VerifySignature(a.public_key, "devoir de maths", sig));
+  CHECK_FALSE(VerifySignature(a.public_key, "devoir de math", sig));
+  CHECK_FALSE(VerifySignature(b.public_key, "devoir de maths", sig));
+  sig[10] ^= 1;
+  CHECK_FALSE(VerifySignature(a.public_key, "devoir de maths", sig));
+}
+
+TEST_CASE("a sealed box opens only with the recipient's key and detects any flipped byte") {
+  BoxKeyPair me = NewBoxKeyPair(), other = NewBoxKeyPair();
+  std::string sealed = SealTo(me.public_key, "bundle key");
+  CHECK(sealed.size() == 10 + kSealOverheadBytes);
+  auto opened = OpenSealed(me, sealed);
+  REQUIRE(opened.ok());
+  CHECK(*opened == "bundle key");
+  CHECK(OpenSealed(other, sealed).status().code() == relais::StatusCode::kCorruption);
+  for (size_t i = 0; i < sealed.size(); ++i) {
+    std::string bad = sealed;
+    bad[i] ^= 0x40;
+    CHECK_FALSE(OpenSealed(me, bad).ok());
+  }
+  CHECK_FALSE(OpenSealed(me, sealed.substr(0, 20)).ok());
+}
+
+TEST_CASE("aead decryption fails when the additional data or the ciphertext changes") {
+  SymmetricKey key = NewSymmetricKey();
+  std::string nonce = RandomBytes(kAeadNonceBytes);
+  std::string ct = AeadEncrypt(key, nonce, "chunk 0", "blob|0");
+  CHECK(ct.size() == 7 + kAeadOverheadBytes);
+  auto pt = AeadDecrypt(key, nonce, ct, "blob|0");
+  REQUIRE(pt.ok());
+  CHECK(*pt == "chunk 0");
+  CHECK_FALSE(AeadDecrypt(key, nonce, ct, "blob|1").ok());
+  ct[0] ^= 1;
+  CHECK_FALSE(AeadDecrypt(key, nonce, ct, "blob|0").ok());
+  CHECK_FALSE(AeadDecrypt(NewSymmetricKey(), nonce, ct, "blob|0").ok());
+}
+
+TEST_CASE("a secret stream detects reordered, dropped and altered messages") {
+  SymmetricKey key = NewSymmetricKey();
+  SecretStreamPush push(key);
+  std::string m0, m1, m2;
+  push.Push("one", "ad", false, &m0);
+  push.Push("two", "ad", false, &m1);
+  push.Push("three", "ad", true, &m2);
+
+  auto in_order = [&](std::vector<std::string> msgs, std::string ad) -> bool {
+    auto pull = SecretStreamPull::Create(key, push.header());
+    REQUIRE(pull.ok());
+    bool final = false;
+    std::string out;
+    for (const auto& m : msgs)
+      if (!(*pull)->Pull(m, ad, &out, &final).ok()) return false;
+    return final;
+  };
+  CHECK(in_order({m0, m1, m2}, "ad"));
+  CHECK_FALSE(in_order({m1, m0, m2}, "ad"));
+  CHECK_FALSE(in_order({m0, m2}, "ad"));
+  CHECK_FALSE(in_order({m0, m1}, "ad"));  // cut before the final message
+  CHECK_FALSE(in_order({m0, m1, m2}, "other ad"));
+  std::string bad = m1;
+  bad.back() ^= 1;
+  CHECK_FALSE(in_order({m0, bad, m2}, "ad"));
+}
+
+TEST_CASE("secret keys are wiped when destroyed") {
+  alignas(SymmetricKey) unsigned char storage[sizeof(SymmetricKey)];
+  auto* key = new (storage) SymmetricKey(NewSymmetricKey());
+  key->~SymmetricKey();
+  bool all_zero = true;
+  for (unsigned char c : storage) all_zero = all_zero && c == 0;
+  CHECK(all_zero);
+}
+
+TEST_CASE("hmac-sha-256 matches RFC 4231 test case 2") {
+  CHECK(ToHex(HmacSha256("Jefe", "what do ya want for nothing?")) ==
+        "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
 }

@@ -12,6 +12,7 @@
 #include <set>
 #include <sstream>
 
+#include "server/assets.h"
 #include "tests/server/test_server.h"
 
 namespace relais::server::testing {
@@ -141,6 +142,12 @@ std::string Resolve(World& w, const std::string& object) {
     return w.NewResource(ta, w.section, {{"kind", "link"}, {"title", "Lien"}, {"url", "https://example.org/"}});
   if (object == "fresh resource of another class")
     return w.NewResource(tb, w.other_section, {{"kind", "link"}, {"title", "Lien"}, {"url", "https://example.org/"}});
+  if (object == "an app route") return "homework/" + w.homework;
+  if (object == "the app's stylesheet") {
+    for (const EmbeddedAsset& a : EmbeddedAssets())
+      if (a.source == "app.css") return std::string(a.url.substr(std::string_view("/assets/").size()));
+  }
+  if (object == "an asset of another build") return "app.0000000000.css";
   FAIL("unknown object " << object);
   return "";
 }
@@ -235,6 +242,11 @@ const Row kMatrix[] = {
   {"GET",    "/canonical.html",                    "",                                    {200, 200, 200, 200, 200, 200}},
   {"GET",    "/check_network_status.txt",          "",                                    {200, 200, 200, 200, 200, 200}},
   {"GET",    "/captive-portal-api",                "",                                    {200, 200, 200, 200, 200, 200}},
+  {"GET",    "/",                                  "",                                    {200, 200, 200, 200, 200, 200}},
+  {"GET",    "/app/*",                             "an app route",                        {200, 200, 200, 200, 200, 200}},
+  {"GET",    "/sw.js",                             "",                                    {200, 200, 200, 200, 200, 200}},
+  {"GET",    "/assets/*",                          "the app's stylesheet",                {200, 200, 200, 200, 200, 200}},
+  {"GET",    "/assets/*",                          "an asset of another build",           {404, 404, 404, 404, 404, 404}},
 };
 // clang-format on
 
@@ -273,6 +285,7 @@ Reply Call(World& w, const Row& row, Who who) {
   std::string object_id = row.object[0] ? Resolve(w, row.object) : "";
   std::string path = pattern;
   if (path_has_id) path.replace(path.find(":id"), 3, object_id);
+  if (path.back() == '*') path.replace(path.size() - 1, 1, object_id);
   std::string token = w.tokens[who];
   if (std::string(row.method) == "DELETE" && pattern == "/api/v1/session" && who != kAnonymous)
     token = w.box.Login(w.logins[who]);  // a session of its own, so the others live on
