@@ -29,9 +29,9 @@ Status ParseNumber(std::string_view key, std::string_view value, T* out, T min, 
 }
 
 bool IsKnownKey(std::string_view key) {
-  for (const char* k :
-       {"listen", "max_upload_mb", "http_threads", "db_readers", "session_hours", "password_ops", "password_mem_kib",
-        "password_concurrency", "hub_postgres", "hub_key_file", "hub_connections", "hub_enrol_code_days"})
+  for (const char* k : {"listen", "max_upload_mb", "http_threads", "db_readers", "session_hours", "password_ops",
+                        "password_mem_kib", "password_concurrency", "hub_postgres", "hub_key_file", "hub_ent_key_file",
+                        "hub_connections", "hub_enrol_code_days"})
     if (key == k) return true;
   return false;
 }
@@ -71,6 +71,8 @@ Status Config::Set(std::string_view key, std::string_view value) {
     hub_postgres = std::string(value);
   } else if (key == "hub_key_file") {
     hub_key_file = std::string(value);
+  } else if (key == "hub_ent_key_file") {
+    hub_ent_key_file = std::string(value);
   } else if (key == "hub_connections") {
     return ParseNumber(key, value, &hub_connections, 1, 256);
   } else if (key == "hub_enrol_code_days") {

@@ -35,6 +35,7 @@ Commands:
   enrol-code     print a one-time code that enrols one box into a school
   box list       list a school's boxes
   revoke         revoke a box: refused from now on, and told to everyone
+  keygen         create the gateway's key file (once, for PostgreSQL deployments)
 )";
 
 constexpr const char* kStoreHelp = R"(
@@ -43,12 +44,15 @@ Store (one of):
   --postgres URL    PostgreSQL, e.g. postgresql://relais@db.example/relais
                     (put the password in ~/.pgpass or PGPASSWORD, not in the URL)
   --config FILE     a settings file ("key = value"): hub_postgres, hub_key_file, …
+  --key-file PATH   the gateway's secret keys (default DIR/hub-identity.key; required
+                    with --postgres: every hub process gets the same file)
 )";
 
 constexpr const char* kServeHelp = R"(Usage: relais hub serve (--data DIR | --postgres URL) [--listen ADDR:PORT]
 
 Serves the gateway's API (docs/hub-api.md). Over PostgreSQL, any number of
-these processes may serve side by side behind a load balancer.
+these processes may serve side by side behind a load balancer. The ENT's API
+key is read from the file named by the hub_ent_key_file setting.
   --listen ADDR:PORT  where to listen (default 127.0.0.1:8080; port 0 picks a free one)
 )";
 constexpr const char* kSchoolAddHelp = R"(Usage: relais hub school add (--data DIR | --postgres URL) NAME
@@ -74,7 +78,15 @@ Revokes a box: the gateway refuses it from now on, and the new revocation
 list travels to every box of every school with their next sync.
 )";
 
-const std::vector<std::string> kStoreOptions = {"data", "postgres", "config"};
+constexpr const char* kKeygenHelp = R"(Usage: relais hub keygen --key-file PATH
+
+Creates the gateway's identity (an Ed25519 signing key and an X25519
+encryption key) in PATH, mode 0600. Refuses to overwrite an existing file:
+boxes pin the gateway's key at enrolment. Copy the file to every hub process
+(hub_key_file) and keep a backup.
+)";
+
+const std::vector<std::string> kStoreOptions = {"data", "postgres", "config", "key-file"};
 
 std::vector<std::string> With(std::vector<std::string> extra) {
   extra.insert(extra.end(), kStoreOptions.begin(), kStoreOptions.end());
@@ -91,6 +103,7 @@ struct HubSetup {
   core::Config config;
   core::SystemClock clock;
   std::unique_ptr<sync::HubStore> store;
+  std::unique_ptr<sync::Identity> identity;
   std::unique_ptr<sync::Hub> hub;
   std::unique_ptr<core::FileLock> lock;  // SQLite + serve only
 };
@@ -125,8 +138,10 @@ Status OpenHub(const Args& args, HubSetup* setup, bool serving = false) {
     if (!lock.ok()) return lock.status();
     setup->lock = std::move(lock).value();
   }
+  if (auto key_file = args.Get("key-file")) config.hub_key_file = *key_file;
   RELAIS_ASSIGN_OR_RETURN(setup->store, sync::OpenHubStore(config));
-  setup->hub = std::make_unique<sync::Hub>(*setup->store, setup->clock, config);
+  RELAIS_ASSIGN_OR_RETURN(setup->identity, sync::LoadHubIdentity(config));
+  setup->hub = std::make_unique<sync::Hub>(*setup->store, setup->clock, config, *setup->identity);
   return Status::Ok();
 }
 
@@ -152,7 +167,14 @@ int HubServe(const std::vector<std::string>& argv) {
   int code = 0;
   auto args = ParseAndOpen(argv, {"listen"}, &setup, &code, /*serving=*/true);
   if (!args) return code;
-  HubApi api(*setup.hub, setup.config, setup.clock);
+  std::string ent_key;
+  if (!setup.config.hub_ent_key_file.empty()) {
+    auto text = core::ReadFile(setup.config.hub_ent_key_file);
+    if (!text.ok()) return Fail(text.status());
+    ent_key = text->substr(0, text->find_first_of("\r\n"));
+    if (ent_key.size() < 16) return Fail(Status::InvalidArgument("the ENT API key must be 16 characters or more"));
+  }
+  HubApi api(*setup.hub, setup.config, setup.clock, ent_key);
   EventServer http([&api](const httplib::Request& req, httplib::Response& res,
                           const httplib::ContentReader* reader) { api.Dispatch(req, res, reader); },
                    TransportOptions(setup.config));
@@ -241,6 +263,20 @@ int Revoke(const std::vector<std::string>& argv) {
   return 0;
 }
 
+int Keygen(const std::vector<std::string>& argv) {
+  if (WantsHelp(argv)) return std::fputs(kKeygenHelp, stdout), 0;
+  auto args = Args::Parse(argv, {"key-file"}, {});
+  if (!args.ok()) return Fail(args.status());
+  auto file = args->Get("key-file");
+  if (!file) return Fail(Status::InvalidArgument("--key-file PATH is required"));
+  if (Status st = core::InitCrypto(); !st.ok()) return Fail(st);
+  if (fs::exists(*file)) return Fail(Status::Conflict(*file + " exists: boxes pinned its key; not overwriting it"));
+  auto identity = sync::Identity::Generate();
+  if (Status st = identity->Save(*file); !st.ok()) return Fail(st);
+  std::printf("gateway key %s written to %s\n", sync::KeyIdHex(identity->sign_key_id()).c_str(), file->c_str());
+  return 0;
+}
+
 }  // namespace
 
 int RunHubCli(const std::vector<std::string>& argv) {
@@ -258,6 +294,7 @@ int RunHubCli(const std::vector<std::string>& argv) {
   if (cmd == "enrol-code") return EnrolCode(rest);
   if (cmd == "box" && sub == "list") return BoxList(rest2);
   if (cmd == "revoke") return Revoke(rest);
+  if (cmd == "keygen") return Keygen(rest);
   std::fprintf(stderr, "relais hub: unknown command '%s'\n\n%s", cmd.c_str(), kHubUsage);
   return 2;
 }

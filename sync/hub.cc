@@ -1,12 +1,14 @@
 #include "sync/hub.h"
 
 #include "core/crypto.h"
+#include "sync/enrolment.h"
+#include "sync/envelope.h"
 
 namespace relais::sync {
 
 namespace {
-constexpr std::string_view kCrockford = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
-constexpr int kCodeChars = 15;
+constexpr int64_t kCertificateLifetime = 2 * 365 * 86400;
+std::string Bytes(const auto& array) { return std::string(reinterpret_cast<const char*>(array.data()), array.size()); }
 }  // namespace
 
 Result<std::unique_ptr<HubStore>> OpenHubStore(const core::Config& config) {
@@ -14,36 +16,101 @@ Result<std::unique_ptr<HubStore>> OpenHubStore(const core::Config& config) {
   return OpenSqliteHubStore(config.data_dir);
 }
 
-std::string NewEnrolmentCode() {
-  std::string random = core::RandomBytes(kCodeChars);
-  std::string code;
-  for (int i = 0; i < kCodeChars; ++i) {
-    if (i > 0 && i % 5 == 0) code.push_back('-');
-    code.push_back(kCrockford[static_cast<unsigned char>(random[static_cast<size_t>(i)]) % 32]);
-  }
-  return code;
+std::filesystem::path HubKeyFile(const core::Config& config) {
+  return config.hub_key_file.empty() ? config.data_dir / "hub-identity.key" : config.hub_key_file;
 }
 
-std::string NormaliseEnrolmentCode(std::string_view typed) {
-  std::string out;
-  for (char c : typed) {
-    if (c == '-' || c == ' ') continue;
-    if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
-    if (c == 'O') c = '0';
-    if (c == 'I' || c == 'L') c = '1';
-    if (kCrockford.find(c) == std::string_view::npos) return "";
-    out.push_back(c);
-  }
-  return out;
+Result<std::unique_ptr<Identity>> LoadHubIdentity(const core::Config& config) {
+  std::filesystem::path file = HubKeyFile(config);
+  if (config.hub_postgres.empty()) return Identity::LoadOrCreate(file);
+  auto identity = Identity::Load(file);
+  if (!identity.ok() && identity.status().code() == StatusCode::kNotFound)
+    return Status::NotFound("no gateway key file at " + file.string() +
+                            ": create it once with `relais hub keygen --key-file PATH` and give every hub process "
+                            "the same file (hub_key_file)");
+  return identity;
 }
-
-std::string EnrolmentCodeHash(std::string_view typed) { return core::Sha256(NormaliseEnrolmentCode(typed)); }
 
 Result<Hub::IssuedCode> Hub::IssueEnrolmentCode(std::string_view school_id) {
-  IssuedCode issued{NewEnrolmentCode(), clock_.Now() + config_.hub_enrol_code_ttl_s};
+  RELAIS_RETURN_IF_ERROR(store_.GetSchool(school_id).status());
+  int64_t now = clock_.Now();
+  RELAIS_ASSIGN_OR_RETURN(EnrolmentCode code,
+                          NewEnrolmentCode(std::string(school_id), now, config_.hub_enrol_code_ttl_s));
+  std::string sealed = core::SealTo(identity_.current_box_key().keys.public_key, code.pending.code_key);
   RELAIS_RETURN_IF_ERROR(
-      store_.AddEnrolmentCode(EnrolmentCodeHash(issued.code), school_id, issued.expires_at, clock_.Now()));
-  return issued;
+      store_.AddEnrolmentCode(Bytes(code.pending.code_id), sealed, school_id, code.pending.expires_at, now));
+  return IssuedCode{code.code, code.pending.expires_at};
+}
+
+Result<Certificate> Hub::GatewayCertificate() {
+  // Serial 0: the gateway's certificate of itself is identified by its key epoch.
+  int64_t now = clock_.Now();
+  return MakeGatewayCertificate(identity_, "relais hub", 0, now, now + kCertificateLifetime);
+}
+
+Result<RevocationList> Hub::SignedRevocations() {
+  RELAIS_ASSIGN_OR_RETURN(HubRevocationList stored, store_.Revocations());
+  RevocationList list;
+  list.version = static_cast<uint64_t>(stored.version);
+  list.issued_at = clock_.Now();
+  for (const HubRevocation& r : stored.entries) {
+    core::SignPublicKey key{};
+    if (r.sign_public_key.size() != key.size()) return Status::Corruption("a revoked box's key is damaged");
+    std::copy(r.sign_public_key.begin(), r.sign_public_key.end(), key.begin());
+    list.entries.push_back({KeyIdOf(key), r.revoked_at});
+  }
+  SignRevocationList(identity_, &list);
+  return list;
+}
+
+Result<std::string> Hub::Enrol(std::string_view request) {
+  RELAIS_ASSIGN_OR_RETURN(CodeId code_id, EnrolmentRequestCodeId(request));
+  auto stored = store_.GetEnrolmentCode(Bytes(code_id));
+  if (!stored.ok() && stored.status().code() == StatusCode::kNotFound)
+    return Status::PermissionDenied("unknown enrolment code");
+  if (!stored.ok()) return stored.status();
+  int64_t now = clock_.Now();
+  if (stored->used_at) return Status::PermissionDenied("this enrolment code was already used");
+  if (stored->expires_at <= now) return Status::PermissionDenied("this enrolment code has expired");
+  auto key = core::OpenSealed(identity_.current_box_key().keys, stored->sealed_key);
+  if (!key.ok()) return Status::Internal("the enrolment code's key does not open with the gateway's key");
+  PendingEnrolment pending{code_id, *key, stored->school_id, stored->expires_at};
+  RELAIS_ASSIGN_OR_RETURN(Certificate gateway_cert, GatewayCertificate());
+  RELAIS_ASSIGN_OR_RETURN(RevocationList revocations, SignedRevocations());
+  RELAIS_ASSIGN_OR_RETURN(int64_t serial, store_.NextCertificateSerial());
+  RELAIS_ASSIGN_OR_RETURN(EnrolmentAnswer answer,
+                          AnswerEnrolment(identity_, gateway_cert, pending, request, static_cast<uint64_t>(serial), now,
+                                          kCertificateLifetime, revocations));
+  const Certificate& cert = answer.box_certificate;
+  HubBox box{KeyIdHex(cert.sign_key_id()),
+             stored->school_id,
+             Bytes(cert.sign_key),
+             Bytes(cert.box_key),
+             cert.box_epoch,
+             EncodeCertificate(cert),
+             now,
+             std::nullopt};
+  RELAIS_RETURN_IF_ERROR(store_.EnrolBox(Bytes(code_id), box, now));
+  return answer.response;
+}
+
+Result<Hub::BundleOutcome> Hub::IngestBundle(const HubBox& box, const ByteSource& source) {
+  TrustStore trust;
+  trust.Pin(identity_.sign_public_key());
+  RELAIS_ASSIGN_OR_RETURN(RevocationList revocations, SignedRevocations());
+  RELAIS_RETURN_IF_ERROR(trust.UpdateRevocations(revocations).status());
+  RELAIS_ASSIGN_OR_RETURN(auto reader, BundleReader::Open(source, identity_, trust, box.school_id, clock_.Now()));
+  // The signer must be the box that uploaded it, not another box of the school.
+  if (KeyIdHex(reader->header().sender_key_id) != box.id)
+    return Status::PermissionDenied("the bundle is signed by another box than the uploader");
+  BundleOutcome outcome;
+  Record record;
+  while (true) {
+    RELAIS_ASSIGN_OR_RETURN(bool more, reader->Next(&record));
+    if (!more) break;
+    ++outcome.records;
+  }
+  return outcome;
 }
 
 }  // namespace relais::sync

@@ -1,9 +1,11 @@
 // sync/hub.h — the gateway's logic (`relais hub`), above its store.
 //
-// The gateway enrols boxes with one-time codes, keeps each school's
-// operation log and answers boxes and the ENT. This file holds what does not
-// depend on the bundle format: opening the configured store and issuing
-// enrolment codes. Thread-safe: a Hub only holds references.
+// The gateway holds the académie's identity (sync/identity.h), enrols boxes
+// with one-time codes (sync/enrolment.h), signs the revocation list, and keeps
+// each school's operation log in a HubStore. Several Hub objects in several
+// processes may share one PostgreSQL store: a Hub keeps no state of its own
+// beyond the identity, which every process loads from the same key file.
+// Thread-safe: the identity is only read.
 #pragma once
 
 #include <memory>
@@ -13,7 +15,10 @@
 #include "core/clock.h"
 #include "core/config.h"
 #include "core/status.h"
+#include "sync/byte_io.h"
+#include "sync/certificate.h"
 #include "sync/hub_store.h"
+#include "sync/identity.h"
 
 namespace relais::sync {
 
@@ -21,35 +26,61 @@ namespace relais::sync {
 // in data_dir.
 Result<std::unique_ptr<HubStore>> OpenHubStore(const core::Config& config);
 
-// A fresh one-time code as a technician types it: 15 Crockford base32
-// characters (75 random bits) in groups of five, "K7Q2M-9XH4T-B3WZR".
-std::string NewEnrolmentCode();
-// What a code means whatever its typing: upper case, without spaces or
-// dashes, O read as 0 and I or L as 1. Empty if a character cannot belong.
-std::string NormaliseEnrolmentCode(std::string_view typed);
-// The hash the store keeps instead of the code (SHA-256 of the normal form).
-std::string EnrolmentCodeHash(std::string_view typed);
+// Where the gateway's identity lives: hub_key_file, else DATA/hub-identity.key.
+std::filesystem::path HubKeyFile(const core::Config& config);
+
+// The gateway's identity. With SQLite it is created on first use; with
+// PostgreSQL the key file must exist (`relais hub keygen`), so that
+// stateless processes never each make their own. NotFound then.
+Result<std::unique_ptr<Identity>> LoadHubIdentity(const core::Config& config);
 
 class Hub {
  public:
-  // `store` and `clock` must outlive the Hub.
-  Hub(HubStore& store, const core::Clock& clock, const core::Config& config)
-      : store_(store), clock_(clock), config_(config) {}
+  // `store`, `clock`, `config` and `identity` must outlive the Hub.
+  Hub(HubStore& store, const core::Clock& clock, const core::Config& config, const Identity& identity)
+      : store_(store), clock_(clock), config_(config), identity_(identity) {}
 
   HubStore& store() { return store_; }
+  const Identity& identity() const { return identity_; }
 
   struct IssuedCode {
-    std::string code;  // shown once; only its hash is stored
+    std::string code;  // shown once; the store keeps its id and sealed key only
     int64_t expires_at = 0;
   };
   // A one-time code enrolling one box into `school_id`. NotFound if there is
   // no such school.
   Result<IssuedCode> IssueEnrolmentCode(std::string_view school_id);
 
+  // Answers a box's enrolment request (sync/enrolment.h): checks the code,
+  // records the box with its certificate and uses up the code in one
+  // transaction. PermissionDenied for an unknown, used or expired code or a
+  // request not made with it; Corruption for a malformed request.
+  Result<std::string> Enrol(std::string_view request);
+
+  // The gateway's certificate of itself (its current encryption key).
+  Result<Certificate> GatewayCertificate();
+
+  // The revocation list, signed now by the gateway.
+  Result<RevocationList> SignedRevocations();
+
+  struct BundleOutcome {
+    uint64_t records = 0;  // records in the verified bundle
+    int inserted = 0;      // operations new to the school's log
+    int duplicates = 0;
+  };
+  // Verifies a bundle `box` uploaded (sync/envelope.h: addressed to the
+  // gateway, signed by the box under a valid, unrevoked certificate for its
+  // school) and reads all its records. Corruption, InvalidArgument or
+  // PermissionDenied as BundleReader says; nothing is stored then.
+  // TODO(capture): turning records into operations waits for the op-log
+  // record format; until then the records are verified and counted only.
+  Result<BundleOutcome> IngestBundle(const HubBox& box, const ByteSource& source);
+
  private:
   HubStore& store_;
   const core::Clock& clock_;
   const core::Config& config_;
+  const Identity& identity_;
 };
 
 }  // namespace relais::sync

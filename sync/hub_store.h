@@ -58,6 +58,15 @@ struct HubBox {
   std::optional<int64_t> revoked_at;
 };
 
+struct HubEnrolmentCode {
+  std::string code_id;
+  std::string school_id;
+  std::string sealed_key;
+  int64_t expires_at = 0;
+  std::optional<int64_t> used_at;
+  std::string box_id;  // who used it; empty while unused
+};
+
 // One operation of a school's log. `record` is opaque to the store (the
 // sync format defines it); `feed` is assigned by the store on ingest.
 struct HubOp {
@@ -77,7 +86,7 @@ struct IngestResult {
   int64_t feed_head = 0;  // the school's last feed number after the ingest
 };
 
-struct Revocation {
+struct HubRevocation {
   std::string box_id;
   std::string sign_public_key;
   int64_t revoked_at = 0;
@@ -86,9 +95,9 @@ struct Revocation {
 
 // The gateway-wide list of revoked boxes. `version` grows by one with every
 // revocation, so a party holding version v knows exactly what it lacks.
-struct RevocationList {
+struct HubRevocationList {
   int64_t version = 0;
-  std::vector<Revocation> entries;  // by version
+  std::vector<HubRevocation> entries;  // by version
 };
 
 struct HubUpload {
@@ -129,13 +138,23 @@ class HubStore {
                               std::string_view certificate) = 0;
 
   // --- Enrolment codes -----------------------------------------------------
-  // Stores the hash of a one-time code (never the code) for `school_id`.
-  virtual Status AddEnrolmentCode(std::string_view code_hash, std::string_view school_id, int64_t expires_at,
-                                  int64_t now) = 0;
-  // Marks the code used and returns its school. Exactly one of several
-  // concurrent callers (in any process) succeeds; the others, and any call
-  // with an unknown, used or expired code, get PermissionDenied.
-  virtual Result<std::string> ConsumeEnrolmentCode(std::string_view code_hash, int64_t now) = 0;
+  // Stores a pending enrolment for `school_id` under the code's id (derived
+  // from the code; never the code). `sealed_key` is the code's MAC key sealed
+  // to the gateway's own encryption key: the database alone cannot enrol.
+  // Conflict if the id exists; NotFound if the school does not.
+  virtual Status AddEnrolmentCode(std::string_view code_id, std::string_view sealed_key, std::string_view school_id,
+                                  int64_t expires_at, int64_t now) = 0;
+  // NotFound if there is no such code (used and expired ones are returned:
+  // the caller refuses them).
+  virtual Result<HubEnrolmentCode> GetEnrolmentCode(std::string_view code_id) = 0;
+  // In one transaction: marks the code used by `box` and adds the box.
+  // Exactly one of several concurrent callers (in any process) succeeds; the
+  // others, and any call with an unknown, used or expired code or a box of
+  // another school, get PermissionDenied. Conflict (code left unused) if the
+  // box id is taken.
+  virtual Status EnrolBox(std::string_view code_id, const HubBox& box, int64_t now) = 0;
+  // The next certificate serial number: 1, 2, 3 … never reused.
+  virtual Result<int64_t> NextCertificateSerial() = 0;
 
   // --- Operation log -------------------------------------------------------
   // Stores the operations not yet present, in one transaction, giving each
@@ -158,7 +177,7 @@ class HubStore {
   // Revokes a box and returns the new list version. NotFound if there is no
   // such box; Conflict if it is already revoked (the list is unchanged).
   virtual Result<int64_t> RevokeBox(std::string_view box_id, int64_t now) = 0;
-  virtual Result<RevocationList> Revocations() = 0;
+  virtual Result<HubRevocationList> Revocations() = 0;
 
   // --- File chunks ---------------------------------------------------------
   // Chunks are immutable and named by a lower-case hex id the caller derives

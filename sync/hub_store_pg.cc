@@ -64,11 +64,13 @@ CREATE TABLE hub_boxes (
 );
 CREATE INDEX hub_boxes_school ON hub_boxes(school_id);
 CREATE TABLE hub_enrolment_codes (
-  code_hash bytea PRIMARY KEY,
+  code_id bytea PRIMARY KEY,
   school_id text NOT NULL REFERENCES hub_schools(id),
+  sealed_key bytea NOT NULL,
   created_at bigint NOT NULL,
   expires_at bigint NOT NULL,
-  used_at bigint
+  used_at bigint,
+  box_id text
 );
 CREATE TABLE hub_ops (
   school_id text NOT NULL REFERENCES hub_schools(id),
@@ -87,7 +89,7 @@ CREATE TABLE hub_origins (
   PRIMARY KEY (school_id, origin)
 );
 CREATE TABLE hub_counters (name text PRIMARY KEY, value bigint NOT NULL);
-INSERT INTO hub_counters VALUES ('revocation_version', 0);
+INSERT INTO hub_counters VALUES ('revocation_version', 0), ('certificate_serial', 0);
 CREATE TABLE hub_revocations (
   version bigint PRIMARY KEY,
   box_id text NOT NULL UNIQUE REFERENCES hub_boxes(id),
@@ -396,14 +398,7 @@ class PgHubStore final : public HubStore {
 
   Status AddBox(const HubBox& b) override {
     RELAIS_ASSIGN_OR_RETURN(auto c, pool_->Get());
-    RELAIS_RETURN_IF_ERROR(SchoolExists(*c, b.school_id));
-    RELAIS_ASSIGN_OR_RETURN(auto r,
-                            c->Run(std::string("INSERT INTO hub_boxes (") + kBoxColumns +
-                                       ") VALUES ($1, $2, $3, $4, $5, $6, $7, NULL) ON CONFLICT (id) DO NOTHING",
-                                   {Arg(b.id), Arg(b.school_id), Bytes(b.sign_public_key), Bytes(b.enc_public_key),
-                                    Arg(b.enc_key_epoch), Bytes(b.certificate), Arg(b.enrolled_at)}));
-    if (r.affected() == 0) return Status::Conflict("a box with this id exists");
-    return Status::Ok();
+    return InsertBox(*c, b);
   }
 
   Result<HubBox> GetBox(std::string_view id) override {
@@ -437,23 +432,50 @@ class PgHubStore final : public HubStore {
     return Status::Conflict("the box is revoked or already has a newer key");
   }
 
-  Status AddEnrolmentCode(std::string_view code_hash, std::string_view school_id, int64_t expires_at,
-                          int64_t now) override {
+  Status AddEnrolmentCode(std::string_view code_id, std::string_view sealed_key, std::string_view school_id,
+                          int64_t expires_at, int64_t now) override {
     RELAIS_ASSIGN_OR_RETURN(auto c, pool_->Get());
     RELAIS_RETURN_IF_ERROR(SchoolExists(*c, school_id));
-    RELAIS_ASSIGN_OR_RETURN(auto r, c->Run("INSERT INTO hub_enrolment_codes (code_hash, school_id, created_at, "
-                                           "expires_at) VALUES ($1, $2, $3, $4)",
-                                           {Bytes(code_hash), Arg(school_id), Arg(now), Arg(expires_at)}));
+    RELAIS_ASSIGN_OR_RETURN(auto r,
+                            c->Run("INSERT INTO hub_enrolment_codes (code_id, school_id, sealed_key, "
+                                   "created_at, expires_at) VALUES ($1, $2, $3, $4, $5) "
+                                   "ON CONFLICT DO NOTHING",
+                                   {Bytes(code_id), Arg(school_id), Bytes(sealed_key), Arg(now), Arg(expires_at)}));
+    if (r.affected() == 0) return Status::Conflict("an enrolment code with this id exists");
     return Status::Ok();
   }
 
-  Result<std::string> ConsumeEnrolmentCode(std::string_view code_hash, int64_t now) override {
+  Result<HubEnrolmentCode> GetEnrolmentCode(std::string_view code_id) override {
     RELAIS_ASSIGN_OR_RETURN(auto c, pool_->Get());
-    RELAIS_ASSIGN_OR_RETURN(auto r, c->Run("UPDATE hub_enrolment_codes SET used_at = $2 WHERE code_hash = $1 "
-                                           "AND used_at IS NULL AND expires_at > $2 RETURNING school_id",
-                                           {Bytes(code_hash), Arg(now)}));
-    if (r.rows() == 0) return Status::PermissionDenied("unknown, used or expired enrolment code");
-    return r.Text(0, 0);
+    RELAIS_ASSIGN_OR_RETURN(auto r, c->Run("SELECT code_id, school_id, sealed_key, expires_at, used_at, "
+                                           "COALESCE(box_id, '') FROM hub_enrolment_codes WHERE code_id = $1",
+                                           {Bytes(code_id)}));
+    if (r.rows() == 0) return Status::NotFound("no such enrolment code");
+    HubEnrolmentCode code{r.Text(0, 0), r.Text(0, 1), r.Text(0, 2), r.Int(0, 3), std::nullopt, r.Text(0, 5)};
+    if (!r.IsNull(0, 4)) code.used_at = r.Int(0, 4);
+    return code;
+  }
+
+  Status EnrolBox(std::string_view code_id, const HubBox& b, int64_t now) override {
+    RELAIS_ASSIGN_OR_RETURN(auto c, pool_->Get());
+    PgTxn txn(*c);
+    RELAIS_RETURN_IF_ERROR(txn.status());
+    // A concurrent caller waits for this row, re-checks used_at and loses.
+    RELAIS_ASSIGN_OR_RETURN(auto r, c->Run("UPDATE hub_enrolment_codes SET used_at = $2, box_id = $3 "
+                                           "WHERE code_id = $1 AND used_at IS NULL AND expires_at > $2 "
+                                           "AND school_id = $4",
+                                           {Bytes(code_id), Arg(now), Arg(b.id), Arg(b.school_id)}));
+    if (r.affected() == 0) return Status::PermissionDenied("unknown, used or expired enrolment code");
+    RELAIS_RETURN_IF_ERROR(InsertBox(*c, b));
+    return txn.Commit();
+  }
+
+  Result<int64_t> NextCertificateSerial() override {
+    RELAIS_ASSIGN_OR_RETURN(auto c, pool_->Get());
+    RELAIS_ASSIGN_OR_RETURN(auto r, c->Run("UPDATE hub_counters SET value = value + 1 "
+                                           "WHERE name = 'certificate_serial' RETURNING value"));
+    if (r.rows() == 0) return Status::Corruption("the certificate counter is missing");
+    return r.Int(0, 0);
   }
 
   Result<IngestResult> IngestOps(std::string_view school_id, const std::vector<HubOp>& ops) override {
@@ -594,7 +616,7 @@ class PgHubStore final : public HubStore {
     return version;
   }
 
-  Result<RevocationList> Revocations() override {
+  Result<HubRevocationList> Revocations() override {
     RELAIS_ASSIGN_OR_RETURN(auto c, pool_->Get());
     // One snapshot for the version and the entries.
     RELAIS_RETURN_IF_ERROR(c->Exec("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"));
@@ -711,6 +733,17 @@ class PgHubStore final : public HubStore {
   }
 
  private:
+  static Status InsertBox(PgConn& c, const HubBox& b) {
+    RELAIS_RETURN_IF_ERROR(SchoolExists(c, b.school_id));
+    RELAIS_ASSIGN_OR_RETURN(auto r,
+                            c.Run(std::string("INSERT INTO hub_boxes (") + kBoxColumns +
+                                      ") VALUES ($1, $2, $3, $4, $5, $6, $7, NULL) ON CONFLICT (id) DO NOTHING",
+                                  {Arg(b.id), Arg(b.school_id), Bytes(b.sign_public_key), Bytes(b.enc_public_key),
+                                   Arg(b.enc_key_epoch), Bytes(b.certificate), Arg(b.enrolled_at)}));
+    if (r.affected() == 0) return Status::Conflict("a box with this id exists");
+    return Status::Ok();
+  }
+
   static Status SchoolExists(PgConn& c, std::string_view school_id) {
     RELAIS_ASSIGN_OR_RETURN(auto r, c.Run("SELECT 1 FROM hub_schools WHERE id = $1", {Arg(school_id)}));
     return r.rows() ? Status::Ok() : Status::NotFound("no such school");
@@ -723,8 +756,8 @@ class PgHubStore final : public HubStore {
     return UploadFromRow(r, 0);
   }
 
-  static Result<RevocationList> ReadRevocations(PgConn& c) {
-    RevocationList list;
+  static Result<HubRevocationList> ReadRevocations(PgConn& c) {
+    HubRevocationList list;
     RELAIS_ASSIGN_OR_RETURN(auto v, c.Run("SELECT value FROM hub_counters WHERE name = 'revocation_version'"));
     if (v.rows()) list.version = v.Int(0, 0);
     RELAIS_ASSIGN_OR_RETURN(auto r, c.Run("SELECT r.box_id, b.sign_public_key, r.revoked_at, r.version "

@@ -44,11 +44,13 @@ CREATE TABLE hub_boxes (
 );
 CREATE INDEX hub_boxes_school ON hub_boxes(school_id);
 CREATE TABLE hub_enrolment_codes (
-  code_hash BLOB PRIMARY KEY,
+  code_id BLOB PRIMARY KEY,
   school_id TEXT NOT NULL REFERENCES hub_schools(id),
+  sealed_key BLOB NOT NULL,
   created_at INTEGER NOT NULL,
   expires_at INTEGER NOT NULL,
-  used_at INTEGER
+  used_at INTEGER,
+  box_id TEXT
 );
 CREATE TABLE hub_ops (
   school_id TEXT NOT NULL REFERENCES hub_schools(id),
@@ -67,7 +69,7 @@ CREATE TABLE hub_origins (
   PRIMARY KEY (school_id, origin)
 );
 CREATE TABLE hub_counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
-INSERT INTO hub_counters VALUES ('revocation_version', 0);
+INSERT INTO hub_counters VALUES ('revocation_version', 0), ('certificate_serial', 0);
 CREATE TABLE hub_revocations (
   version INTEGER PRIMARY KEY,
   box_id TEXT NOT NULL UNIQUE REFERENCES hub_boxes(id),
@@ -168,14 +170,7 @@ class SqliteHubStore final : public HubStore {
     auto db = pool_->Writer();
     Transaction txn(*db);
     RELAIS_RETURN_IF_ERROR(txn.status());
-    RELAIS_RETURN_IF_ERROR(SchoolExists(*db, b.school_id));
-    RELAIS_ASSIGN_OR_RETURN(auto q, db->Prepare(std::string("INSERT INTO hub_boxes (") + kBoxColumns +
-                                                ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, NULL) "
-                                                "ON CONFLICT (id) DO NOTHING"));
-    q.Bind(1, b.id).Bind(2, b.school_id).BindBlob(3, b.sign_public_key).BindBlob(4, b.enc_public_key);
-    q.Bind(5, b.enc_key_epoch).BindBlob(6, b.certificate).Bind(7, b.enrolled_at);
-    RELAIS_RETURN_IF_ERROR(q.Run());
-    if (db->Changes() == 0) return Status::Conflict("a box with this id exists");
+    RELAIS_RETURN_IF_ERROR(InsertBox(*db, b));
     return txn.Commit();
   }
 
@@ -219,30 +214,59 @@ class SqliteHubStore final : public HubStore {
     return Status::Conflict("the box is revoked or already has a newer key");
   }
 
-  Status AddEnrolmentCode(std::string_view code_hash, std::string_view school_id, int64_t expires_at,
-                          int64_t now) override {
+  Status AddEnrolmentCode(std::string_view code_id, std::string_view sealed_key, std::string_view school_id,
+                          int64_t expires_at, int64_t now) override {
     auto db = pool_->Writer();
     Transaction txn(*db);
     RELAIS_RETURN_IF_ERROR(txn.status());
     RELAIS_RETURN_IF_ERROR(SchoolExists(*db, school_id));
-    RELAIS_ASSIGN_OR_RETURN(auto q, db->Prepare("INSERT INTO hub_enrolment_codes (code_hash, school_id, created_at, "
-                                                "expires_at) VALUES (?1, ?2, ?3, ?4)"));
-    q.BindBlob(1, code_hash).Bind(2, school_id).Bind(3, now).Bind(4, expires_at);
+    RELAIS_ASSIGN_OR_RETURN(auto q, db->Prepare("INSERT INTO hub_enrolment_codes (code_id, school_id, sealed_key, "
+                                                "created_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5) "
+                                                "ON CONFLICT DO NOTHING"));
+    q.BindBlob(1, code_id).Bind(2, school_id).BindBlob(3, sealed_key).Bind(4, now).Bind(5, expires_at);
     RELAIS_RETURN_IF_ERROR(q.Run());
+    if (db->Changes() == 0) return Status::Conflict("an enrolment code with this id exists");
     return txn.Commit();
   }
 
-  Result<std::string> ConsumeEnrolmentCode(std::string_view code_hash, int64_t now) override {
-    auto db = pool_->Writer();
-    RELAIS_ASSIGN_OR_RETURN(auto q, db->Prepare("UPDATE hub_enrolment_codes SET used_at = ?2 WHERE code_hash = ?1 "
-                                                "AND used_at IS NULL AND expires_at > ?2 RETURNING school_id"));
-    q.BindBlob(1, code_hash).Bind(2, now);
+  Result<HubEnrolmentCode> GetEnrolmentCode(std::string_view code_id) override {
+    auto db = pool_->Reader();
+    RELAIS_ASSIGN_OR_RETURN(auto q, db->Prepare("SELECT code_id, school_id, sealed_key, expires_at, used_at, box_id "
+                                                "FROM hub_enrolment_codes WHERE code_id = ?1"));
+    q.BindBlob(1, code_id);
     RELAIS_ASSIGN_OR_RETURN(bool row, q.Step());
-    if (!row) return Status::PermissionDenied("unknown, used or expired enrolment code");
-    std::string school = q.Text(0);
-    RELAIS_ASSIGN_OR_RETURN(bool more, q.Step());  // completes the statement
+    if (!row) return Status::NotFound("no such enrolment code");
+    HubEnrolmentCode c{q.Text(0), q.Text(1), q.Text(2), q.Int(3), std::nullopt, q.Text(5)};
+    if (!q.IsNull(4)) c.used_at = q.Int(4);
+    return c;
+  }
+
+  Status EnrolBox(std::string_view code_id, const HubBox& b, int64_t now) override {
+    auto db = pool_->Writer();
+    Transaction txn(*db);
+    RELAIS_RETURN_IF_ERROR(txn.status());
+    {
+      RELAIS_ASSIGN_OR_RETURN(auto q, db->Prepare("UPDATE hub_enrolment_codes SET used_at = ?2, box_id = ?3 "
+                                                  "WHERE code_id = ?1 AND used_at IS NULL AND expires_at > ?2 "
+                                                  "AND school_id = ?4"));
+      q.BindBlob(1, code_id).Bind(2, now).Bind(3, b.id).Bind(4, b.school_id);
+      RELAIS_RETURN_IF_ERROR(q.Run());
+      if (db->Changes() == 0) return Status::PermissionDenied("unknown, used or expired enrolment code");
+    }
+    RELAIS_RETURN_IF_ERROR(InsertBox(*db, b));
+    return txn.Commit();
+  }
+
+  Result<int64_t> NextCertificateSerial() override {
+    auto db = pool_->Writer();
+    RELAIS_ASSIGN_OR_RETURN(auto q, db->Query("UPDATE hub_counters SET value = value + 1 "
+                                              "WHERE name = 'certificate_serial' RETURNING value"));
+    RELAIS_ASSIGN_OR_RETURN(bool row, q.Step());
+    if (!row) return Status::Corruption("the certificate counter is missing");
+    int64_t serial = q.Int(0);
+    RELAIS_ASSIGN_OR_RETURN(bool more, q.Step());
     (void)more;
-    return school;
+    return serial;
   }
 
   Result<IngestResult> IngestOps(std::string_view school_id, const std::vector<HubOp>& ops) override {
@@ -352,10 +376,10 @@ class SqliteHubStore final : public HubStore {
     return version;
   }
 
-  Result<RevocationList> Revocations() override {
+  Result<HubRevocationList> Revocations() override {
     auto db = pool_->Reader();
     core::ReadTransaction snapshot(*db);
-    RevocationList list;
+    HubRevocationList list;
     {
       RELAIS_ASSIGN_OR_RETURN(auto q, db->Query("SELECT value FROM hub_counters WHERE name = 'revocation_version'"));
       RELAIS_ASSIGN_OR_RETURN(bool row, q.Step());
@@ -500,6 +524,18 @@ class SqliteHubStore final : public HubStore {
  private:
   fs::path ChunkPath(std::string_view id) const {
     return chunks_dir_ / std::string(id.substr(0, 2)) / std::string(id.substr(2, 2)) / std::string(id);
+  }
+
+  static Status InsertBox(Db& db, const HubBox& b) {
+    RELAIS_RETURN_IF_ERROR(SchoolExists(db, b.school_id));
+    RELAIS_ASSIGN_OR_RETURN(auto q, db.Prepare(std::string("INSERT INTO hub_boxes (") + kBoxColumns +
+                                               ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, NULL) "
+                                               "ON CONFLICT (id) DO NOTHING"));
+    q.Bind(1, b.id).Bind(2, b.school_id).BindBlob(3, b.sign_public_key).BindBlob(4, b.enc_public_key);
+    q.Bind(5, b.enc_key_epoch).BindBlob(6, b.certificate).Bind(7, b.enrolled_at);
+    RELAIS_RETURN_IF_ERROR(q.Run());
+    if (db.Changes() == 0) return Status::Conflict("a box with this id exists");
+    return Status::Ok();
   }
 
   static Status SchoolExists(Db& db, std::string_view school_id) {

@@ -148,23 +148,44 @@ TEST_CASE("an encryption key rotates only forward, and never for a revoked box")
   });
 }
 
-TEST_CASE("an enrolment code works once, before it expires, and only as its hash") {
+TEST_CASE("an enrolment code enrols one box, once, before it expires, into its own school") {
   ForEachEngine([](Backend& b) {
     auto store = b.Open();
     std::string school = SchoolId(*store);
-    std::string hash = relais::core::Sha256("code-1");
-    REQUIRE(store->AddEnrolmentCode(hash, school, /*expires_at=*/2000, /*now=*/1000).ok());
-    CHECK(store->AddEnrolmentCode(relais::core::Sha256("x"), "no-school", 2000, 1000).code() == StatusCode::kNotFound);
-    CHECK(store->ConsumeEnrolmentCode(relais::core::Sha256("code-2"), 1500).status().code() ==
-          StatusCode::kPermissionDenied);
-    auto used = store->ConsumeEnrolmentCode(hash, 1500);
-    REQUIRE(used.ok());
-    CHECK(*used == school);
-    CHECK(store->ConsumeEnrolmentCode(hash, 1500).status().code() == StatusCode::kPermissionDenied);
+    std::string other = SchoolId(*store, "Autre école");
+    std::string id = relais::core::Sha256("code-1").substr(0, 16);
+    REQUIRE(store->AddEnrolmentCode(id, "sealed", school, /*expires_at=*/2000, /*now=*/1000).ok());
+    CHECK(store->AddEnrolmentCode(id, "sealed", school, 2000, 1000).code() == StatusCode::kConflict);
+    CHECK(store->AddEnrolmentCode("x", "s", "no-school", 2000, 1000).code() == StatusCode::kNotFound);
+    auto got = store->GetEnrolmentCode(id);
+    REQUIRE(got.ok());
+    CHECK(got->school_id == school);
+    CHECK(got->sealed_key == "sealed");
+    CHECK_FALSE(got->used_at.has_value());
+    CHECK(store->GetEnrolmentCode("nope").status().code() == StatusCode::kNotFound);
 
-    std::string late = relais::core::Sha256("code-3");
-    REQUIRE(store->AddEnrolmentCode(late, school, 2000, 1000).ok());
-    CHECK(store->ConsumeEnrolmentCode(late, 2000).status().code() == StatusCode::kPermissionDenied);
+    CHECK(store->EnrolBox("nope", MakeBox("box-1", school), 1500).code() == StatusCode::kPermissionDenied);
+    CHECK(store->EnrolBox(id, MakeBox("box-1", other), 1500).code() == StatusCode::kPermissionDenied);
+    REQUIRE(store->AddBox(MakeBox("taken", school)).ok());
+    CHECK(store->EnrolBox(id, MakeBox("taken", school), 1500).code() == StatusCode::kConflict);
+    REQUIRE(store->EnrolBox(id, MakeBox("box-1", school), 1500).ok());  // the conflict left the code unused
+    CHECK(store->EnrolBox(id, MakeBox("box-2", school), 1500).code() == StatusCode::kPermissionDenied);
+    got = store->GetEnrolmentCode(id);
+    REQUIRE(got.ok());
+    CHECK(got->used_at == 1500);
+    CHECK(got->box_id == "box-1");
+    CHECK(store->GetBox("box-1").ok());
+    CHECK(store->GetBox("box-2").status().code() == StatusCode::kNotFound);
+
+    std::string late = relais::core::Sha256("code-3").substr(0, 16);
+    REQUIRE(store->AddEnrolmentCode(late, "sealed", school, 2000, 1000).ok());
+    CHECK(store->EnrolBox(late, MakeBox("box-3", school), 2000).code() == StatusCode::kPermissionDenied);
+
+    auto s1 = store->NextCertificateSerial();
+    auto s2 = store->NextCertificateSerial();
+    REQUIRE(s1.ok());
+    REQUIRE(s2.ok());
+    CHECK(*s2 == *s1 + 1);
   });
 }
 
@@ -536,29 +557,32 @@ TEST_CASE("two hubs over one PostgreSQL database share one gap-free feed") {
   HammerFeed({one.get(), two.get()});
 }
 
-TEST_CASE("one enrolment code raced by many callers, on two hubs, enrols exactly one box") {
+TEST_CASE("one enrolment code raced by many boxes, on two hubs, enrols exactly one") {
   ForEachEngine([](Backend& b) {
     auto one = b.Open();
     std::unique_ptr<HubStore> two = b.engine == "postgresql" ? b.Open() : nullptr;
     std::string school = SchoolId(*one);
     for (int round = 0; round < 5; ++round) {
-      std::string hash = relais::core::Sha256("race-" + std::to_string(round));
-      REQUIRE(one->AddEnrolmentCode(hash, school, 1 << 30, 1).ok());
+      std::string id = "race-" + std::to_string(round);
+      REQUIRE(one->AddEnrolmentCode(id, "sealed", school, 1 << 30, 1).ok());
       std::atomic<int> wins{0}, denied{0};
       std::vector<std::thread> threads;
       for (int t = 0; t < 12; ++t) {
         threads.emplace_back([&, t] {
           HubStore& hub = (two && t % 2) ? *two : *one;
-          auto r = hub.ConsumeEnrolmentCode(hash, 2);
-          if (r.ok())
+          Status st = hub.EnrolBox(id, MakeBox(id + "-box-" + std::to_string(t), school), 2);
+          if (st.ok())
             ++wins;
-          else if (r.status().code() == StatusCode::kPermissionDenied)
+          else if (st.code() == StatusCode::kPermissionDenied)
             ++denied;
         });
       }
       for (auto& t : threads) t.join();
       CHECK(wins == 1);
       CHECK(denied == 11);
+      auto boxes = one->ListBoxes(school);
+      REQUIRE(boxes.ok());
+      CHECK(boxes->size() == static_cast<size_t>(round + 1));
     }
   });
 }
