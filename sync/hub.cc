@@ -104,11 +104,21 @@ Result<Hub::BundleOutcome> Hub::IngestBundle(const HubBox& box, const ByteSource
   if (KeyIdHex(reader->header().sender_key_id) != box.id)
     return Status::PermissionDenied("the bundle is signed by another box than the uploader");
   BundleOutcome outcome;
+  std::vector<HubOp> ops;
   Record record;
   while (true) {
     RELAIS_ASSIGN_OR_RETURN(bool more, reader->Next(&record));
     if (!more) break;
     ++outcome.records;
+    if (!decode_op_) continue;
+    RELAIS_ASSIGN_OR_RETURN(std::optional<HubOp> op, decode_op_(record));
+    if (op) ops.push_back(std::move(*op));
+  }
+  // Only now is the whole bundle known to be intact.
+  if (!ops.empty()) {
+    RELAIS_ASSIGN_OR_RETURN(IngestResult ingested, store_.IngestOps(box.school_id, ops));
+    outcome.inserted = ingested.inserted;
+    outcome.duplicates = ingested.duplicates;
   }
   return outcome;
 }

@@ -8,7 +8,9 @@
 // Thread-safe: the identity is only read.
 #pragma once
 
+#include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -17,6 +19,7 @@
 #include "core/status.h"
 #include "sync/byte_io.h"
 #include "sync/certificate.h"
+#include "sync/envelope.h"
 #include "sync/hub_store.h"
 #include "sync/identity.h"
 
@@ -68,12 +71,19 @@ class Hub {
     int inserted = 0;      // operations new to the school's log
     int duplicates = 0;
   };
+  // Turns a bundle record into an operation of the school's log, or nullopt
+  // for a record that is not one (Corruption for a malformed one). The
+  // op-log record format belongs to the capture side of sync: it installs
+  // its decoder here. Without one, records are verified and counted only.
+  using OpDecoder = std::function<Result<std::optional<HubOp>>(const Record&)>;
+  void SetOpDecoder(OpDecoder decoder) { decode_op_ = std::move(decoder); }
+
   // Verifies a bundle `box` uploaded (sync/envelope.h: addressed to the
-  // gateway, signed by the box under a valid, unrevoked certificate for its
-  // school) and reads all its records. Corruption, InvalidArgument or
-  // PermissionDenied as BundleReader says; nothing is stored then.
-  // TODO(capture): turning records into operations waits for the op-log
-  // record format; until then the records are verified and counted only.
+  // gateway, signed by this box under a valid, unrevoked certificate for its
+  // school), reads all its records and, once the whole bundle has verified,
+  // ingests its operations into the box's school in one transaction.
+  // Corruption, InvalidArgument or PermissionDenied as BundleReader says, or
+  // as the decoder says; nothing is stored then.
   Result<BundleOutcome> IngestBundle(const HubBox& box, const ByteSource& source);
 
  private:
@@ -81,6 +91,7 @@ class Hub {
   const core::Clock& clock_;
   const core::Config& config_;
   const Identity& identity_;
+  OpDecoder decode_op_;
 };
 
 }  // namespace relais::sync

@@ -435,3 +435,52 @@ TEST_CASE("two gateways over one PostgreSQL database: a box enrolled on one resu
   REQUIRE_MESSAGE(rest->status == 200, rest->body);
   CHECK(json::parse(rest->body)["records"] == 600);
 }
+
+TEST_CASE("a verified bundle's operations land in the school's feed once, however often it is uploaded") {
+  Dir dir;
+  core::FakeClock clock(1790000000);
+  Gateway gw(dir.path, "", clock);
+  // Stands for the op-log record format of sync's capture side: "origin seq payload".
+  gw.hub().SetOpDecoder([](const Record& r) -> Result<std::optional<HubOp>> {
+    if (r.kind != 7) return std::optional<HubOp>();
+    size_t a = r.bytes.find(' '), b = r.bytes.find(' ', a + 1);
+    if (a == std::string::npos || b == std::string::npos) return Status::Corruption("bad test record");
+    return std::optional<HubOp>(
+        HubOp{r.bytes.substr(0, a), std::stoll(r.bytes.substr(a + 1, b - a - 1)), 1, r.bytes.substr(b + 1), 0});
+  });
+  auto school = gw.store().AddSchool("École", clock.Now());
+  REQUIRE(school.ok());
+  Box box = Enrol(gw, school->id, clock.Now());
+  const Certificate& gwc = box.enrolment.gateway_certificate;
+  StringSink sink;
+  BundleOptions opt;
+  opt.scope = school->id;
+  opt.created_at = clock.Now();
+  opt.expires_at = clock.Now() + 86400;
+  opt.sender_certificate = EncodeCertificate(box.enrolment.certificate);
+  auto w = BundleWriter::Create(*box.identity, Recipient{gwc.box_key, gwc.box_epoch}, opt, &sink);
+  REQUIRE(w.ok());
+  for (int s = 1; s <= 4; ++s) REQUIRE((*w)->Add(7, box.id() + " " + std::to_string(s) + " hand-in").ok());
+  REQUIRE((*w)->Add(3, "not an operation").ok());
+  REQUIRE((*w)->Finish().ok());
+  const std::string bundle = sink.data();
+
+  for (int round = 0; round < 2; ++round) {
+    std::string id = CreateUpload(gw, box, bundle.size(), clock.Now());
+    std::string target = "/hub/v1/uploads/" + id;
+    auto res = gw.Client().Patch(target, Signed(box, "PATCH", target, clock.Now(), "0"), bundle,
+                                 "application/offset+octet-stream");
+    REQUIRE(res);
+    REQUIRE_MESSAGE(res->status == 200, res->body);
+    json out = json::parse(res->body);
+    CHECK(out["records"] == 5);
+    CHECK(out["inserted"] == (round == 0 ? 4 : 0));
+    CHECK(out["duplicates"] == (round == 0 ? 0 : 4));
+  }
+  auto head = gw.store().FeedHead(school->id);
+  REQUIRE(head.ok());
+  CHECK(*head == 4);
+  auto vector = gw.store().SchoolVector(school->id);
+  REQUIRE(vector.ok());
+  CHECK(vector->at(box.id()) == 4);
+}
