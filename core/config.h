@@ -31,9 +31,15 @@ struct Config {
   int password_concurrency = 0;         // 0: the number of cores
   int login_failures_per_account = 5;   // then a growing lock-out
   int login_failures_per_address = 30;  // per 15 minutes
+  // HTTPS: both paths or neither (then DATA/tls/server.crt and server.key
+  // when `relais tls init` made them). Plain HTTP stays on `listen`.
+  std::filesystem::path tls_cert, tls_key;  // PEM files
+  std::string https_host = "127.0.0.1";
+  int https_port = 8443;
+  bool https_redirect = false;  // send plain-HTTP app requests to HTTPS (probes and /ca.crt stay)
   // The gateway (`relais hub`). Without hub_postgres it stores in data_dir.
   std::string hub_postgres;                  // libpq URL; put the password in ~/.pgpass, not here
-  std::filesystem::path hub_key_file;        // the gateway's secret keys; DATA/hub-key.secret when empty
+  std::filesystem::path hub_key_file;        // the gateway's secret keys; DATA/hub-identity.key when empty
   std::filesystem::path hub_ent_key_file;    // the ENT's bearer API key (first line); no ENT API when empty
   int hub_connections = 8;                   // PostgreSQL connections per hub process
   int64_t hub_enrol_code_ttl_s = 7 * 86400;  // how long a one-time enrolment code stays valid

@@ -7,6 +7,7 @@
 #include "core/files.h"
 #include "core/log.h"
 #include "sync/hub_auth.h"
+#include "sync/op_codec.h"
 
 namespace relais::server {
 
@@ -364,12 +365,20 @@ void HubApi::EntChanges(Call& c) {
   auto ops = hub_.store().OpsAfterFeed(school->id, after, limit);
   if (!ops.ok()) return WriteError(c.res, ops.status());
   json changes = json::array();
-  for (const sync::HubOp& op : *ops)
-    changes.push_back({{"cursor", op.feed},
-                       {"origin", op.origin},
-                       {"seq", op.seq},
-                       {"hlc", op.hlc},
-                       {"record_hex", core::ToHex(op.record)}});
+  for (const sync::HubOp& op : *ops) {
+    json change = {{"cursor", op.feed}, {"origin", op.origin}, {"seq", op.seq}, {"hlc", op.hlc}};
+    // A journal operation reads as the row it changes; anything else as hex.
+    if (auto decoded = sync::DecodeOp(op.record); decoded.ok()) {
+      static constexpr const char* kKinds[] = {"", "insert", "update", "delete"};
+      change["table"] = decoded->table;
+      change["op"] = kKinds[static_cast<int>(decoded->kind)];
+      change["key"] = json::parse(content::KeyJson(decoded->key));
+      change["columns"] = json::parse(content::ColumnsJson(decoded->columns));
+    } else {
+      change["record_hex"] = core::ToHex(op.record);
+    }
+    changes.push_back(std::move(change));
+  }
   WriteJson(c.res, {{"school", school->id},
                     {"changes", changes},
                     {"next", ops->empty() ? after : ops->back().feed},

@@ -6,10 +6,13 @@
 #include "content/accounts.h"
 #include "content/courses.h"
 #include "content/types.h"
+#include "sync/replica.h"
 
 namespace relais::server {
 
 nlohmann::json ToJson(const content::User& u);
+// The user, with "classes": [{"id","name","role"}].
+nlohmann::json ToJson(const content::UserListing& u);
 nlohmann::json ToJson(const content::ClassInfo& c);
 nlohmann::json ToJson(const content::Member& m);
 nlohmann::json ToJson(const content::FileInfo& f);
@@ -20,6 +23,7 @@ nlohmann::json ToJson(const content::StudentWork& w);
 nlohmann::json ToJson(const content::Resource& r);
 nlohmann::json ToJson(const content::Section& s);
 nlohmann::json ToJson(const content::Course& c);
+nlohmann::json ToJson(const sync::SyncConflict& c);
 
 template <typename T>
 nlohmann::json ToJsonList(const std::vector<T>& items) {

@@ -3,6 +3,7 @@
 #include "core/crypto.h"
 #include "sync/enrolment.h"
 #include "sync/envelope.h"
+#include "sync/op_codec.h"
 
 namespace relais::sync {
 
@@ -29,6 +30,12 @@ Result<std::unique_ptr<Identity>> LoadHubIdentity(const core::Config& config) {
                             ": create it once with `relais hub keygen --key-file PATH` and give every hub process "
                             "the same file (hub_key_file)");
   return identity;
+}
+
+Result<std::optional<HubOp>> DecodeOpRecord(const Record& record) {
+  if (record.kind >= kRecordRevocationList) return std::optional<HubOp>();
+  RELAIS_ASSIGN_OR_RETURN(content::Op op, DecodeOp(record.bytes));
+  return std::optional<HubOp>(HubOp{op.origin, op.seq, static_cast<int64_t>(op.hlc), record.bytes, 0});
 }
 
 Result<Hub::IssuedCode> Hub::IssueEnrolmentCode(std::string_view school_id) {

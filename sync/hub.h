@@ -37,6 +37,12 @@ std::filesystem::path HubKeyFile(const core::Config& config);
 // stateless processes never each make their own. NotFound then.
 Result<std::unique_ptr<Identity>> LoadHubIdentity(const core::Config& config);
 
+// The journal's operation records (sync/op_codec.h; record kinds below the
+// wire layer's 0xF0) as operations of a school's log, the record kept as is.
+// Other records (manifests, certificates, revocation lists): nullopt.
+// Corruption or InvalidArgument as DecodeOp says.
+Result<std::optional<HubOp>> DecodeOpRecord(const Record& record);
+
 class Hub {
  public:
   // `store`, `clock`, `config` and `identity` must outlive the Hub.
@@ -73,8 +79,7 @@ class Hub {
   };
   // Turns a bundle record into an operation of the school's log, or nullopt
   // for a record that is not one (Corruption for a malformed one). The
-  // op-log record format belongs to the capture side of sync: it installs
-  // its decoder here. Without one, records are verified and counted only.
+  // default is DecodeOpRecord; tests may install another.
   using OpDecoder = std::function<Result<std::optional<HubOp>>(const Record&)>;
   void SetOpDecoder(OpDecoder decoder) { decode_op_ = std::move(decoder); }
 
@@ -91,7 +96,7 @@ class Hub {
   const core::Clock& clock_;
   const core::Config& config_;
   const Identity& identity_;
-  OpDecoder decode_op_;
+  OpDecoder decode_op_ = DecodeOpRecord;
 };
 
 }  // namespace relais::sync
