@@ -19,6 +19,7 @@
 #include "sync/envelope.h"
 #include "sync/hub.h"
 #include "sync/hub_auth.h"
+#include "sync/op_codec.h"
 #include "tests/sync/pg_fixture.h"
 
 namespace fs = std::filesystem;
@@ -93,6 +94,7 @@ class Gateway {
 // A box that enrolled with a code and signs its requests.
 struct Box {
   std::unique_ptr<Identity> identity = Identity::Generate();
+  std::string origin = core::NewUuid();  // its change journal's origin
   Enrolment enrolment;
   std::string id() const { return KeyIdHex(identity->sign_key_id()); }
 };
@@ -120,7 +122,7 @@ Box Enrol(Gateway& gw, const std::string& school, int64_t now) {
   return box;
 }
 
-// A bundle from `box` to the gateway holding `n` records.
+// A bundle from `box` to the gateway holding `n` journal operations (~2 KB each).
 std::string BundleFor(const Box& box, const std::string& school, int n, int64_t now) {
   const Certificate& gw = box.enrolment.gateway_certificate;
   StringSink sink;
@@ -131,7 +133,16 @@ std::string BundleFor(const Box& box, const std::string& school, int n, int64_t 
   opt.sender_certificate = EncodeCertificate(box.enrolment.certificate);
   auto w = BundleWriter::Create(*box.identity, Recipient{gw.box_key, gw.box_epoch}, opt, &sink);
   REQUIRE(w.ok());
-  for (int i = 0; i < n; ++i) REQUIRE((*w)->Add(1, core::RandomBytes(2000)).ok());
+  for (int i = 0; i < n; ++i) {
+    content::Op op;
+    op.origin = box.origin;
+    op.seq = i + 1;
+    op.hlc = (static_cast<uint64_t>(now) * 1000 << 16) + static_cast<uint64_t>(i);
+    op.table = "submissions";
+    op.key = {core::SqlValue(core::NewUuid())};
+    op.columns = {{"body", core::SqlValue(core::ToHex(core::RandomBytes(950)))}};
+    REQUIRE((*w)->Add(1, EncodeOp(op)).ok());
+  }
   REQUIRE((*w)->Finish().ok());
   return std::move(sink.data());
 }
@@ -297,6 +308,18 @@ TEST_CASE("a bundle upload cut mid-body resumes at the offset the gateway kept, 
   json done = json::parse(rest->body);
   CHECK(done["complete"] == true);
   CHECK(done["records"] == 1200);
+  CHECK(done["inserted"] == 1200);
+  // The ENT sees the hand-ins as rows, in order.
+  auto changes = gw.Client().Get("/hub/v1/ent/schools/" + school->id + "/changes?limit=2",
+                                 {{"Authorization", std::string("Bearer ") + kEntKey}});
+  REQUIRE(changes);
+  REQUIRE(changes->status == 200);
+  json first = json::parse(changes->body)["changes"][0];
+  CHECK(first["table"] == "submissions");
+  CHECK(first["op"] == "insert");
+  CHECK(first["origin"] == box.origin);
+  CHECK(first["seq"] == 1);
+  CHECK(first["columns"]["body"].get<std::string>().size() == 1900);
 
   // A bundle with one flipped byte is refused once complete.
   std::string bad = BundleFor(box, school->id, 3, clock.Now());
