@@ -28,7 +28,9 @@ relais: configure
 run: relais
 	$(BUILD)/relais serve --data $(DATA) --listen $(LISTEN) --demo
 
+# The gateway's store is tested against a real PostgreSQL server (started by the tests).
 test: build
+	@scripts/install-deps.sh pg
 	@cd $(BUILD) && ctest --output-on-failure -j 2
 
 asan: deps

@@ -40,7 +40,8 @@ Status ParseListen(std::string_view key, std::string_view value, std::string* ho
 bool IsKnownKey(std::string_view key) {
   for (const char* k :
        {"listen", "max_upload_mb", "http_threads", "db_readers", "session_hours", "password_ops", "password_mem_kib",
-        "password_concurrency", "tls_cert", "tls_key", "https_listen", "https_redirect"})
+        "password_concurrency", "tls_cert", "tls_key", "https_listen", "https_redirect", "hub_postgres", "hub_key_file",
+        "hub_ent_key_file", "hub_connections", "hub_enrol_code_days"})
     if (key == k) return true;
   return false;
 }
@@ -85,6 +86,18 @@ Status Config::Set(std::string_view key, std::string_view value) {
     return ParseNumber<uint64_t>(key, value, &password_mem_kib, 8, 1 << 20);
   } else if (key == "password_concurrency") {
     return ParseNumber(key, value, &password_concurrency, 0, 64);
+  } else if (key == "hub_postgres") {
+    hub_postgres = std::string(value);
+  } else if (key == "hub_key_file") {
+    hub_key_file = std::string(value);
+  } else if (key == "hub_ent_key_file") {
+    hub_ent_key_file = std::string(value);
+  } else if (key == "hub_connections") {
+    return ParseNumber(key, value, &hub_connections, 1, 256);
+  } else if (key == "hub_enrol_code_days") {
+    int64_t days = 0;
+    RELAIS_RETURN_IF_ERROR(ParseNumber<int64_t>(key, value, &days, 1, 365));
+    hub_enrol_code_ttl_s = days * 86400;
   } else {
     return Status::InvalidArgument("unknown setting '" + std::string(key) + "'");
   }

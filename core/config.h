@@ -37,6 +37,12 @@ struct Config {
   std::string https_host = "127.0.0.1";
   int https_port = 8443;
   bool https_redirect = false;  // send plain-HTTP app requests to HTTPS (probes and /ca.crt stay)
+  // The gateway (`relais hub`). Without hub_postgres it stores in data_dir.
+  std::string hub_postgres;                  // libpq URL; put the password in ~/.pgpass, not here
+  std::filesystem::path hub_key_file;        // the gateway's secret keys; DATA/hub-identity.key when empty
+  std::filesystem::path hub_ent_key_file;    // the ENT's bearer API key (first line); no ENT API when empty
+  int hub_connections = 8;                   // PostgreSQL connections per hub process
+  int64_t hub_enrol_code_ttl_s = 7 * 86400;  // how long a one-time enrolment code stays valid
 
   // Sets `key` from text; InvalidArgument for an unknown key or a bad value.
   Status Set(std::string_view key, std::string_view value);

@@ -6,19 +6,21 @@
 #   scripts/install-deps.sh ci      — what CI needs beyond the build (clang-format)
 #   scripts/install-deps.sh image   — the SD image: mmdebstrap, genimage, QEMU, the arm64
 #                                     cross-compiler and arm64 -dev libraries (dpkg multiarch)
+#   scripts/install-deps.sh pg      — PostgreSQL's server, which the gateway's tests start on loopback
 #   scripts/install-deps.sh e2e     — Chromium, Node.js and npm for the end-to-end tests
 set -eu
 case "${1:-build}" in
   build) pkgs="g++ cmake make pkg-config libcpp-httplib-dev libssl-dev zlib1g-dev libbrotli-dev
                libsqlite3-dev libsodium-dev libzstd-dev doctest-dev nlohmann-json3-dev
-               libqrencode-dev libzbar-dev openssl" ;;  # openssl(1): the HTTPS tests check certificates with it
+               libqrencode-dev libzbar-dev libpq-dev openssl" ;;  # openssl(1): the HTTPS tests check certificates with it
   bench) pkgs="wrk nginx-light curl python3" ;;
   ci)    pkgs="clang-format" ;;
+  pg)    pkgs="postgresql" ;;
   image) pkgs="mmdebstrap genimage debian-archive-keyring arch-test qemu-user-static binfmt-support
                qemu-system-x86 qemu-system-arm dosfstools mtools e2fsprogs fdisk zstd openssl python3
                g++-aarch64-linux-gnu binutils-aarch64-linux-gnu
                libsqlite3-dev:arm64 libsodium-dev:arm64 libssl-dev:arm64 zlib1g-dev:arm64
-               libbrotli-dev:arm64 libzstd-dev:arm64 libcpp-httplib-dev:arm64 libqrencode-dev:arm64"
+               libbrotli-dev:arm64 libzstd-dev:arm64 libcpp-httplib-dev:arm64 libqrencode-dev:arm64 libpq-dev:arm64"
          if ! dpkg --print-foreign-architectures | grep -qx arm64; then
            if [ "$(id -u)" -eq 0 ]; then dpkg --add-architecture arm64; else sudo dpkg --add-architecture arm64; fi
          fi ;;
@@ -27,7 +29,7 @@ case "${1:-build}" in
          command -v node >/dev/null 2>&1 || pkgs="$pkgs nodejs"
          # (playwright-core needs Node.js >= 20; tests/e2e/run.sh says so if it finds an older one.)
          command -v npm >/dev/null 2>&1 || pkgs="$pkgs npm" ;;
-  *) echo "usage: $0 build|bench|ci|e2e|image" >&2; exit 2 ;;
+  *) echo "usage: $0 build|bench|ci|e2e|image|pg" >&2; exit 2 ;;
 esac
 missing=""
 for p in $pkgs; do

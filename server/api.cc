@@ -16,43 +16,6 @@
 namespace relais::server {
 namespace {
 
-// Splits "/api/v1/homework/abc" into {"api","v1","homework","abc"}.
-std::vector<std::string_view> Segments(std::string_view path) {
-  std::vector<std::string_view> out;
-  while (!path.empty()) {
-    if (path.front() == '/') {
-      path.remove_prefix(1);
-      continue;
-    }
-    size_t slash = path.find('/');
-    out.push_back(path.substr(0, slash));
-    path = slash == std::string_view::npos ? std::string_view() : path.substr(slash);
-  }
-  return out;
-}
-
-// A pattern's ":name" segment matches any one segment; a final "*" matches
-// one or more segments.
-bool Matches(const std::vector<std::string_view>& pattern, const std::vector<std::string_view>& path,
-             std::vector<std::string>* params) {
-  bool rest = !pattern.empty() && pattern.back() == "*";
-  if (rest ? path.size() < pattern.size() : pattern.size() != path.size()) return false;
-  params->clear();
-  if (rest) {
-    for (size_t i = 0; i + 1 < pattern.size(); ++i)
-      if (pattern[i] != path[i]) return false;
-    return true;
-  }
-  for (size_t i = 0; i < pattern.size(); ++i) {
-    if (!pattern[i].empty() && pattern[i].front() == ':') {
-      params->emplace_back(path[i]);
-    } else if (pattern[i] != path[i]) {
-      return false;
-    }
-  }
-  return true;
-}
-
 const std::string kGet = "GET";
 
 // "200 MB", or "512 KB" under a megabyte.
@@ -171,19 +134,19 @@ Api::Api(content::School& school, const core::Config& config, const core::Clock&
 void Api::Dispatch(const httplib::Request& req, httplib::Response& res, const httplib::ContentReader* reader) {
   auto start = std::chrono::steady_clock::now();
   const std::string& method = req.method == "HEAD" ? kGet : req.method;
-  std::vector<std::string_view> path = Segments(req.path);
+  std::vector<std::string_view> path = PathSegments(req.path);
   const auto& routes = Routes();
   // The patterns' segments, split once.
   static const std::vector<std::vector<std::string_view>> kPatterns = [&] {
     std::vector<std::vector<std::string_view>> out;
-    for (const Route& r : routes) out.push_back(Segments(r.pattern));
+    for (const Route& r : routes) out.push_back(PathSegments(r.pattern));
     return out;
   }();
   size_t route_index = routes.size();
   bool path_known = false;
   std::vector<std::string> params;
   for (size_t i = 0; i < routes.size(); ++i) {
-    if (!Matches(kPatterns[i], path, &params)) continue;
+    if (!MatchPath(kPatterns[i], path, &params)) continue;
     path_known = true;
     if (method == routes[i].method) {
       route_index = i;

@@ -85,6 +85,7 @@ Commands:
   class add      create a class
   roster import  import students and teachers from a CSV file
   school name    set the school's name
+  hub            the gateway boxes sync with (relais hub --help)
   tls init       make the box's own certificate authority and HTTPS certificate
 )";
 
@@ -149,16 +150,6 @@ are listed with their line numbers and nothing is imported. New accounts get
 a generated password, printed once.
 )";
 
-int Fail(const Status& st) {
-  std::fprintf(stderr, "relais: %s\n", st.message().c_str());
-  return st.code() == StatusCode::kInvalidArgument ? 2 : 1;
-}
-
-bool WantsHelp(const std::vector<std::string>& argv) {
-  return std::find(argv.begin(), argv.end(), "--help") != argv.end() ||
-         std::find(argv.begin(), argv.end(), "-h") != argv.end();
-}
-
 struct Setup {
   core::Config config;
   core::SystemClock clock;
@@ -222,14 +213,6 @@ Result<std::string> PasswordFrom(const Args& args) {
     return line;
   }
   return Status::InvalidArgument("give the password with --password P or --password-stdin");
-}
-
-EventServer::Options TransportOptions(const core::Config& config) {
-  EventServer::Options options;
-  options.min_workers = std::max(4, 2 * static_cast<int>(std::thread::hardware_concurrency()));
-  options.max_workers = std::max(options.min_workers, config.http_threads);
-  options.keep_alive_timeout_s = config.keep_alive_timeout_s;
-  return options;
 }
 
 int Serve(const std::vector<std::string>& argv) {
@@ -542,6 +525,45 @@ int TlsInit(const std::vector<std::string>& argv) {
 
 }  // namespace
 
+int Fail(const Status& st) {
+  std::fprintf(stderr, "relais: %s\n", st.message().c_str());
+  return st.code() == StatusCode::kInvalidArgument ? 2 : 1;
+}
+
+bool WantsHelp(const std::vector<std::string>& argv) {
+  return std::find(argv.begin(), argv.end(), "--help") != argv.end() ||
+         std::find(argv.begin(), argv.end(), "-h") != argv.end();
+}
+
+sigset_t BlockStopSignals() {
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+  return stop_signals;
+}
+
+void StopOnSignal(EventServer& http, sigset_t signals, std::function<void()> on_stop) {
+  std::thread waiter([&http, signals, on_stop = std::move(on_stop)] {
+    int sig = 0;
+    sigwait(&signals, &sig);
+    core::LogEvent("server.stop", {{"signal", std::to_string(sig)}});
+    if (on_stop) on_stop();
+    http.Stop();
+  });
+  waiter.detach();
+}
+
+EventServer::Options TransportOptions(const core::Config& config) {
+  EventServer::Options options;
+  options.min_workers = std::max(4, 2 * static_cast<int>(std::thread::hardware_concurrency()));
+  options.max_workers = std::max(options.min_workers, config.http_threads);
+  options.keep_alive_timeout_s = config.keep_alive_timeout_s;
+  return options;
+}
+
 int RunCli(const std::vector<std::string>& argv) {
   if (argv.empty() || argv[0] == "--help" || argv[0] == "-h" || argv[0] == "help") {
     std::fputs(kUsage, argv.empty() ? stderr : stdout);
@@ -552,6 +574,7 @@ int RunCli(const std::vector<std::string>& argv) {
   std::string sub = rest.empty() ? "" : rest[0];
   std::vector<std::string> rest2 = rest.empty() ? rest : std::vector<std::string>(rest.begin() + 1, rest.end());
   if (argv[0] == "serve") return Serve(rest);
+  if (argv[0] == "hub") return RunHubCli(rest);
   if (argv[0] == "user" && sub == "add") return UserAdd(rest2);
   if (argv[0] == "user" && sub == "passwd") return UserPasswd(rest2);
   if (argv[0] == "user" && sub == "list") return UserList(rest2);

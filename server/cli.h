@@ -1,12 +1,17 @@
 // server/cli.h — the `relais` command line: subcommands and their flags.
 #pragma once
 
+#include <signal.h>
+
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "core/config.h"
 #include "core/status.h"
+#include "server/event_server.h"
 
 namespace relais::server {
 
@@ -32,5 +37,20 @@ class Args {
 
 // Runs `relais <argv...>` and returns the process exit code.
 int RunCli(const std::vector<std::string>& argv);
+// Runs `relais hub <argv...>` (server/hub_cli.cc).
+int RunHubCli(const std::vector<std::string>& argv);
+
+// Shared by the commands: prints "relais: message" and returns the exit code
+// (2 for a usage error, 1 otherwise).
+int Fail(const Status& st);
+bool WantsHelp(const std::vector<std::string>& argv);
+// Blocks SIGINT and SIGTERM in the calling thread (call before starting any
+// thread) and returns them, for StopOnSignal.
+sigset_t BlockStopSignals();
+// Starts a thread that waits for one of `signals`, logs it, calls `on_stop`
+// and stops `http`.
+void StopOnSignal(EventServer& http, sigset_t signals, std::function<void()> on_stop = {});
+// The transport's worker pool and timeouts from the settings.
+EventServer::Options TransportOptions(const core::Config& config);
 
 }  // namespace relais::server

@@ -180,4 +180,38 @@ std::string PercentDecode(std::string_view s, bool plus_is_space) {
   return out;
 }
 
+std::vector<std::string_view> PathSegments(std::string_view path) {
+  std::vector<std::string_view> out;
+  while (!path.empty()) {
+    if (path.front() == '/') {
+      path.remove_prefix(1);
+      continue;
+    }
+    size_t slash = path.find('/');
+    out.push_back(path.substr(0, slash));
+    path = slash == std::string_view::npos ? std::string_view() : path.substr(slash);
+  }
+  return out;
+}
+
+bool MatchPath(const std::vector<std::string_view>& pattern, const std::vector<std::string_view>& path,
+               std::vector<std::string>* params) {
+  bool rest = !pattern.empty() && pattern.back() == "*";
+  if (rest ? path.size() < pattern.size() : pattern.size() != path.size()) return false;
+  params->clear();
+  if (rest) {
+    for (size_t i = 0; i + 1 < pattern.size(); ++i)
+      if (pattern[i] != path[i]) return false;
+    return true;
+  }
+  for (size_t i = 0; i < pattern.size(); ++i) {
+    if (!pattern[i].empty() && pattern[i].front() == ':') {
+      params->emplace_back(path[i]);
+    } else if (pattern[i] != path[i]) {
+      return false;
+    }
+  }
+  return true;
+}
+
 }  // namespace relais::server

@@ -45,6 +45,14 @@ Result<std::optional<std::vector<std::string>>> OptionalStringList(const json& b
 // A time field in ISO 8601 (see core::ParseTime).
 Result<std::optional<int64_t>> OptionalTime(const json& body, const char* field, bool end_of_day);
 
+// Splits "/api/v1/homework/abc" into {"api","v1","homework","abc"}.
+std::vector<std::string_view> PathSegments(std::string_view path);
+// True when `path` matches `pattern` segment for segment: a ":name" segment
+// matches any one segment (`params` gets those in order), a final "*" one or
+// more segments.
+bool MatchPath(const std::vector<std::string_view>& pattern, const std::vector<std::string_view>& path,
+               std::vector<std::string>* params);
+
 // The value of a cookie, or "".
 std::string GetCookie(const httplib::Request& req, std::string_view name);
 // Percent-decodes a header value such as X-Filename, a path or (with

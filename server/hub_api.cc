@@ -1,0 +1,388 @@
+#include "server/hub_api.h"
+
+#include <chrono>
+#include <exception>
+
+#include "core/crypto.h"
+#include "core/files.h"
+#include "core/log.h"
+#include "sync/hub_auth.h"
+#include "sync/op_codec.h"
+
+namespace relais::server {
+
+namespace {
+constexpr uint64_t kMaxEnrolmentBytes = 64 << 10;
+constexpr uint64_t kMaxChunkBytes = 16 << 20;
+constexpr size_t kUploadPieceBytes = 1 << 20;  // bytes per stored upload part
+constexpr int kMaxPage = 1000;
+constexpr const char* kOctets = "application/octet-stream";
+}  // namespace
+
+const std::vector<HubApi::Route>& HubApi::Routes() {
+  static const std::vector<Route> kRoutes = {
+      {"GET", "/hub/v1/health", Access::kPublic, &HubApi::Health},
+      {"POST", "/hub/v1/enrol", Access::kPublic, &HubApi::Enrol},
+      {"GET", "/hub/v1/revocations", Access::kPublic, &HubApi::Revocations},
+      {"GET", "/hub/v1/gateway", Access::kPublic, &HubApi::GatewayCertificate},
+      {"POST", "/hub/v1/hello", Access::kBox, &HubApi::Hello},
+      {"POST", "/hub/v1/uploads", Access::kBox, &HubApi::CreateUpload},
+      {"HEAD", "/hub/v1/uploads/:id", Access::kBox, &HubApi::UploadOffset},
+      {"PATCH", "/hub/v1/uploads/:id", Access::kBox, &HubApi::PatchUpload},
+      {"POST", "/hub/v1/chunks/missing", Access::kBox, &HubApi::MissingChunks},
+      {"PUT", "/hub/v1/chunks/:id", Access::kBox, &HubApi::PutChunk},
+      {"GET", "/hub/v1/chunks/:id", Access::kBox, &HubApi::GetChunk},
+      {"GET", "/hub/v1/ent/schools", Access::kEnt, &HubApi::EntSchools},
+      {"GET", "/hub/v1/ent/schools/:id/changes", Access::kEnt, &HubApi::EntChanges},
+  };
+  return kRoutes;
+}
+
+void HubApi::Dispatch(const httplib::Request& req, httplib::Response& res, const httplib::ContentReader* reader) {
+  auto start = std::chrono::steady_clock::now();
+  std::vector<std::string_view> path = PathSegments(req.path);
+  const auto& routes = Routes();
+  static const std::vector<std::vector<std::string_view>> kPatterns = [&] {
+    std::vector<std::vector<std::string_view>> out;
+    for (const Route& r : routes) out.push_back(PathSegments(r.pattern));
+    return out;
+  }();
+  Call call{req, res, reader, {}, {}};
+  const Route* route = nullptr;
+  bool path_known = false;
+  // HEAD is answered by a HEAD route if there is one (an upload's offset),
+  // else by the GET route (the transport drops the body).
+  for (const std::string& method : {req.method, std::string(req.method == "HEAD" ? "GET" : "")}) {
+    for (size_t i = 0; i < routes.size() && !route; ++i) {
+      if (!MatchPath(kPatterns[i], path, &call.params)) continue;
+      path_known = true;
+      if (method == routes[i].method) route = &routes[i];
+    }
+    if (route) break;
+  }
+  try {
+    if (!route) {
+      if (path_known)
+        WriteError(res, 405, "method_not_allowed", "this method is not allowed here");
+      else
+        WriteError(res, 404, "not_found", "no such endpoint: " + req.path);
+    } else if (route->access == Access::kBox) {
+      // Authenticated before any body is read.
+      auto box = sync::VerifyRequest(hub_.store(), req.method, req.target, req.get_header_value("Relais-Box"),
+                                     req.get_header_value("Relais-Time"), req.get_header_value("Relais-Signature"),
+                                     req.get_header_value("Upload-Offset"), clock_.Now());
+      if (!box.ok()) {
+        res.set_header("Relais-Gateway-Time", std::to_string(clock_.Now()));
+        WriteError(res, box.status());
+      } else {
+        call.box = std::move(box).value();
+        (this->*route->handler)(call);
+      }
+    } else if (route->access == Access::kEnt) {
+      std::string auth = req.get_header_value("Authorization");
+      bool ok = !ent_key_.empty() && auth.rfind("Bearer ", 0) == 0 && core::ConstantTimeEqual(auth.substr(7), ent_key_);
+      if (!ok)
+        WriteError(res, Status::Unauthenticated("the ENT API needs Authorization: Bearer <API key>"));
+      else
+        (this->*route->handler)(call);
+    } else {
+      (this->*route->handler)(call);
+    }
+  } catch (const std::exception& e) {
+    core::LogEvent("hub.exception", {{"path", req.path}, {"what", e.what()}});
+    WriteError(res, 500, "internal", "internal error; the details are in the gateway's log");
+  }
+  if (!res.has_header("Cache-Control")) res.set_header("Cache-Control", "no-store");
+  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  core::LogEventBuffered("hub.request", {{"method", req.method},
+                                         {"path", req.path},
+                                         {"status", std::to_string(res.status)},
+                                         {"us", std::to_string(static_cast<int64_t>(seconds * 1e6))},
+                                         {"box", call.box.id},
+                                         {"addr", req.remote_addr}});
+}
+
+Result<std::string> HubApi::RawBody(Call& c, uint64_t limit) {
+  if (!c.reader) return Status::InvalidArgument("the request needs a body");
+  std::string body;
+  bool too_large = false;
+  bool ok = (*c.reader)([&](const char* data, size_t n) {
+    if (body.size() + n > limit) {
+      too_large = true;
+      return false;
+    }
+    body.append(data, n);
+    return true;
+  });
+  if (too_large) return Status::TooLarge("the body is over " + std::to_string(limit) + " bytes");
+  if (!ok) return Status::InvalidArgument("the body was cut");
+  return body;
+}
+
+Result<sync::HubUpload> HubApi::OwnUpload(Call& c) {
+  auto upload = hub_.store().GetUpload(c.params[0]);
+  if (!upload.ok()) return upload.status();
+  if (upload->box_id != c.box.id) return Status::NotFound("no such upload");
+  return upload;
+}
+
+void HubApi::Health(Call& c) {
+  WriteJson(c.res, {{"status", "ok"},
+                    {"version", RELAIS_VERSION},
+                    {"store", hub_.store().engine()},
+                    {"gateway_key", sync::KeyIdHex(hub_.identity().sign_key_id())},
+                    {"time", core::FormatTime(clock_.Now())},
+                    {"time_s", clock_.Now()}});
+}
+
+void HubApi::Enrol(Call& c) {
+  auto request = RawBody(c, kMaxEnrolmentBytes);
+  if (!request.ok()) return WriteError(c.res, request.status());
+  auto response = hub_.Enrol(*request);
+  if (!response.ok()) {
+    core::LogEvent("hub.enrol_refused", {{"reason", response.status().message()}, {"addr", c.req.remote_addr}});
+    return WriteError(c.res, response.status());
+  }
+  core::LogEvent("hub.enrolled", {{"addr", c.req.remote_addr}});
+  c.res.status = 200;
+  c.res.set_content(*response, kOctets);
+}
+
+void HubApi::Revocations(Call& c) {
+  auto list = hub_.SignedRevocations();
+  if (!list.ok()) return WriteError(c.res, list.status());
+  c.res.set_content(sync::EncodeRevocationList(*list), kOctets);
+}
+
+void HubApi::GatewayCertificate(Call& c) {
+  auto cert = hub_.GatewayCertificate();
+  if (!cert.ok()) return WriteError(c.res, cert.status());
+  c.res.set_content(sync::EncodeCertificate(*cert), kOctets);
+}
+
+void HubApi::Hello(Call& c) {
+  auto body = c.reader ? ReadJsonBody(c.req, *c.reader, config_.max_json_bytes) : Result<json>(json::object());
+  if (!body.ok()) return WriteError(c.res, body.status());
+  sync::VersionVector have;
+  if (body->contains("vector")) {
+    const json& v = (*body)["vector"];
+    if (!v.is_object()) return WriteError(c.res, Status::InvalidArgument("vector must be an object"));
+    for (const auto& [origin, seq] : v.items()) {
+      if (!seq.is_number_integer()) return WriteError(c.res, Status::InvalidArgument("vector values are integers"));
+      have[origin] = seq.get<int64_t>();
+    }
+  }
+  const std::string& school = c.box.school_id;
+  auto vector = hub_.store().SchoolVector(school);
+  if (!vector.ok()) return WriteError(c.res, vector.status());
+  auto head = hub_.store().FeedHead(school);
+  if (!head.ok()) return WriteError(c.res, head.status());
+  auto revocations = hub_.store().Revocations();
+  if (!revocations.ok()) return WriteError(c.res, revocations.status());
+  auto pending = hub_.store().OpsNotCoveredBy(school, have, 0, 1);
+  if (!pending.ok()) return WriteError(c.res, pending.status());
+  json gateway_vector = json::object();
+  for (const auto& [origin, seq] : *vector) gateway_vector[origin] = seq;
+  WriteJson(c.res, {{"box", c.box.id},
+                    {"school", school},
+                    {"vector", gateway_vector},
+                    {"feed_head", *head},
+                    {"box_lacks_operations", !pending->empty()},
+                    {"revocation_version", revocations->version},
+                    {"time", core::FormatTime(clock_.Now())},
+                    {"time_s", clock_.Now()}});
+}
+
+void HubApi::CreateUpload(Call& c) {
+  auto body = c.reader ? ReadJsonBody(c.req, *c.reader, config_.max_json_bytes)
+                       : Result<json>(Status::InvalidArgument("the request needs a JSON body"));
+  if (!body.ok()) return WriteError(c.res, body.status());
+  if (!body->contains("length") || !(*body)["length"].is_number_integer() || (*body)["length"].get<int64_t>() < 1)
+    return WriteError(c.res, Status::InvalidArgument("length must be a whole number of bytes above 0"));
+  int64_t length = (*body)["length"].get<int64_t>();
+  if (static_cast<uint64_t>(length) > config_.max_upload_bytes)
+    return WriteError(c.res, Status::TooLarge("a bundle is at most " + std::to_string(config_.max_upload_bytes) +
+                                              " bytes: split it"));
+  std::string kind = body->value("kind", std::string("bundle"));
+  if (kind != "bundle") return WriteError(c.res, Status::InvalidArgument("kind must be \"bundle\""));
+  auto upload = hub_.store().CreateUpload(c.box.school_id, c.box.id, kind, length, clock_.Now());
+  if (!upload.ok()) return WriteError(c.res, upload.status());
+  c.res.set_header("Location", "/hub/v1/uploads/" + upload->id);
+  c.res.set_header("Upload-Offset", "0");
+  WriteJson(c.res, {{"id", upload->id}, {"offset", 0}, {"length", length}}, 201);
+}
+
+void HubApi::UploadOffset(Call& c) {
+  auto upload = OwnUpload(c);
+  if (!upload.ok()) return WriteError(c.res, upload.status());
+  c.res.status = 200;
+  c.res.set_header("Upload-Offset", std::to_string(upload->offset));
+  c.res.set_header("Upload-Length", std::to_string(upload->length));
+}
+
+// tus-like: the body goes in at Upload-Offset; each full piece is stored as
+// it arrives, so a cut connection keeps everything received so far and the
+// box resumes from HEAD's Upload-Offset. The last byte triggers verification.
+void HubApi::PatchUpload(Call& c) {
+  auto upload = OwnUpload(c);
+  if (!upload.ok()) return WriteError(c.res, upload.status());
+  std::string offset_text = c.req.get_header_value("Upload-Offset");
+  char* end = nullptr;
+  long long offset = std::strtoll(offset_text.c_str(), &end, 10);
+  if (offset_text.empty() || *end != '\0' || offset < 0)
+    return WriteError(c.res, Status::InvalidArgument("Upload-Offset must be the byte offset to write at"));
+  if (offset != upload->offset) {
+    c.res.set_header("Upload-Offset", std::to_string(upload->offset));
+    return WriteError(c.res, Status::Conflict("the upload is at offset " + std::to_string(upload->offset)));
+  }
+  if (!c.reader) return WriteError(c.res, Status::InvalidArgument("the request needs a body"));
+  int64_t at = offset;
+  std::string piece;
+  Status failure;
+  auto flush = [&]() {
+    if (piece.empty() || !failure.ok()) return;
+    auto next = hub_.store().AppendUpload(upload->id, at, piece, clock_.Now());
+    if (!next.ok()) {
+      failure = next.status();
+      return;
+    }
+    at = *next;
+    piece.clear();
+  };
+  bool complete_body = (*c.reader)([&](const char* data, size_t n) {
+    if (at + static_cast<int64_t>(piece.size() + n) > upload->length) {
+      failure = Status::TooLarge("the bytes go past the upload's announced length");
+      return false;
+    }
+    piece.append(data, n);
+    if (piece.size() >= kUploadPieceBytes) flush();
+    return failure.ok();
+  });
+  flush();  // also after a cut: what arrived is kept
+  c.res.set_header("Upload-Offset", std::to_string(at));
+  if (!failure.ok()) return WriteError(c.res, failure);
+  if (!complete_body) return WriteError(c.res, Status::InvalidArgument("the body was cut; resume at Upload-Offset"));
+  if (at < upload->length) {
+    c.res.status = 204;
+    return;
+  }
+  // Complete: spool to a temporary file and verify the bundle from there
+  // (memory stays flat whatever the bundle's size).
+  auto file = core::StreamingFile::Create(std::filesystem::temp_directory_path());
+  if (!file.ok()) return WriteError(c.res, file.status());
+  Status st = hub_.store().ReadUpload(upload->id, [&](std::string_view bytes) { return (*file)->Append(bytes); });
+  if (!st.ok()) return WriteError(c.res, st);
+  auto source = sync::FileSource::Open((*file)->path());
+  if (!source.ok()) return WriteError(c.res, source.status());
+  auto outcome = hub_.IngestBundle(c.box, **source);
+  // Verified or refused, the upload is done: a refused bundle is not retried.
+  (void)hub_.store().DeleteUpload(upload->id);
+  if (!outcome.ok()) {
+    core::LogEvent("sync.bundle_rejected", {{"box", c.box.id}, {"reason", outcome.status().message()}});
+    // A damaged bundle is the sender's fault (400), not the gateway's (500).
+    if (outcome.status().code() == StatusCode::kCorruption)
+      return WriteError(c.res, Status::InvalidArgument("bundle refused: " + outcome.status().message()));
+    return WriteError(c.res, outcome.status());
+  }
+  core::LogEvent("sync.bundle_received", {{"box", c.box.id}, {"records", std::to_string(outcome->records)}});
+  WriteJson(c.res, {{"offset", at},
+                    {"complete", true},
+                    {"records", outcome->records},
+                    {"inserted", outcome->inserted},
+                    {"duplicates", outcome->duplicates}});
+}
+
+void HubApi::MissingChunks(Call& c) {
+  auto body = c.reader ? ReadJsonBody(c.req, *c.reader, config_.max_json_bytes)
+                       : Result<json>(Status::InvalidArgument("the request needs a JSON body"));
+  if (!body.ok()) return WriteError(c.res, body.status());
+  auto ids = OptionalStringList(*body, "ids", 10000);
+  if (!ids.ok()) return WriteError(c.res, ids.status());
+  if (!*ids) return WriteError(c.res, Status::InvalidArgument("ids is required"));
+  for (const std::string& id : **ids)
+    if (!sync::IsChunkId(id)) return WriteError(c.res, Status::InvalidArgument("a chunk id is 64 lower-case hex"));
+  auto missing = hub_.store().MissingChunks(**ids);
+  if (!missing.ok()) return WriteError(c.res, missing.status());
+  WriteJson(c.res, {{"missing", *missing}});
+}
+
+// A chunk's id is the SHA-256 of its bytes: checked here, so a box cannot
+// store other bytes under an id.
+void HubApi::PutChunk(Call& c) {
+  if (!sync::IsChunkId(c.params[0]))
+    return WriteError(c.res, Status::InvalidArgument("a chunk id is 64 lower-case hex"));
+  auto bytes = RawBody(c, kMaxChunkBytes);
+  if (!bytes.ok()) return WriteError(c.res, bytes.status());
+  if (core::ToHex(core::Sha256(*bytes)) != c.params[0])
+    return WriteError(c.res, Status::InvalidArgument("the bytes do not hash to the chunk's id"));
+  Status st = hub_.store().PutChunk(c.params[0], *bytes);
+  if (!st.ok()) return WriteError(c.res, st);
+  WriteJson(c.res, {{"id", c.params[0]}, {"size", bytes->size()}}, 201);
+}
+
+void HubApi::GetChunk(Call& c) {
+  auto bytes = hub_.store().GetChunk(c.params[0]);
+  if (!bytes.ok()) return WriteError(c.res, bytes.status());
+  c.res.set_header("ETag", "\"" + c.params[0] + "\"");
+  c.res.set_header("Cache-Control", "private, max-age=31536000, immutable");
+  c.res.set_content(*bytes, kOctets);
+}
+
+void HubApi::EntSchools(Call& c) {
+  auto schools = hub_.store().ListSchools();
+  if (!schools.ok()) return WriteError(c.res, schools.status());
+  json out = json::array();
+  for (const auto& s : *schools) {
+    auto head = hub_.store().FeedHead(s.id);
+    out.push_back({{"id", s.id}, {"name", s.name}, {"cursor", head.ok() ? *head : 0}});
+  }
+  WriteJson(c.res, {{"schools", out}});
+}
+
+// The school's changes after a cursor (a feed number), in order. The cursor
+// of the last change is the next call's `after`: nothing is skipped, even
+// with many gateways writing (sync/hub_store.h).
+void HubApi::EntChanges(Call& c) {
+  auto school = hub_.store().GetSchool(c.params[0]);
+  if (!school.ok()) return WriteError(c.res, school.status());
+  int64_t after = 0;
+  int limit = 100;
+  if (c.req.has_param("after")) {
+    std::string v = c.req.get_param_value("after");
+    char* end = nullptr;
+    after = std::strtoll(v.c_str(), &end, 10);
+    if (v.empty() || *end != '\0' || after < 0)
+      return WriteError(c.res, Status::InvalidArgument("after must be a cursor (a whole number)"));
+  }
+  if (c.req.has_param("limit")) {
+    std::string v = c.req.get_param_value("limit");
+    char* end = nullptr;
+    long long n = std::strtoll(v.c_str(), &end, 10);
+    if (v.empty() || *end != '\0' || n < 1 || n > kMaxPage)
+      return WriteError(c.res, Status::InvalidArgument("limit must be from 1 to 1000"));
+    limit = static_cast<int>(n);
+  }
+  auto ops = hub_.store().OpsAfterFeed(school->id, after, limit);
+  if (!ops.ok()) return WriteError(c.res, ops.status());
+  json changes = json::array();
+  for (const sync::HubOp& op : *ops) {
+    json change = {{"cursor", op.feed}, {"origin", op.origin}, {"seq", op.seq}, {"hlc", op.hlc}};
+    // A journal operation reads as the row it changes; anything else as hex.
+    if (auto decoded = sync::DecodeOp(op.record); decoded.ok()) {
+      static constexpr const char* kKinds[] = {"", "insert", "update", "delete"};
+      change["table"] = decoded->table;
+      change["op"] = kKinds[static_cast<int>(decoded->kind)];
+      change["key"] = json::parse(content::KeyJson(decoded->key));
+      change["columns"] = json::parse(content::ColumnsJson(decoded->columns));
+    } else {
+      change["record_hex"] = core::ToHex(op.record);
+    }
+    changes.push_back(std::move(change));
+  }
+  WriteJson(c.res, {{"school", school->id},
+                    {"changes", changes},
+                    {"next", ops->empty() ? after : ops->back().feed},
+                    {"more", static_cast<int>(ops->size()) == limit}});
+}
+
+}  // namespace relais::server

@@ -1,0 +1,302 @@
+// server/hub_cli.cc — `relais hub …`: the gateway's commands.
+//
+// Every command opens the store named by --data DIR (SQLite) or --postgres
+// URL, with settings from --config FILE (or DIR/relais.conf) and RELAIS_HUB_*
+// variables, exactly as `relais hub serve` does, so an operator can add a
+// school or revoke a box while gateways serve.
+#include <signal.h>
+
+#include <cstdio>
+#include <thread>
+
+#include "core/crypto.h"
+#include "core/files.h"
+#include "core/log.h"
+#include "server/cli.h"
+#include "server/event_server.h"
+#include "server/hub_api.h"
+#include "sync/hub.h"
+
+namespace relais::server {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr const char* kHubUsage =
+    R"(Usage: relais hub <command> [options]      (relais hub <command> --help for details)
+
+The gateway boxes sync with, run by the académie or the ENT operator.
+Every command takes the store: --data DIR (SQLite) or --postgres URL.
+
+Commands:
+  serve          serve boxes and the ENT over HTTP
+  school add     create a school (prints its id)
+  school list    list the schools
+  enrol-code     print a one-time code that enrols one box into a school
+  box list       list a school's boxes
+  revoke         revoke a box: refused from now on, and told to everyone
+  keygen         create the gateway's key file (once, for PostgreSQL deployments)
+)";
+
+constexpr const char* kStoreHelp = R"(
+Store (one of):
+  --data DIR        SQLite in DIR (created if needed); settings in DIR/relais.conf
+  --postgres URL    PostgreSQL, e.g. postgresql://relais@db.example/relais
+                    (put the password in ~/.pgpass or PGPASSWORD, not in the URL)
+  --config FILE     a settings file ("key = value"): hub_postgres, hub_key_file, …
+  --key-file PATH   the gateway's secret keys (default DIR/hub-identity.key; required
+                    with --postgres: every hub process gets the same file)
+)";
+
+constexpr const char* kServeHelp = R"(Usage: relais hub serve (--data DIR | --postgres URL) [--listen ADDR:PORT]
+
+Serves the gateway's API (docs/hub-api.md). Over PostgreSQL, any number of
+these processes may serve side by side behind a load balancer. The ENT's API
+key is read from the file named by the hub_ent_key_file setting.
+  --listen ADDR:PORT  where to listen (default 127.0.0.1:8080; port 0 picks a free one)
+)";
+constexpr const char* kSchoolAddHelp = R"(Usage: relais hub school add (--data DIR | --postgres URL) NAME
+
+Creates a school and prints its id.
+)";
+constexpr const char* kSchoolListHelp = R"(Usage: relais hub school list (--data DIR | --postgres URL)
+
+Lists the schools: id, name.
+)";
+constexpr const char* kEnrolCodeHelp = R"(Usage: relais hub enrol-code (--data DIR | --postgres URL) --school ID
+
+Prints a one-time code that enrols one box into the school. It is valid for
+hub_enrol_code_days days (default 7) and works once; only its hash is stored.
+)";
+constexpr const char* kBoxListHelp = R"(Usage: relais hub box list (--data DIR | --postgres URL) --school ID
+
+Lists the school's boxes: id, enrolment time, revocation time.
+)";
+constexpr const char* kRevokeHelp = R"(Usage: relais hub revoke (--data DIR | --postgres URL) BOX
+
+Revokes a box: the gateway refuses it from now on, and the new revocation
+list travels to every box of every school with their next sync.
+)";
+
+constexpr const char* kKeygenHelp = R"(Usage: relais hub keygen --key-file PATH
+
+Creates the gateway's identity (an Ed25519 signing key and an X25519
+encryption key) in PATH, mode 0600. Refuses to overwrite an existing file:
+boxes pin the gateway's key at enrolment. Copy the file to every hub process
+(hub_key_file) and keep a backup.
+)";
+
+const std::vector<std::string> kStoreOptions = {"data", "postgres", "config", "key-file"};
+
+std::vector<std::string> With(std::vector<std::string> extra) {
+  extra.insert(extra.end(), kStoreOptions.begin(), kStoreOptions.end());
+  return extra;
+}
+
+int Help(const char* text) {
+  std::fputs(text, stdout);
+  std::fputs(kStoreHelp, stdout);
+  return 0;
+}
+
+struct HubSetup {
+  core::Config config;
+  core::SystemClock clock;
+  std::unique_ptr<sync::HubStore> store;
+  std::unique_ptr<sync::Identity> identity;
+  std::unique_ptr<sync::Hub> hub;
+  std::unique_ptr<core::FileLock> lock;  // SQLite + serve only
+};
+
+// Loads the settings (file, environment, flags) and opens the store.
+Status OpenHub(const Args& args, HubSetup* setup, bool serving = false) {
+  core::Config& config = setup->config;
+  auto data = args.Get("data");
+  auto postgres = args.Get("postgres");
+  auto file = args.Get("config");
+  if (data) config.data_dir = *data;
+  if (file) {
+    if (!fs::exists(*file)) return Status::InvalidArgument("no such settings file: " + *file);
+    RELAIS_RETURN_IF_ERROR(config.LoadFile(*file));
+  } else if (data) {
+    RELAIS_RETURN_IF_ERROR(config.LoadFile(config.data_dir / "relais.conf"));
+  }
+  RELAIS_RETURN_IF_ERROR(config.LoadEnvironment());
+  if (postgres) RELAIS_RETURN_IF_ERROR(config.Set("hub_postgres", *postgres));
+  if (auto listen = args.Get("listen")) RELAIS_RETURN_IF_ERROR(config.Set("listen", *listen));
+  if (!data && config.hub_postgres.empty())
+    return Status::InvalidArgument("give the store: --data DIR (SQLite) or --postgres URL");
+  if (data && postgres) return Status::InvalidArgument("give --data DIR or --postgres URL, not both");
+  RELAIS_RETURN_IF_ERROR(config.Validate());
+  RELAIS_RETURN_IF_ERROR(core::InitCrypto());
+  if (serving && config.hub_postgres.empty()) {
+    // One SQLite gateway per folder; PostgreSQL gateways may run side by side.
+    RELAIS_RETURN_IF_ERROR(core::MakeDirs(config.data_dir));
+    auto lock = core::FileLock::Acquire(config.data_dir / "hub.lock");
+    if (!lock.ok() && lock.status().code() == StatusCode::kConflict)
+      return Status::Conflict("another relais hub serve is already using " + config.data_dir.string());
+    if (!lock.ok()) return lock.status();
+    setup->lock = std::move(lock).value();
+  }
+  if (auto key_file = args.Get("key-file")) config.hub_key_file = *key_file;
+  RELAIS_ASSIGN_OR_RETURN(setup->store, sync::OpenHubStore(config));
+  RELAIS_ASSIGN_OR_RETURN(setup->identity, sync::LoadHubIdentity(config));
+  setup->hub = std::make_unique<sync::Hub>(*setup->store, setup->clock, config, *setup->identity);
+  return Status::Ok();
+}
+
+// Parses the arguments and opens the hub; on failure prints why and sets *exit_code.
+std::optional<Args> ParseAndOpen(const std::vector<std::string>& argv, const std::vector<std::string>& with_value,
+                                 HubSetup* setup, int* exit_code, bool serving = false) {
+  auto args = Args::Parse(argv, With(with_value), {});
+  if (!args.ok()) {
+    *exit_code = Fail(args.status());
+    return std::nullopt;
+  }
+  if (Status st = OpenHub(*args, setup, serving); !st.ok()) {
+    *exit_code = Fail(st);
+    return std::nullopt;
+  }
+  return std::move(args).value();
+}
+
+int HubServe(const std::vector<std::string>& argv) {
+  if (WantsHelp(argv)) return Help(kServeHelp);
+  sigset_t stop_signals = BlockStopSignals();
+  HubSetup setup;
+  int code = 0;
+  auto args = ParseAndOpen(argv, {"listen"}, &setup, &code, /*serving=*/true);
+  if (!args) return code;
+  std::string ent_key;
+  if (!setup.config.hub_ent_key_file.empty()) {
+    auto text = core::ReadFile(setup.config.hub_ent_key_file);
+    if (!text.ok()) return Fail(text.status());
+    ent_key = text->substr(0, text->find_first_of("\r\n"));
+    if (ent_key.size() < 16) return Fail(Status::InvalidArgument("the ENT API key must be 16 characters or more"));
+  }
+  HubApi api(*setup.hub, setup.config, setup.clock, ent_key);
+  EventServer http([&api](const httplib::Request& req, httplib::Response& res,
+                          const httplib::ContentReader* reader) { api.Dispatch(req, res, reader); },
+                   TransportOptions(setup.config));
+  auto port = http.Bind(setup.config.listen_host, setup.config.listen_port);
+  if (!port.ok()) return Fail(port.status());
+  std::string host = setup.config.listen_host;
+  if (host == "0.0.0.0" || host == "::") host = "127.0.0.1";
+  std::string url = "http://" + host + ":" + std::to_string(*port);
+  std::printf("Relais hub %s — store: %s\n", RELAIS_VERSION, setup.store->engine());
+  std::printf("Listening on %s\n", url.c_str());
+  std::fflush(stdout);
+  core::LogEvent("hub.start", {{"url", url}, {"store", setup.store->engine()}, {"version", RELAIS_VERSION}});
+  StopOnSignal(http, stop_signals);
+  bool ok = http.Run();
+  core::FlushLog();
+  return ok ? 0 : 1;
+}
+
+int SchoolAdd(const std::vector<std::string>& argv) {
+  if (WantsHelp(argv)) return Help(kSchoolAddHelp);
+  HubSetup setup;
+  int code = 0;
+  auto args = ParseAndOpen(argv, {}, &setup, &code);
+  if (!args) return code;
+  if (args->positional().size() != 1) return Fail(Status::InvalidArgument("give the school's name"));
+  auto school = setup.store->AddSchool(args->positional()[0], setup.clock.Now());
+  if (!school.ok()) return Fail(school.status());
+  std::printf("%s\n", school->id.c_str());
+  return 0;
+}
+
+int SchoolList(const std::vector<std::string>& argv) {
+  if (WantsHelp(argv)) return Help(kSchoolListHelp);
+  HubSetup setup;
+  int code = 0;
+  auto args = ParseAndOpen(argv, {}, &setup, &code);
+  if (!args) return code;
+  auto schools = setup.store->ListSchools();
+  if (!schools.ok()) return Fail(schools.status());
+  for (const auto& s : *schools) std::printf("%s  %s\n", s.id.c_str(), s.name.c_str());
+  return 0;
+}
+
+int EnrolCode(const std::vector<std::string>& argv) {
+  if (WantsHelp(argv)) return Help(kEnrolCodeHelp);
+  HubSetup setup;
+  int code = 0;
+  auto args = ParseAndOpen(argv, {"school"}, &setup, &code);
+  if (!args) return code;
+  auto school = args->Get("school");
+  if (!school) return Fail(Status::InvalidArgument("--school ID is required (see relais hub school list)"));
+  auto issued = setup.hub->IssueEnrolmentCode(*school);
+  if (!issued.ok()) return Fail(issued.status());
+  std::printf("%s\n", issued->code.c_str());
+  std::fprintf(stderr, "one box, once, until %s\n", core::FormatTime(issued->expires_at).c_str());
+  return 0;
+}
+
+int BoxList(const std::vector<std::string>& argv) {
+  if (WantsHelp(argv)) return Help(kBoxListHelp);
+  HubSetup setup;
+  int code = 0;
+  auto args = ParseAndOpen(argv, {"school"}, &setup, &code);
+  if (!args) return code;
+  auto school = args->Get("school");
+  if (!school) return Fail(Status::InvalidArgument("--school ID is required"));
+  auto boxes = setup.store->ListBoxes(*school);
+  if (!boxes.ok()) return Fail(boxes.status());
+  for (const auto& b : *boxes)
+    std::printf("%s  enrolled %s%s\n", b.id.c_str(), core::FormatTime(b.enrolled_at).c_str(),
+                b.revoked_at ? ("  revoked " + core::FormatTime(*b.revoked_at)).c_str() : "");
+  return 0;
+}
+
+int Revoke(const std::vector<std::string>& argv) {
+  if (WantsHelp(argv)) return Help(kRevokeHelp);
+  HubSetup setup;
+  int code = 0;
+  auto args = ParseAndOpen(argv, {}, &setup, &code);
+  if (!args) return code;
+  if (args->positional().size() != 1) return Fail(Status::InvalidArgument("give the box's id"));
+  auto version = setup.store->RevokeBox(args->positional()[0], setup.clock.Now());
+  if (!version.ok()) return Fail(version.status());
+  std::printf("revoked %s (revocation list version %lld)\n", args->positional()[0].c_str(),
+              static_cast<long long>(*version));
+  return 0;
+}
+
+int Keygen(const std::vector<std::string>& argv) {
+  if (WantsHelp(argv)) return std::fputs(kKeygenHelp, stdout), 0;
+  auto args = Args::Parse(argv, {"key-file"}, {});
+  if (!args.ok()) return Fail(args.status());
+  auto file = args->Get("key-file");
+  if (!file) return Fail(Status::InvalidArgument("--key-file PATH is required"));
+  if (Status st = core::InitCrypto(); !st.ok()) return Fail(st);
+  if (fs::exists(*file)) return Fail(Status::Conflict(*file + " exists: boxes pinned its key; not overwriting it"));
+  auto identity = sync::Identity::Generate();
+  if (Status st = identity->Save(*file); !st.ok()) return Fail(st);
+  std::printf("gateway key %s written to %s\n", sync::KeyIdHex(identity->sign_key_id()).c_str(), file->c_str());
+  return 0;
+}
+
+}  // namespace
+
+int RunHubCli(const std::vector<std::string>& argv) {
+  std::string cmd = argv.empty() ? "" : argv[0];
+  std::string sub = argv.size() > 1 ? argv[1] : "";
+  std::vector<std::string> rest(argv.begin() + (argv.empty() ? 0 : 1), argv.end());
+  std::vector<std::string> rest2(argv.begin() + std::min<size_t>(argv.size(), 2), argv.end());
+  if (cmd.empty() || cmd == "--help" || cmd == "-h") {
+    std::fputs(kHubUsage, cmd.empty() ? stderr : stdout);
+    return cmd.empty() ? 2 : 0;
+  }
+  if (cmd == "serve") return HubServe(rest);
+  if (cmd == "school" && sub == "add") return SchoolAdd(rest2);
+  if (cmd == "school" && sub == "list") return SchoolList(rest2);
+  if (cmd == "enrol-code") return EnrolCode(rest);
+  if (cmd == "box" && sub == "list") return BoxList(rest2);
+  if (cmd == "revoke") return Revoke(rest);
+  if (cmd == "keygen") return Keygen(rest);
+  std::fprintf(stderr, "relais hub: unknown command '%s'\n\n%s", cmd.c_str(), kHubUsage);
+  return 2;
+}
+
+}  // namespace relais::server

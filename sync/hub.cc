@@ -1,0 +1,133 @@
+#include "sync/hub.h"
+
+#include "core/crypto.h"
+#include "sync/enrolment.h"
+#include "sync/envelope.h"
+#include "sync/op_codec.h"
+
+namespace relais::sync {
+
+namespace {
+constexpr int64_t kCertificateLifetime = 2 * 365 * 86400;
+std::string Bytes(const auto& array) { return std::string(reinterpret_cast<const char*>(array.data()), array.size()); }
+}  // namespace
+
+Result<std::unique_ptr<HubStore>> OpenHubStore(const core::Config& config) {
+  if (!config.hub_postgres.empty()) return OpenPostgresHubStore(config.hub_postgres, config.hub_connections);
+  return OpenSqliteHubStore(config.data_dir);
+}
+
+std::filesystem::path HubKeyFile(const core::Config& config) {
+  return config.hub_key_file.empty() ? config.data_dir / "hub-identity.key" : config.hub_key_file;
+}
+
+Result<std::unique_ptr<Identity>> LoadHubIdentity(const core::Config& config) {
+  std::filesystem::path file = HubKeyFile(config);
+  if (config.hub_postgres.empty()) return Identity::LoadOrCreate(file);
+  auto identity = Identity::Load(file);
+  if (!identity.ok() && identity.status().code() == StatusCode::kNotFound)
+    return Status::NotFound("no gateway key file at " + file.string() +
+                            ": create it once with `relais hub keygen --key-file PATH` and give every hub process "
+                            "the same file (hub_key_file)");
+  return identity;
+}
+
+Result<std::optional<HubOp>> DecodeOpRecord(const Record& record) {
+  if (record.kind >= kRecordRevocationList) return std::optional<HubOp>();
+  RELAIS_ASSIGN_OR_RETURN(content::Op op, DecodeOp(record.bytes));
+  return std::optional<HubOp>(HubOp{op.origin, op.seq, static_cast<int64_t>(op.hlc), record.bytes, 0});
+}
+
+Result<Hub::IssuedCode> Hub::IssueEnrolmentCode(std::string_view school_id) {
+  RELAIS_RETURN_IF_ERROR(store_.GetSchool(school_id).status());
+  int64_t now = clock_.Now();
+  RELAIS_ASSIGN_OR_RETURN(EnrolmentCode code,
+                          NewEnrolmentCode(std::string(school_id), now, config_.hub_enrol_code_ttl_s));
+  std::string sealed = core::SealTo(identity_.current_box_key().keys.public_key, code.pending.code_key);
+  RELAIS_RETURN_IF_ERROR(
+      store_.AddEnrolmentCode(Bytes(code.pending.code_id), sealed, school_id, code.pending.expires_at, now));
+  return IssuedCode{code.code, code.pending.expires_at};
+}
+
+Result<Certificate> Hub::GatewayCertificate() {
+  // Serial 0: the gateway's certificate of itself is identified by its key epoch.
+  int64_t now = clock_.Now();
+  return MakeGatewayCertificate(identity_, "relais hub", 0, now, now + kCertificateLifetime);
+}
+
+Result<RevocationList> Hub::SignedRevocations() {
+  RELAIS_ASSIGN_OR_RETURN(HubRevocationList stored, store_.Revocations());
+  RevocationList list;
+  list.version = static_cast<uint64_t>(stored.version);
+  list.issued_at = clock_.Now();
+  for (const HubRevocation& r : stored.entries) {
+    core::SignPublicKey key{};
+    if (r.sign_public_key.size() != key.size()) return Status::Corruption("a revoked box's key is damaged");
+    std::copy(r.sign_public_key.begin(), r.sign_public_key.end(), key.begin());
+    list.entries.push_back({KeyIdOf(key), r.revoked_at});
+  }
+  SignRevocationList(identity_, &list);
+  return list;
+}
+
+Result<std::string> Hub::Enrol(std::string_view request) {
+  RELAIS_ASSIGN_OR_RETURN(CodeId code_id, EnrolmentRequestCodeId(request));
+  auto stored = store_.GetEnrolmentCode(Bytes(code_id));
+  if (!stored.ok() && stored.status().code() == StatusCode::kNotFound)
+    return Status::PermissionDenied("unknown enrolment code");
+  if (!stored.ok()) return stored.status();
+  int64_t now = clock_.Now();
+  if (stored->used_at) return Status::PermissionDenied("this enrolment code was already used");
+  if (stored->expires_at <= now) return Status::PermissionDenied("this enrolment code has expired");
+  auto key = core::OpenSealed(identity_.current_box_key().keys, stored->sealed_key);
+  if (!key.ok()) return Status::Internal("the enrolment code's key does not open with the gateway's key");
+  PendingEnrolment pending{code_id, *key, stored->school_id, stored->expires_at};
+  RELAIS_ASSIGN_OR_RETURN(Certificate gateway_cert, GatewayCertificate());
+  RELAIS_ASSIGN_OR_RETURN(RevocationList revocations, SignedRevocations());
+  RELAIS_ASSIGN_OR_RETURN(int64_t serial, store_.NextCertificateSerial());
+  RELAIS_ASSIGN_OR_RETURN(EnrolmentAnswer answer,
+                          AnswerEnrolment(identity_, gateway_cert, pending, request, static_cast<uint64_t>(serial), now,
+                                          kCertificateLifetime, revocations));
+  const Certificate& cert = answer.box_certificate;
+  HubBox box{KeyIdHex(cert.sign_key_id()),
+             stored->school_id,
+             Bytes(cert.sign_key),
+             Bytes(cert.box_key),
+             cert.box_epoch,
+             EncodeCertificate(cert),
+             now,
+             std::nullopt};
+  RELAIS_RETURN_IF_ERROR(store_.EnrolBox(Bytes(code_id), box, now));
+  return answer.response;
+}
+
+Result<Hub::BundleOutcome> Hub::IngestBundle(const HubBox& box, const ByteSource& source) {
+  TrustStore trust;
+  trust.Pin(identity_.sign_public_key());
+  RELAIS_ASSIGN_OR_RETURN(RevocationList revocations, SignedRevocations());
+  RELAIS_RETURN_IF_ERROR(trust.UpdateRevocations(revocations).status());
+  RELAIS_ASSIGN_OR_RETURN(auto reader, BundleReader::Open(source, identity_, trust, box.school_id, clock_.Now()));
+  // The signer must be the box that uploaded it, not another box of the school.
+  if (KeyIdHex(reader->header().sender_key_id) != box.id)
+    return Status::PermissionDenied("the bundle is signed by another box than the uploader");
+  BundleOutcome outcome;
+  std::vector<HubOp> ops;
+  Record record;
+  while (true) {
+    RELAIS_ASSIGN_OR_RETURN(bool more, reader->Next(&record));
+    if (!more) break;
+    ++outcome.records;
+    if (!decode_op_) continue;
+    RELAIS_ASSIGN_OR_RETURN(std::optional<HubOp> op, decode_op_(record));
+    if (op) ops.push_back(std::move(*op));
+  }
+  // Only now is the whole bundle known to be intact.
+  if (!ops.empty()) {
+    RELAIS_ASSIGN_OR_RETURN(IngestResult ingested, store_.IngestOps(box.school_id, ops));
+    outcome.inserted = ingested.inserted;
+    outcome.duplicates = ingested.duplicates;
+  }
+  return outcome;
+}
+
+}  // namespace relais::sync

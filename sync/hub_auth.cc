@@ -1,0 +1,69 @@
+#include "sync/hub_auth.h"
+
+#include <cstdlib>
+
+#include "core/crypto.h"
+
+namespace relais::sync {
+
+std::string RequestMessage(std::string_view method, std::string_view target, int64_t time,
+                           std::string_view upload_offset) {
+  std::string m = "relais-hub-request-v1\n";
+  m.append(method).append("\n").append(target).append("\n").append(std::to_string(time)).append("\n");
+  m.append(upload_offset);
+  return m;
+}
+
+std::map<std::string, std::string> SignRequest(const Identity& box, std::string_view method, std::string_view target,
+                                               int64_t time, std::string_view upload_offset) {
+  core::Signature sig = box.Sign(RequestMessage(method, target, time, upload_offset));
+  return {{"Relais-Box", KeyIdHex(box.sign_key_id())},
+          {"Relais-Time", std::to_string(time)},
+          {"Relais-Signature", core::ToHex(std::string_view(reinterpret_cast<const char*>(sig.data()), sig.size()))}};
+}
+
+bool DecodeHex(std::string_view hex, std::string* out) {
+  if (hex.size() % 2) return false;
+  out->clear();
+  auto nibble = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    return -1;
+  };
+  for (size_t i = 0; i < hex.size(); i += 2) {
+    int hi = nibble(hex[i]), lo = nibble(hex[i + 1]);
+    if (hi < 0 || lo < 0) return false;
+    out->push_back(static_cast<char>(hi * 16 + lo));
+  }
+  return true;
+}
+
+Result<HubBox> VerifyRequest(HubStore& store, std::string_view method, std::string_view target,
+                             std::string_view box_header, std::string_view time_header,
+                             std::string_view signature_header, std::string_view upload_offset, int64_t now) {
+  if (box_header.empty() || time_header.empty() || signature_header.empty())
+    return Status::Unauthenticated("sign the request (Relais-Box, Relais-Time, Relais-Signature)");
+  std::string time_text(time_header);
+  char* end = nullptr;
+  long long time = std::strtoll(time_text.c_str(), &end, 10);
+  if (*end != '\0' || time_text.empty()) return Status::Unauthenticated("Relais-Time must be Unix seconds");
+  if (time < now - kRequestSkewSeconds || time > now + kRequestSkewSeconds)
+    return Status::Unauthenticated("Relais-Time is too far from the gateway's time " + std::to_string(now));
+  std::string sig_bytes;
+  core::Signature sig{};
+  if (!DecodeHex(signature_header, &sig_bytes) || sig_bytes.size() != sig.size())
+    return Status::Unauthenticated("Relais-Signature must be 128 hex characters");
+  std::copy(sig_bytes.begin(), sig_bytes.end(), sig.begin());
+  auto box = store.GetBox(box_header);
+  if (!box.ok() && box.status().code() == StatusCode::kNotFound) return Status::Unauthenticated("unknown box");
+  if (!box.ok()) return box.status();
+  core::SignPublicKey key{};
+  if (box->sign_public_key.size() != key.size()) return Status::Corruption("the box's stored key is damaged");
+  std::copy(box->sign_public_key.begin(), box->sign_public_key.end(), key.begin());
+  if (!core::VerifySignature(key, RequestMessage(method, target, time, upload_offset), sig))
+    return Status::Unauthenticated("bad request signature");
+  if (box->revoked_at) return Status::PermissionDenied("this box is revoked");
+  return box;
+}
+
+}  // namespace relais::sync

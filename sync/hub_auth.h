@@ -1,0 +1,46 @@
+// sync/hub_auth.h — how a box signs its HTTP requests to the gateway.
+//
+// Every box request carries three headers:
+//   Relais-Box:        the box id (hex key id of its Ed25519 signing key)
+//   Relais-Time:       Unix seconds on the gateway's clock as the box knows it
+//                      (the box corrects its own clock with the time the
+//                      gateway returns in every answer; a Pi has no RTC)
+//   Relais-Signature:  hex Ed25519 signature of RequestMessage(...)
+// The message binds the method, the path with its query, the time and the
+// Upload-Offset header (so a captured PATCH cannot be replayed at another
+// offset). Bodies are not covered: bundles and chunks carry their own
+// signatures and hashes, and the link is TLS. The gateway accepts a time
+// within kRequestSkewSeconds of its own.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <string_view>
+
+#include "core/status.h"
+#include "sync/hub_store.h"
+#include "sync/identity.h"
+
+namespace relais::sync {
+
+inline constexpr int64_t kRequestSkewSeconds = 600;
+
+std::string RequestMessage(std::string_view method, std::string_view target, int64_t time,
+                           std::string_view upload_offset);
+
+// The three headers for a request signed by `box`.
+std::map<std::string, std::string> SignRequest(const Identity& box, std::string_view method, std::string_view target,
+                                               int64_t time, std::string_view upload_offset = "");
+
+// Checks a request's headers against the stored box. Unauthenticated for a
+// missing or malformed header, an unknown box, a bad signature or a time too
+// far from `now`; PermissionDenied for a revoked box.
+Result<HubBox> VerifyRequest(HubStore& store, std::string_view method, std::string_view target,
+                             std::string_view box_header, std::string_view time_header,
+                             std::string_view signature_header, std::string_view upload_offset, int64_t now);
+
+// Lower-case hex to bytes; nullopt-like empty result with ok=false on bad input.
+bool DecodeHex(std::string_view hex, std::string* out);
+
+}  // namespace relais::sync

@@ -1,0 +1,35 @@
+// sync/hub_store.cc — what both storage engines share: input checks and the
+// encoding of a version vector as a query parameter.
+#include "sync/hub_store.h"
+
+#include <nlohmann/json.hpp>
+
+#include "sync/hub_store_internal.h"
+
+namespace relais::sync {
+
+bool IsChunkId(std::string_view id) {
+  if (id.size() != 64) return false;
+  for (char c : id)
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+  return true;
+}
+
+namespace internal {
+
+Status CheckOps(const std::vector<HubOp>& ops) {
+  for (const HubOp& op : ops) {
+    if (op.origin.empty()) return Status::InvalidArgument("an operation has no origin");
+    if (op.seq < 1) return Status::InvalidArgument("an operation's seq must be 1 or more");
+  }
+  return Status::Ok();
+}
+
+std::string VectorJson(const VersionVector& v) {
+  nlohmann::json j = nlohmann::json::object();
+  for (const auto& [origin, seq] : v) j[origin] = seq;
+  return j.dump();
+}
+
+}  // namespace internal
+}  // namespace relais::sync

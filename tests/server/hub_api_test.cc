@@ -1,0 +1,509 @@
+// The gateway's HTTP API on loopback: enrolment, signed box requests,
+// resumable uploads (cut on purpose), chunks, the ENT's change feed, and two
+// stateless gateways sharing one PostgreSQL store.
+#include "server/hub_api.h"
+
+#include <arpa/inet.h>
+#include <doctest/doctest.h>
+#include <httplib.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <thread>
+
+#include "core/crypto.h"
+#include "server/event_server.h"
+#include "sync/enrolment.h"
+#include "sync/envelope.h"
+#include "sync/hub.h"
+#include "sync/hub_auth.h"
+#include "sync/op_codec.h"
+#include "tests/sync/pg_fixture.h"
+
+namespace fs = std::filesystem;
+using namespace relais;
+using namespace relais::sync;
+using nlohmann::json;
+
+namespace {
+
+constexpr const char* kEntKey = "ent-api-key-0123456789";
+
+struct Dir {
+  fs::path path = fs::temp_directory_path() / ("relais-hubapi-" + core::RandomToken(8));
+  Dir() { fs::create_directories(path); }
+  ~Dir() { fs::remove_all(path); }
+};
+
+// One gateway process: a store, the shared identity file, the real HubApi on
+// an EventServer at 127.0.0.1 and a kernel-chosen port.
+class Gateway {
+ public:
+  Gateway(const fs::path& data_dir, const std::string& postgres, core::FakeClock& clock) : clock_(clock) {
+    REQUIRE(core::InitCrypto().ok());
+    config_.data_dir = data_dir;
+    config_.hub_postgres = postgres;
+    config_.hub_key_file = data_dir / "hub-identity.key";
+    if (!postgres.empty() && !fs::exists(config_.hub_key_file))
+      REQUIRE(Identity::Generate()->Save(config_.hub_key_file).ok());
+    auto store = OpenHubStore(config_);
+    REQUIRE_MESSAGE(store.ok(), store.status().ToString());
+    store_ = std::move(store).value();
+    auto identity = LoadHubIdentity(config_);
+    REQUIRE_MESSAGE(identity.ok(), identity.status().ToString());
+    identity_ = std::move(identity).value();
+    hub_ = std::make_unique<Hub>(*store_, clock_, config_, *identity_);
+    api_ = std::make_unique<server::HubApi>(*hub_, config_, clock_, kEntKey);
+    http_ = std::make_unique<server::EventServer>(
+        [this](const httplib::Request& req, httplib::Response& res, const httplib::ContentReader* reader) {
+          api_->Dispatch(req, res, reader);
+        },
+        server::EventServer::Options{});
+    auto port = http_->Bind("127.0.0.1", 0);
+    REQUIRE(port.ok());
+    port_ = *port;
+    thread_ = std::thread([this] { http_->Run(); });
+  }
+  ~Gateway() {
+    http_->Stop();
+    thread_.join();
+  }
+  Hub& hub() { return *hub_; }
+  HubStore& store() { return *store_; }
+  int port() const { return port_; }
+  httplib::Client Client() const {
+    httplib::Client c("127.0.0.1", port_);
+    c.set_read_timeout(20, 0);
+    return c;
+  }
+
+ private:
+  core::FakeClock& clock_;
+  core::Config config_;
+  std::unique_ptr<HubStore> store_;
+  std::unique_ptr<Identity> identity_;
+  std::unique_ptr<Hub> hub_;
+  std::unique_ptr<server::HubApi> api_;
+  std::unique_ptr<server::EventServer> http_;
+  std::thread thread_;
+  int port_ = 0;
+};
+
+// A box that enrolled with a code and signs its requests.
+struct Box {
+  std::unique_ptr<Identity> identity = Identity::Generate();
+  std::string origin = core::NewUuid();  // its change journal's origin
+  Enrolment enrolment;
+  std::string id() const { return KeyIdHex(identity->sign_key_id()); }
+};
+
+httplib::Headers Signed(const Box& box, const std::string& method, const std::string& target, int64_t time,
+                        const std::string& offset = "") {
+  httplib::Headers h;
+  for (const auto& [k, v] : SignRequest(*box.identity, method, target, time, offset)) h.emplace(k, v);
+  if (!offset.empty()) h.emplace("Upload-Offset", offset);
+  return h;
+}
+
+Box Enrol(Gateway& gw, const std::string& school, int64_t now) {
+  auto code = gw.hub().IssueEnrolmentCode(school);
+  REQUIRE(code.ok());
+  Box box;
+  auto request = MakeEnrolmentRequest(*box.identity, code->code, now);
+  REQUIRE(request.ok());
+  auto res = gw.Client().Post("/hub/v1/enrol", *request, "application/octet-stream");
+  REQUIRE(res);
+  REQUIRE_MESSAGE(res->status == 200, res->body);
+  auto enrolment = AcceptEnrolment(*box.identity, code->code, res->body);
+  REQUIRE_MESSAGE(enrolment.ok(), enrolment.status().ToString());
+  box.enrolment = *enrolment;
+  return box;
+}
+
+// A bundle from `box` to the gateway holding `n` journal operations (~2 KB each).
+std::string BundleFor(const Box& box, const std::string& school, int n, int64_t now) {
+  const Certificate& gw = box.enrolment.gateway_certificate;
+  StringSink sink;
+  BundleOptions opt;
+  opt.scope = school;
+  opt.created_at = now;
+  opt.expires_at = now + 86400;
+  opt.sender_certificate = EncodeCertificate(box.enrolment.certificate);
+  auto w = BundleWriter::Create(*box.identity, Recipient{gw.box_key, gw.box_epoch}, opt, &sink);
+  REQUIRE(w.ok());
+  for (int i = 0; i < n; ++i) {
+    content::Op op;
+    op.origin = box.origin;
+    op.seq = i + 1;
+    op.hlc = (static_cast<uint64_t>(now) * 1000 << 16) + static_cast<uint64_t>(i);
+    op.table = "submissions";
+    op.key = {core::SqlValue(core::NewUuid())};
+    op.columns = {{"body", core::SqlValue(core::ToHex(core::RandomBytes(950)))}};
+    REQUIRE((*w)->Add(1, EncodeOp(op)).ok());
+  }
+  REQUIRE((*w)->Finish().ok());
+  return std::move(sink.data());
+}
+
+std::string CreateUpload(Gateway& gw, const Box& box, size_t length, int64_t now) {
+  auto res = gw.Client().Post("/hub/v1/uploads", Signed(box, "POST", "/hub/v1/uploads", now),
+                              json{{"length", length}}.dump(), "application/json");
+  REQUIRE(res);
+  REQUIRE_MESSAGE(res->status == 201, res->body);
+  return json::parse(res->body)["id"].get<std::string>();
+}
+
+int64_t HeadOffset(Gateway& gw, const Box& box, const std::string& id, int64_t now) {
+  std::string target = "/hub/v1/uploads/" + id;
+  auto res = gw.Client().Head(target, Signed(box, "HEAD", target, now));
+  REQUIRE(res);
+  REQUIRE(res->status == 200);
+  return std::stoll(res->get_header_value("Upload-Offset"));
+}
+
+// Sends a PATCH announcing all of `bytes` from `offset` but closes the
+// connection after `send` of them: a link that drops mid-transfer.
+void CutPatch(int port, const Box& box, const std::string& id, const std::string& bytes, size_t send, int64_t now) {
+  std::string target = "/hub/v1/uploads/" + id;
+  std::string head =
+      "PATCH " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/offset+octet-stream\r\n";
+  for (const auto& [k, v] : Signed(box, "PATCH", target, now, "0")) head += k + ": " + v + "\r\n";
+  head += "Content-Length: " + std::to_string(bytes.size()) + "\r\n\r\n";
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  REQUIRE(connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+  std::string out = head + bytes.substr(0, send);
+  size_t done = 0;
+  while (done < out.size()) {
+    ssize_t n = write(fd, out.data() + done, out.size() - done);
+    REQUIRE(n > 0);
+    done += static_cast<size_t>(n);
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  close(fd);
+}
+
+}  // namespace
+
+TEST_CASE("a box enrols once with a one-time code, then only its signed, timely requests get in") {
+  Dir dir;
+  core::FakeClock clock(1790000000);
+  Gateway gw(dir.path, "", clock);
+  auto school = gw.store().AddSchool("Collège Jean Moulin", clock.Now());
+  REQUIRE(school.ok());
+  auto code = gw.hub().IssueEnrolmentCode(school->id);
+  REQUIRE(code.ok());
+
+  Box box;
+  auto request = MakeEnrolmentRequest(*box.identity, code->code, clock.Now());
+  REQUIRE(request.ok());
+  auto first = gw.Client().Post("/hub/v1/enrol", *request, "application/octet-stream");
+  REQUIRE(first);
+  REQUIRE_MESSAGE(first->status == 200, first->body);
+  auto enrolment = AcceptEnrolment(*box.identity, code->code, first->body);
+  REQUIRE(enrolment.ok());
+  CHECK(enrolment->certificate.scope == school->id);
+  // The code is spent, even for the same box, and a made-up code never worked.
+  auto again = gw.Client().Post("/hub/v1/enrol", *request, "application/octet-stream");
+  REQUIRE(again);
+  CHECK(again->status == 403);
+  Box other;
+  auto guessed = MakeEnrolmentRequest(*other.identity, "ABCD-EFGH-JKMN-PQRS", clock.Now());
+  REQUIRE(guessed.ok());
+  auto refused = gw.Client().Post("/hub/v1/enrol", *guessed, "application/octet-stream");
+  REQUIRE(refused);
+  CHECK(refused->status == 403);
+  auto stored = gw.store().GetBox(KeyIdHex(box.identity->sign_key_id()));
+  REQUIRE(stored.ok());
+  CHECK(stored->school_id == school->id);
+  box.enrolment = *enrolment;
+
+  json vector = {{"vector", {{"some-box", 3}}}};
+  auto hello = gw.Client().Post("/hub/v1/hello", Signed(box, "POST", "/hub/v1/hello", clock.Now()), vector.dump(),
+                                "application/json");
+  REQUIRE(hello);
+  REQUIRE_MESSAGE(hello->status == 200, hello->body);
+  json answer = json::parse(hello->body);
+  CHECK(answer["school"] == school->id);
+  CHECK(answer["time_s"] == clock.Now());
+  CHECK(answer["vector"].is_object());
+
+  // Unsigned, signed by a stranger, signed for another path, or too old: 401.
+  auto unsigned_hello = gw.Client().Post("/hub/v1/hello", vector.dump(), "application/json");
+  REQUIRE(unsigned_hello);
+  CHECK(unsigned_hello->status == 401);
+  auto stranger = gw.Client().Post("/hub/v1/hello", Signed(other, "POST", "/hub/v1/hello", clock.Now()), vector.dump(),
+                                   "application/json");
+  REQUIRE(stranger);
+  CHECK(stranger->status == 401);
+  auto moved = gw.Client().Post("/hub/v1/hello", Signed(box, "POST", "/hub/v1/uploads", clock.Now()), vector.dump(),
+                                "application/json");
+  REQUIRE(moved);
+  CHECK(moved->status == 401);
+  auto stale = gw.Client().Post("/hub/v1/hello", Signed(box, "POST", "/hub/v1/hello", clock.Now() - 3 * 86400),
+                                vector.dump(), "application/json");
+  REQUIRE(stale);
+  CHECK(stale->status == 401);
+  CHECK(stale->get_header_value("Relais-Gateway-Time") == std::to_string(clock.Now()));
+
+  // Revoked: refused from now on, and the signed list says so.
+  REQUIRE(gw.store().RevokeBox(box.id(), clock.Now()).ok());
+  auto revoked = gw.Client().Post("/hub/v1/hello", Signed(box, "POST", "/hub/v1/hello", clock.Now()), vector.dump(),
+                                  "application/json");
+  REQUIRE(revoked);
+  CHECK(revoked->status == 403);
+  auto list_bytes = gw.Client().Get("/hub/v1/revocations");
+  REQUIRE(list_bytes);
+  REQUIRE(list_bytes->status == 200);
+  auto list = DecodeRevocationList(list_bytes->body);
+  REQUIRE(list.ok());
+  TrustStore trust;
+  REQUIRE(PinEnrolment(box.enrolment, &trust).ok());
+  REQUIRE(trust.UpdateRevocations(*list).ok());
+  CHECK(trust.IsRevoked(box.identity->sign_key_id()));
+}
+
+TEST_CASE("a bundle upload cut mid-body resumes at the offset the gateway kept, and is verified when complete") {
+  Dir dir;
+  core::FakeClock clock(1790000000);
+  Gateway gw(dir.path, "", clock);
+  auto school = gw.store().AddSchool("École du Port", clock.Now());
+  REQUIRE(school.ok());
+  Box box = Enrol(gw, school->id, clock.Now());
+  std::string bundle = BundleFor(box, school->id, 1200, clock.Now());  // ~2.4 MB: several stored pieces
+  REQUIRE(bundle.size() > 2'000'000);
+
+  std::string id = CreateUpload(gw, box, bundle.size(), clock.Now());
+  CutPatch(gw.port(), box, id, bundle, 1'500'000, clock.Now());
+  int64_t kept = 0;
+  for (int i = 0; i < 50 && kept < 1'500'000; ++i) {  // the server may still be storing the tail
+    kept = HeadOffset(gw, box, id, clock.Now());
+    if (kept < 1'500'000) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  CHECK(kept == 1'500'000);
+
+  std::string target = "/hub/v1/uploads/" + id;
+  // A stale offset is refused with the right one.
+  auto stale = gw.Client().Patch(target, Signed(box, "PATCH", target, clock.Now(), "0"), bundle.substr(0, 10),
+                                 "application/offset+octet-stream");
+  REQUIRE(stale);
+  CHECK(stale->status == 409);
+  CHECK(stale->get_header_value("Upload-Offset") == std::to_string(kept));
+  // Another box cannot see or write this upload.
+  Box other = Enrol(gw, school->id, clock.Now());
+  auto foreign = gw.Client().Head(target, Signed(other, "HEAD", target, clock.Now()));
+  REQUIRE(foreign);
+  CHECK(foreign->status == 404);
+
+  std::string offset = std::to_string(kept);
+  auto rest = gw.Client().Patch(target, Signed(box, "PATCH", target, clock.Now(), offset),
+                                bundle.substr(static_cast<size_t>(kept)), "application/offset+octet-stream");
+  REQUIRE(rest);
+  REQUIRE_MESSAGE(rest->status == 200, rest->body);
+  json done = json::parse(rest->body);
+  CHECK(done["complete"] == true);
+  CHECK(done["records"] == 1200);
+  CHECK(done["inserted"] == 1200);
+  // The ENT sees the hand-ins as rows, in order.
+  auto changes = gw.Client().Get("/hub/v1/ent/schools/" + school->id + "/changes?limit=2",
+                                 {{"Authorization", std::string("Bearer ") + kEntKey}});
+  REQUIRE(changes);
+  REQUIRE(changes->status == 200);
+  json first = json::parse(changes->body)["changes"][0];
+  CHECK(first["table"] == "submissions");
+  CHECK(first["op"] == "insert");
+  CHECK(first["origin"] == box.origin);
+  CHECK(first["seq"] == 1);
+  CHECK(first["columns"]["body"].get<std::string>().size() == 1900);
+
+  // A bundle with one flipped byte is refused once complete.
+  std::string bad = BundleFor(box, school->id, 3, clock.Now());
+  bad[bad.size() / 2] ^= 0x01;
+  std::string bad_id = CreateUpload(gw, box, bad.size(), clock.Now());
+  std::string bad_target = "/hub/v1/uploads/" + bad_id;
+  auto refused = gw.Client().Patch(bad_target, Signed(box, "PATCH", bad_target, clock.Now(), "0"), bad,
+                                   "application/offset+octet-stream");
+  REQUIRE(refused);
+  CHECK(refused->status == 400);
+  // A bundle written by another box is not accepted from this one.
+  std::string theirs = BundleFor(other, school->id, 2, clock.Now());
+  std::string theirs_id = CreateUpload(gw, box, theirs.size(), clock.Now());
+  std::string theirs_target = "/hub/v1/uploads/" + theirs_id;
+  auto replayed = gw.Client().Patch(theirs_target, Signed(box, "PATCH", theirs_target, clock.Now(), "0"), theirs,
+                                    "application/offset+octet-stream");
+  REQUIRE(replayed);
+  CHECK(replayed->status == 403);
+}
+
+TEST_CASE("chunks go up once, checked against their hash, and come back") {
+  Dir dir;
+  core::FakeClock clock(1790000000);
+  Gateway gw(dir.path, "", clock);
+  auto school = gw.store().AddSchool("École", clock.Now());
+  REQUIRE(school.ok());
+  Box box = Enrol(gw, school->id, clock.Now());
+  std::string chunk = core::RandomBytes(300000);
+  std::string id = core::ToHex(core::Sha256(chunk));
+  json ask = {{"ids", {id}}};
+  auto missing = gw.Client().Post("/hub/v1/chunks/missing", Signed(box, "POST", "/hub/v1/chunks/missing", clock.Now()),
+                                  ask.dump(), "application/json");
+  REQUIRE(missing);
+  REQUIRE(missing->status == 200);
+  CHECK(json::parse(missing->body)["missing"].size() == 1);
+  std::string target = "/hub/v1/chunks/" + id;
+  auto lie = gw.Client().Put(target, Signed(box, "PUT", target, clock.Now()), chunk + "x", "application/octet-stream");
+  REQUIRE(lie);
+  CHECK(lie->status == 400);
+  auto put = gw.Client().Put(target, Signed(box, "PUT", target, clock.Now()), chunk, "application/octet-stream");
+  REQUIRE(put);
+  CHECK(put->status == 201);
+  missing = gw.Client().Post("/hub/v1/chunks/missing", Signed(box, "POST", "/hub/v1/chunks/missing", clock.Now()),
+                             ask.dump(), "application/json");
+  REQUIRE(missing);
+  CHECK(json::parse(missing->body)["missing"].empty());
+  auto got = gw.Client().Get(target, Signed(box, "GET", target, clock.Now()));
+  REQUIRE(got);
+  CHECK(got->status == 200);
+  CHECK(got->body == chunk);
+}
+
+TEST_CASE("the ENT reads a school's changes page by page with its API key, and nothing without it") {
+  Dir dir;
+  core::FakeClock clock(1790000000);
+  Gateway gw(dir.path, "", clock);
+  auto school = gw.store().AddSchool("École", clock.Now());
+  REQUIRE(school.ok());
+  std::vector<HubOp> ops;
+  for (int s = 1; s <= 5; ++s) ops.push_back({"box-a", s, s, std::string("rec") + std::to_string(s), 0});
+  REQUIRE(gw.store().IngestOps(school->id, ops).ok());
+  std::string path = "/hub/v1/ent/schools/" + school->id + "/changes";
+  httplib::Headers bearer = {{"Authorization", std::string("Bearer ") + kEntKey}};
+  auto page1 = gw.Client().Get(path + "?after=0&limit=3", bearer);
+  REQUIRE(page1);
+  REQUIRE_MESSAGE(page1->status == 200, page1->body);
+  json p1 = json::parse(page1->body);
+  CHECK(p1["changes"].size() == 3);
+  CHECK(p1["next"] == 3);
+  CHECK(p1["more"] == true);
+  CHECK(p1["changes"][0]["record_hex"] == core::ToHex("rec1"));
+  auto page2 = gw.Client().Get(path + "?after=3&limit=3", bearer);
+  REQUIRE(page2);
+  json p2 = json::parse(page2->body);
+  CHECK(p2["changes"].size() == 2);
+  CHECK(p2["next"] == 5);
+  CHECK(p2["more"] == false);
+  auto bad_cursor = gw.Client().Get(path + "?after=-1", bearer);
+  REQUIRE(bad_cursor);
+  CHECK(bad_cursor->status == 400);
+  for (const httplib::Headers& h : {httplib::Headers{}, httplib::Headers{{"Authorization", "Bearer wrong"}},
+                                    httplib::Headers{{"Authorization", kEntKey}}}) {
+    auto denied = gw.Client().Get(path, h);
+    REQUIRE(denied);
+    CHECK(denied->status == 401);
+  }
+}
+
+TEST_CASE("every box route refuses an unsigned request and every ENT route a missing key, before reading a body") {
+  Dir dir;
+  core::FakeClock clock(1790000000);
+  Gateway gw(dir.path, "", clock);
+  for (const auto& route : server::HubApi::Routes()) {
+    if (route.access == server::HubApi::Access::kPublic) continue;
+    std::string path = route.pattern;
+    for (size_t p; (p = path.find(":id")) != std::string::npos;) path.replace(p, 3, "x");
+    httplib::Client client = gw.Client();
+    httplib::Result res = std::string(route.method) == "GET"     ? client.Get(path)
+                          : std::string(route.method) == "HEAD"  ? client.Head(path)
+                          : std::string(route.method) == "PUT"   ? client.Put(path, "{}", "application/json")
+                          : std::string(route.method) == "PATCH" ? client.Patch(path, "{}", "application/json")
+                                                                 : client.Post(path, "{}", "application/json");
+    INFO(route.method << " " << path);
+    REQUIRE(res);
+    CHECK(res->status == 401);
+  }
+}
+
+TEST_CASE("two gateways over one PostgreSQL database: a box enrolled on one resumes its upload on the other") {
+  REQUIRE(core::InitCrypto().ok());
+  auto server = testing::PgServer::Shared();
+  REQUIRE_MESSAGE(server.ok(), server.status().ToString());
+  auto url = (*server)->NewDatabase();
+  REQUIRE(url.ok());
+  Dir dir;  // holds the shared key file only: the gateways keep no other state
+  core::FakeClock clock(1790000000);
+  Gateway one(dir.path, *url, clock);
+  Gateway two(dir.path, *url, clock);
+  auto school = one.store().AddSchool("Lycée", clock.Now());
+  REQUIRE(school.ok());
+  Box box = Enrol(one, school->id, clock.Now());
+  std::string bundle = BundleFor(box, school->id, 600, clock.Now());
+  std::string id = CreateUpload(one, box, bundle.size(), clock.Now());
+  CutPatch(one.port(), box, id, bundle, 700'000, clock.Now());
+  int64_t kept = 0;
+  for (int i = 0; i < 50 && kept < 700'000; ++i) {
+    kept = HeadOffset(two, box, id, clock.Now());
+    if (kept < 700'000) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  CHECK(kept == 700'000);
+  std::string target = "/hub/v1/uploads/" + id;
+  std::string offset = std::to_string(kept);
+  auto rest = two.Client().Patch(target, Signed(box, "PATCH", target, clock.Now(), offset),
+                                 bundle.substr(static_cast<size_t>(kept)), "application/offset+octet-stream");
+  REQUIRE(rest);
+  REQUIRE_MESSAGE(rest->status == 200, rest->body);
+  CHECK(json::parse(rest->body)["records"] == 600);
+}
+
+TEST_CASE("a verified bundle's operations land in the school's feed once, however often it is uploaded") {
+  Dir dir;
+  core::FakeClock clock(1790000000);
+  Gateway gw(dir.path, "", clock);
+  // Stands for the op-log record format of sync's capture side: "origin seq payload".
+  gw.hub().SetOpDecoder([](const Record& r) -> Result<std::optional<HubOp>> {
+    if (r.kind != 7) return std::optional<HubOp>();
+    size_t a = r.bytes.find(' '), b = r.bytes.find(' ', a + 1);
+    if (a == std::string::npos || b == std::string::npos) return Status::Corruption("bad test record");
+    return std::optional<HubOp>(
+        HubOp{r.bytes.substr(0, a), std::stoll(r.bytes.substr(a + 1, b - a - 1)), 1, r.bytes.substr(b + 1), 0});
+  });
+  auto school = gw.store().AddSchool("École", clock.Now());
+  REQUIRE(school.ok());
+  Box box = Enrol(gw, school->id, clock.Now());
+  const Certificate& gwc = box.enrolment.gateway_certificate;
+  StringSink sink;
+  BundleOptions opt;
+  opt.scope = school->id;
+  opt.created_at = clock.Now();
+  opt.expires_at = clock.Now() + 86400;
+  opt.sender_certificate = EncodeCertificate(box.enrolment.certificate);
+  auto w = BundleWriter::Create(*box.identity, Recipient{gwc.box_key, gwc.box_epoch}, opt, &sink);
+  REQUIRE(w.ok());
+  for (int s = 1; s <= 4; ++s) REQUIRE((*w)->Add(7, box.id() + " " + std::to_string(s) + " hand-in").ok());
+  REQUIRE((*w)->Add(3, "not an operation").ok());
+  REQUIRE((*w)->Finish().ok());
+  const std::string bundle = sink.data();
+
+  for (int round = 0; round < 2; ++round) {
+    std::string id = CreateUpload(gw, box, bundle.size(), clock.Now());
+    std::string target = "/hub/v1/uploads/" + id;
+    auto res = gw.Client().Patch(target, Signed(box, "PATCH", target, clock.Now(), "0"), bundle,
+                                 "application/offset+octet-stream");
+    REQUIRE(res);
+    REQUIRE_MESSAGE(res->status == 200, res->body);
+    json out = json::parse(res->body);
+    CHECK(out["records"] == 5);
+    CHECK(out["inserted"] == (round == 0 ? 4 : 0));
+    CHECK(out["duplicates"] == (round == 0 ? 0 : 4));
+  }
+  auto head = gw.store().FeedHead(school->id);
+  REQUIRE(head.ok());
+  CHECK(*head == 4);
+  auto vector = gw.store().SchoolVector(school->id);
+  REQUIRE(vector.ok());
+  CHECK(vector->at(box.id()) == 4);
+}
