@@ -31,6 +31,7 @@ run: relais
 # The gateway's store is tested against a real PostgreSQL server (started by the tests).
 test: build
 	@scripts/install-deps.sh pg
+	@scripts/install-deps.sh e2e
 	@cd $(BUILD) && ctest --output-on-failure -j 2
 
 asan: deps
