@@ -113,19 +113,57 @@ std::string ColumnsJson(const std::vector<core::Column>& columns) {
 
 std::string ValueJson(const core::SqlValue& value) { return ToJson(value).dump(); }
 
+namespace {
+// Rows written before the journal existed (a box upgraded to this version)
+// become insert operations, so that the first sync carries them.
+Status CaptureExistingRows(core::Db& db, Journal& journal) {
+  constexpr size_t kBatch = 500;
+  for (const std::string& table : SyncedTables()) {
+    RELAIS_ASSIGN_OR_RETURN(const std::vector<std::string>* names, db.ColumnNames(table));
+    RELAIS_ASSIGN_OR_RETURN(const std::vector<std::string>* keys, db.KeyColumnNames(table));
+    std::string columns, order;
+    for (const std::string& name : *names) columns += (columns.empty() ? "" : ", ") + name;
+    for (const std::string& key : *keys) order += (order.empty() ? "" : ", ") + key;
+    RELAIS_ASSIGN_OR_RETURN(auto q, db.Prepare("SELECT " + columns + " FROM " + table + " ORDER BY " + order));
+    std::vector<core::RowChange> batch;
+    while (true) {
+      RELAIS_ASSIGN_OR_RETURN(bool row, q.Step());
+      if (row) {
+        core::RowChange change;
+        change.table = table;
+        change.kind = core::RowChange::Kind::kInsert;
+        for (const std::string& key : *keys)
+          change.key.emplace_back(
+              key, q.Value(static_cast<int>(std::find(names->begin(), names->end(), key) - names->begin())));
+        for (size_t i = 0; i < names->size(); ++i)
+          if (std::find(keys->begin(), keys->end(), (*names)[i]) == keys->end())
+            change.columns.emplace_back((*names)[i], q.Value(static_cast<int>(i)));
+        batch.push_back(std::move(change));
+      }
+      if (!batch.empty() && (!row || batch.size() == kBatch)) {
+        RELAIS_RETURN_IF_ERROR(journal.Record(db, batch));
+        batch.clear();
+      }
+      if (!row) break;
+    }
+  }
+  return Status::Ok();
+}
+}  // namespace
+
 Result<std::unique_ptr<Journal>> Journal::Attach(core::Db& writer, const core::Clock& clock) {
   RELAIS_RETURN_IF_ERROR(core::CheckCaptureSupport());
-  {
-    core::Transaction txn(writer, core::Transaction::kWithoutCapture);
-    RELAIS_RETURN_IF_ERROR(txn.status());
-    RELAIS_ASSIGN_OR_RETURN(auto q, writer.Query("INSERT INTO sync_state (id, origin) VALUES (1, ?1) "
-                                                 "ON CONFLICT (id) DO NOTHING",
-                                                 core::NewUuid()));
-    RELAIS_RETURN_IF_ERROR(q.Run());
-    RELAIS_RETURN_IF_ERROR(txn.Commit());
-  }
+  core::Transaction txn(writer, core::Transaction::kWithoutCapture);
+  RELAIS_RETURN_IF_ERROR(txn.status());
+  RELAIS_ASSIGN_OR_RETURN(auto q, writer.Query("INSERT INTO sync_state (id, origin) VALUES (1, ?1) "
+                                               "ON CONFLICT (id) DO NOTHING",
+                                               core::NewUuid()));
+  RELAIS_RETURN_IF_ERROR(q.Run());
+  bool first_start = writer.Changes() > 0;
   RELAIS_ASSIGN_OR_RETURN(JournalState state, ReadJournalState(writer));
   std::unique_ptr<Journal> journal(new Journal(clock, state.origin));
+  if (first_start) RELAIS_RETURN_IF_ERROR(CaptureExistingRows(writer, *journal));
+  RELAIS_RETURN_IF_ERROR(txn.Commit());
   RELAIS_RETURN_IF_ERROR(writer.EnableCapture(SyncedTables(), journal.get()));
   return journal;
 }

@@ -73,9 +73,11 @@ struct JournalState {
 // per School with Attach; it must outlive the connection's transactions.
 class Journal final : public core::ChangeSink {
  public:
-  // Gives this replica an origin id on first use and enables capture of the
-  // synced tables on `writer` (the pool's writer connection). `clock` must
-  // outlive the Journal. Internal if SQLite lacks the session extension.
+  // Gives this replica an origin id on first use — recording the rows that
+  // already exist then (a box upgraded from before the journal) as insert
+  // operations — and enables capture of the synced tables on `writer` (the
+  // pool's writer connection). `clock` must outlive the Journal. Internal if
+  // SQLite lacks the session extension.
   static Result<std::unique_ptr<Journal>> Attach(core::Db& writer, const core::Clock& clock);
 
   // Appends one operation per change, with the next seqs and hlc values.

@@ -237,10 +237,9 @@ Status Db::EnableCapture(std::vector<std::string> tables, ChangeSink* sink) {
   return Status::Ok();
 }
 
-Result<const std::vector<std::string>*> Db::ColumnNames(const std::string& table) {
-  auto it = columns_.find(table);
-  if (it != columns_.end()) return &it->second;
-  RELAIS_ASSIGN_OR_RETURN(auto q, Query("SELECT name FROM pragma_table_info(?1) ORDER BY cid", table));
+namespace {
+Result<std::vector<std::string>> Names(Db& db, const std::string& sql, const std::string& table) {
+  RELAIS_ASSIGN_OR_RETURN(auto q, db.Query(sql, table));
   std::vector<std::string> names;
   while (true) {
     RELAIS_ASSIGN_OR_RETURN(bool row, q.Step());
@@ -248,7 +247,23 @@ Result<const std::vector<std::string>*> Db::ColumnNames(const std::string& table
     names.push_back(q.Text(0));
   }
   if (names.empty()) return Status::NotFound("no table " + table);
+  return names;
+}
+}  // namespace
+
+Result<const std::vector<std::string>*> Db::ColumnNames(const std::string& table) {
+  auto it = columns_.find(table);
+  if (it != columns_.end()) return &it->second;
+  RELAIS_ASSIGN_OR_RETURN(auto names, Names(*this, "SELECT name FROM pragma_table_info(?1) ORDER BY cid", table));
   return &columns_.emplace(table, std::move(names)).first->second;
+}
+
+Result<const std::vector<std::string>*> Db::KeyColumnNames(const std::string& table) {
+  auto it = key_columns_.find(table);
+  if (it != key_columns_.end()) return &it->second;
+  RELAIS_ASSIGN_OR_RETURN(auto names,
+                          Names(*this, "SELECT name FROM pragma_table_info(?1) WHERE pk > 0 ORDER BY pk", table));
+  return &key_columns_.emplace(table, std::move(names)).first->second;
 }
 
 Transaction::Transaction(Db& db, Capture capture) : db_(db), begin_(db.Exec("BEGIN IMMEDIATE")) {

@@ -153,6 +153,8 @@ class Db {
 
   // The names of `table`'s columns in declaration order (cached).
   Result<const std::vector<std::string>*> ColumnNames(const std::string& table);
+  // The names of `table`'s primary-key columns in key order (cached).
+  Result<const std::vector<std::string>*> KeyColumnNames(const std::string& table);
 
  private:
   friend class Transaction;
@@ -162,6 +164,7 @@ class Db {
   std::vector<std::string> captured_tables_;
   ChangeSink* sink_ = nullptr;
   std::unordered_map<std::string, std::vector<std::string>> columns_;
+  std::unordered_map<std::string, std::vector<std::string>> key_columns_;
 };
 
 // BEGIN IMMEDIATE on construction; ROLLBACK on destruction unless Commit()

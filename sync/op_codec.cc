@@ -184,7 +184,7 @@ Result<content::Op> DecodeOp(std::string_view record) {
   Reader in(record);
   RELAIS_ASSIGN_OR_RETURN(uint8_t version, in.Byte());
   if (version != kOpRecordVersion)
-    return Status::Corruption(
+    return Status::InvalidArgument(
         "operation record version " + std::to_string(version) +
         (version > kOpRecordVersion ? " is newer than this program knows: upgrade relais" : " is unknown"));
   content::Op op;

@@ -28,14 +28,8 @@ RowRef MakeRow(const std::string& table, std::string key) {
 }
 
 Result<std::vector<std::string>> KeyColumns(core::Db& db, const std::string& table) {
-  RELAIS_ASSIGN_OR_RETURN(auto q, db.Query("SELECT name FROM pragma_table_info(?1) WHERE pk > 0 ORDER BY pk", table));
-  std::vector<std::string> out;
-  while (true) {
-    RELAIS_ASSIGN_OR_RETURN(bool row, q.Step());
-    if (!row) break;
-    out.push_back(q.Text(0));
-  }
-  return out;
+  RELAIS_ASSIGN_OR_RETURN(const std::vector<std::string>* names, db.KeyColumnNames(table));
+  return *names;
 }
 
 // The class a row belongs to, for showing its conflicts to the class's

@@ -269,5 +269,37 @@ TEST_CASE("a student's submission for a homework has the same id on every replic
   CHECK(s->id == core::DerivedUuid("submission", {h->id, student.id}));
 }
 
+TEST_CASE("rows written before the journal existed are recorded once, as insertions, at its first start") {
+  fs::path dir = fs::temp_directory_path() / ("relais-journal-" + core::RandomToken(8));
+  core::FakeClock clock;
+  {
+    School::Options options;
+    options.capture_changes = false;  // a box from before the journal
+    auto school = School::Open(dir, clock, options);
+    REQUIRE(school.ok());
+    REQUIRE((*school)->accounts().CreateClass(nullptr, "6e A").ok());
+    NewUser nu;
+    nu.login = "lea";
+    nu.password = "correct-horse-42";
+    nu.class_name = "6e A";
+    REQUIRE((*school)->accounts().CreateUser(nullptr, nu).ok());
+  }
+  for (int start = 0; start < 2; ++start) {
+    auto school = School::Open(dir, clock);
+    REQUIRE(school.ok());
+    auto db = (*school)->db().Reader();
+    auto ops = OpsSince(*db, {}, 100);
+    REQUIRE(ops.ok());
+    std::set<std::string> tables;
+    for (const Op& op : *ops) {
+      CHECK(op.kind == Op::Kind::kInsert);
+      tables.insert(op.table);
+    }
+    CHECK(ops->size() == 3);  // the class, the user, the membership; not again at the second start
+    CHECK(tables == std::set<std::string>{"classes", "users", "class_members"});
+  }
+  fs::remove_all(dir);
+}
+
 }  // namespace
 }  // namespace relais::content
