@@ -12,6 +12,7 @@
 #include "server/file_response.h"
 #include "server/qr_svg.h"
 #include "server/render.h"
+#include "sync/box_sync.h"
 
 namespace relais::server {
 namespace {
@@ -889,7 +890,18 @@ void Api::Health(Call& c) {
                     {"version", RELAIS_VERSION},
                     {"uptime_s", static_cast<int64_t>(uptime)},
                     {"time", core::FormatTime(clock_.Now())},
-                    {"disk_free_bytes", free.ok() ? json(*free) : json(nullptr)}});
+                    {"disk_free_bytes", free.ok() ? json(*free) : json(nullptr)},
+                    {"sync", SyncStatusJson()}});
+}
+
+// The box's sync with the gateway (sync/box_sync.h): null before enrolment.
+json Api::SyncStatusJson() {
+  auto status = sync::ReadBoxSyncStatus(school_, school_.data_dir());
+  if (!status.ok() || !status->enrolled) return nullptr;
+  auto or_null = [](const std::string& s) { return s.empty() ? json(nullptr) : json(s); };
+  return {{"last_sync", or_null(status->last_sync)},
+          {"pending", status->pending},
+          {"last_error", or_null(status->last_error)}};
 }
 
 void Api::AdminStatus(Call& c) {
@@ -908,7 +920,7 @@ void Api::AdminStatus(Call& c) {
              {"disk", {{"data_bytes", or_null(used)}, {"free_bytes", or_null(free)}, {"total_bytes", or_null(total)}}},
              {"connected_users", sessions_.ActiveUsers(kConnectedWindowS * 1000)},
              {"connected_window_s", kConnectedWindowS},
-             {"last_sync", nullptr}});  // null until the box synchronises (sync/)
+             {"last_sync", SyncStatusJson()}});  // null until the box enrols (sync/)
 }
 
 // The box's DNS sends the operating systems' connectivity checks here. Each

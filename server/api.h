@@ -132,6 +132,7 @@ class Api {
   bool AnswerFromCache(Call& c, std::string* key, uint64_t* generation);
   void AnswerAndCache(Call& c, const std::string& key, uint64_t generation, const json& body);
 
+  json SyncStatusJson();
   content::School& school_;
   const core::Config& config_;
   const core::Clock& clock_;

@@ -150,17 +150,9 @@ are listed with their line numbers and nothing is imported. New accounts get
 a generated password, printed once.
 )";
 
-struct Setup {
-  core::Config config;
-  core::SystemClock clock;
-  std::unique_ptr<core::FileLock> server_lock;  // held by `serve` only
-  std::unique_ptr<content::School> school;
-};
+}  // namespace
 
-// Loads the configuration for DIR, applies `flags`, and opens the school.
-// `serving`: take the data folder's lock (one server per folder) and clear
-// what a crashed server left behind.
-Status OpenSchool(const Args& args, Setup* setup, bool serving = false) {
+Status OpenSchool(const Args& args, Setup* setup, bool serving) {
   auto data = args.Get("data");
   if (!data || data->empty()) return Status::InvalidArgument("--data DIR is required");
   core::Config& config = setup->config;
@@ -203,6 +195,8 @@ Status OpenSchool(const Args& args, Setup* setup, bool serving = false) {
   RELAIS_ASSIGN_OR_RETURN(setup->school, content::School::Open(config.data_dir, setup->clock, options));
   return Status::Ok();
 }
+
+namespace {
 
 Result<std::string> PasswordFrom(const Args& args) {
   if (auto p = args.Get("password")) return *p;
@@ -575,6 +569,7 @@ int RunCli(const std::vector<std::string>& argv) {
   std::vector<std::string> rest2 = rest.empty() ? rest : std::vector<std::string>(rest.begin() + 1, rest.end());
   if (argv[0] == "serve") return Serve(rest);
   if (argv[0] == "hub") return RunHubCli(rest);
+  if (argv[0] == "sync") return RunSyncCli(rest);
   if (argv[0] == "user" && sub == "add") return UserAdd(rest2);
   if (argv[0] == "user" && sub == "passwd") return UserPasswd(rest2);
   if (argv[0] == "user" && sub == "list") return UserList(rest2);

@@ -9,7 +9,10 @@
 #include <string>
 #include <vector>
 
+#include "content/school.h"
+#include "core/clock.h"
 #include "core/config.h"
+#include "core/files.h"
 #include "core/status.h"
 #include "server/event_server.h"
 
@@ -39,6 +42,20 @@ class Args {
 int RunCli(const std::vector<std::string>& argv);
 // Runs `relais hub <argv...>` (server/hub_cli.cc).
 int RunHubCli(const std::vector<std::string>& argv);
+// Runs `relais sync <argv...>` (server/sync_cli.cc).
+int RunSyncCli(const std::vector<std::string>& argv);
+
+// A box command's settings and open school.
+struct Setup {
+  core::Config config;
+  core::SystemClock clock;
+  std::unique_ptr<core::FileLock> server_lock;  // held by `serve` only
+  std::unique_ptr<content::School> school;
+};
+// Loads the configuration for --data DIR, applies the flags, and opens the
+// school. `serving`: take the data folder's lock (one server per folder) and
+// clear what a crashed server left behind.
+Status OpenSchool(const Args& args, Setup* setup, bool serving = false);
 
 // Shared by the commands: prints "relais: message" and returns the exit code
 // (2 for a usage error, 1 otherwise).

@@ -26,6 +26,7 @@ const std::vector<HubApi::Route>& HubApi::Routes() {
       {"GET", "/hub/v1/revocations", Access::kPublic, &HubApi::Revocations},
       {"GET", "/hub/v1/gateway", Access::kPublic, &HubApi::GatewayCertificate},
       {"POST", "/hub/v1/hello", Access::kBox, &HubApi::Hello},
+      {"POST", "/hub/v1/answer", Access::kBox, &HubApi::Answer},
       {"POST", "/hub/v1/uploads", Access::kBox, &HubApi::CreateUpload},
       {"HEAD", "/hub/v1/uploads/:id", Access::kBox, &HubApi::UploadOffset},
       {"PATCH", "/hub/v1/uploads/:id", Access::kBox, &HubApi::PatchUpload},
@@ -160,18 +161,25 @@ void HubApi::GatewayCertificate(Call& c) {
   c.res.set_content(sync::EncodeCertificate(*cert), kOctets);
 }
 
-void HubApi::Hello(Call& c) {
+// The optional {"vector":{"<origin>":<seq>,…}} of a hello or answer request.
+Result<sync::VersionVector> HubApi::BodyVector(Call& c) {
   auto body = c.reader ? ReadJsonBody(c.req, *c.reader, config_.max_json_bytes) : Result<json>(json::object());
-  if (!body.ok()) return WriteError(c.res, body.status());
+  if (!body.ok()) return body.status();
   sync::VersionVector have;
   if (body->contains("vector")) {
     const json& v = (*body)["vector"];
-    if (!v.is_object()) return WriteError(c.res, Status::InvalidArgument("vector must be an object"));
+    if (!v.is_object()) return Status::InvalidArgument("vector must be an object");
     for (const auto& [origin, seq] : v.items()) {
-      if (!seq.is_number_integer()) return WriteError(c.res, Status::InvalidArgument("vector values are integers"));
+      if (!seq.is_number_integer()) return Status::InvalidArgument("vector values are integers");
       have[origin] = seq.get<int64_t>();
     }
   }
+  return have;
+}
+
+void HubApi::Hello(Call& c) {
+  auto have = BodyVector(c);
+  if (!have.ok()) return WriteError(c.res, have.status());
   const std::string& school = c.box.school_id;
   auto vector = hub_.store().SchoolVector(school);
   if (!vector.ok()) return WriteError(c.res, vector.status());
@@ -179,7 +187,7 @@ void HubApi::Hello(Call& c) {
   if (!head.ok()) return WriteError(c.res, head.status());
   auto revocations = hub_.store().Revocations();
   if (!revocations.ok()) return WriteError(c.res, revocations.status());
-  auto pending = hub_.store().OpsNotCoveredBy(school, have, 0, 1);
+  auto pending = hub_.store().OpsNotCoveredBy(school, *have, 0, 1);
   if (!pending.ok()) return WriteError(c.res, pending.status());
   json gateway_vector = json::object();
   for (const auto& [origin, seq] : *vector) gateway_vector[origin] = seq;
@@ -191,6 +199,18 @@ void HubApi::Hello(Call& c) {
                     {"revocation_version", revocations->version},
                     {"time", core::FormatTime(clock_.Now())},
                     {"time_s", clock_.Now()}});
+}
+
+// The operations the box lacks, given its vector, in one bundle sealed to it.
+void HubApi::Answer(Call& c) {
+  auto have = BodyVector(c);
+  if (!have.ok()) return WriteError(c.res, have.status());
+  sync::StringSink sink;
+  auto count = hub_.WriteAnswerBundle(c.box, *have, &sink);
+  if (!count.ok()) return WriteError(c.res, count.status());
+  c.res.status = 200;
+  c.res.set_header("Relais-Operations", std::to_string(*count));
+  c.res.set_content(std::move(sink.data()), kOctets);
 }
 
 void HubApi::CreateUpload(Call& c) {

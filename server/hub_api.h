@@ -53,6 +53,8 @@ class HubApi {
   void Revocations(Call& c);
   void GatewayCertificate(Call& c);
   void Hello(Call& c);
+  void Answer(Call& c);
+  Result<sync::VersionVector> BodyVector(Call& c);
   void CreateUpload(Call& c);
   void UploadOffset(Call& c);
   void PatchUpload(Call& c);

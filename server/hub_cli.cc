@@ -6,6 +6,7 @@
 // school or revoke a box while gateways serve.
 #include <signal.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <thread>
 
@@ -15,6 +16,7 @@
 #include "server/cli.h"
 #include "server/event_server.h"
 #include "server/hub_api.h"
+#include "sync/box_sync.h"
 #include "sync/hub.h"
 
 namespace relais::server {
@@ -36,6 +38,7 @@ Commands:
   box list       list a school's boxes
   revoke         revoke a box: refused from now on, and told to everyone
   keygen         create the gateway's key file (once, for PostgreSQL deployments)
+  import         take the boxes' changes from a USB stick, write their answers to it
 )";
 
 constexpr const char* kStoreHelp = R"(
@@ -263,6 +266,64 @@ int Revoke(const std::vector<std::string>& argv) {
   return 0;
 }
 
+constexpr const char* kImportHelp = R"(Usage: relais hub import (--data DIR | --postgres URL) STICK
+
+For each box that ran `relais sync export --to STICK`: ingests its bundles
+(STICK/relais/<box>/to-gateway/), checks its signed statement of what it holds,
+and writes the changes it lacks to STICK/relais/<box>/to-box/answer.bundle,
+for `relais sync import --from STICK` on the box. Running it twice is harmless.
+)";
+
+// One box's directory on a stick: ingest its bundles, answer its statement.
+Status ImportBox(sync::Hub& hub, const fs::path& dir, const std::string& box_id) {
+  RELAIS_ASSIGN_OR_RETURN(sync::HubBox box, hub.store().GetBox(box_id));
+  if (box.revoked_at) return Status::PermissionDenied("box " + box_id + " is revoked");
+  std::error_code ec;
+  std::vector<fs::path> bundles;
+  for (const auto& entry : fs::directory_iterator(dir / "to-gateway", ec))
+    if (entry.path().extension() == ".bundle") bundles.push_back(entry.path());
+  std::sort(bundles.begin(), bundles.end());
+  for (const fs::path& file : bundles) {
+    RELAIS_ASSIGN_OR_RETURN(auto source, sync::FileSource::Open(file));
+    RELAIS_ASSIGN_OR_RETURN(sync::Hub::BundleOutcome outcome, hub.IngestBundle(box, *source));
+    std::printf("  %s: %d new, %d already held\n", file.filename().c_str(), outcome.inserted, outcome.duplicates);
+  }
+  RELAIS_ASSIGN_OR_RETURN(std::string statement, core::ReadFile(dir / "statement.json"));
+  RELAIS_ASSIGN_OR_RETURN(std::string signature, core::ReadFile(dir / "statement.sig"));
+  RELAIS_ASSIGN_OR_RETURN(content::VersionVector have,
+                          sync::VerifyStatement(statement, signature, box.sign_public_key, box.school_id));
+  sync::StringSink sink;
+  RELAIS_ASSIGN_OR_RETURN(int64_t count, hub.WriteAnswerBundle(box, have, &sink));
+  RELAIS_RETURN_IF_ERROR(core::MakeDirs(dir / "to-box"));
+  RELAIS_RETURN_IF_ERROR(core::WriteFileAtomic(dir / "to-box" / "answer.bundle", sink.data()));
+  std::printf("  answer: %lld changes for the box\n", static_cast<long long>(count));
+  return Status::Ok();
+}
+
+int Import(const std::vector<std::string>& argv) {
+  if (WantsHelp(argv)) return Help(kImportHelp);
+  HubSetup setup;
+  int code = 0;
+  auto args = ParseAndOpen(argv, {}, &setup, &code);
+  if (!args) return code;
+  if (args->positional().size() != 1) return Fail(Status::InvalidArgument("give the stick's directory"));
+  fs::path root = fs::path(args->positional()[0]) / "relais";
+  std::error_code ec;
+  if (!fs::is_directory(root, ec))
+    return Fail(Status::NotFound("nothing to import: no " + root.string() + " (run relais sync export first)"));
+  int failures = 0;
+  for (const auto& entry : fs::directory_iterator(root, ec)) {
+    if (!entry.is_directory()) continue;
+    std::string box_id = entry.path().filename().string();
+    std::printf("box %s\n", box_id.c_str());
+    if (Status st = ImportBox(*setup.hub, entry.path(), box_id); !st.ok()) {
+      std::fprintf(stderr, "relais: box %s: %s\n", box_id.c_str(), st.message().c_str());
+      ++failures;
+    }
+  }
+  return failures ? 1 : 0;
+}
+
 int Keygen(const std::vector<std::string>& argv) {
   if (WantsHelp(argv)) return std::fputs(kKeygenHelp, stdout), 0;
   auto args = Args::Parse(argv, {"key-file"}, {});
@@ -295,6 +356,7 @@ int RunHubCli(const std::vector<std::string>& argv) {
   if (cmd == "box" && sub == "list") return BoxList(rest2);
   if (cmd == "revoke") return Revoke(rest);
   if (cmd == "keygen") return Keygen(rest);
+  if (cmd == "import") return Import(rest);
   std::fprintf(stderr, "relais hub: unknown command '%s'\n\n%s", cmd.c_str(), kHubUsage);
   return 2;
 }

@@ -130,4 +130,33 @@ Result<Hub::BundleOutcome> Hub::IngestBundle(const HubBox& box, const ByteSource
   return outcome;
 }
 
+Result<int64_t> Hub::WriteAnswerBundle(const HubBox& box, const VersionVector& have, ByteSink* sink) {
+  if (box.enc_public_key.size() != core::BoxPublicKey{}.size())
+    return Status::Corruption("the box's encryption key is damaged");
+  Recipient recipient;
+  std::copy(box.enc_public_key.begin(), box.enc_public_key.end(), recipient.box_key.begin());
+  recipient.epoch = static_cast<uint32_t>(box.enc_key_epoch);
+  int64_t now = clock_.Now();
+  BundleOptions options;
+  options.scope = box.school_id;
+  options.created_at = now;
+  options.expires_at = now + 30 * 86400;  // a USB stick may take weeks
+  RELAIS_ASSIGN_OR_RETURN(auto writer, BundleWriter::Create(identity_, recipient, options, sink));
+  RELAIS_ASSIGN_OR_RETURN(RevocationList revocations, SignedRevocations());
+  RELAIS_RETURN_IF_ERROR(writer->Add(kRecordRevocationList, EncodeRevocationList(revocations)));
+  RELAIS_ASSIGN_OR_RETURN(Certificate gateway, GatewayCertificate());
+  RELAIS_RETURN_IF_ERROR(writer->Add(kRecordCertificate, EncodeCertificate(gateway)));
+  int64_t count = 0;
+  int64_t after = 0;
+  while (true) {
+    RELAIS_ASSIGN_OR_RETURN(std::vector<HubOp> ops, store_.OpsNotCoveredBy(box.school_id, have, after, 1000));
+    if (ops.empty()) break;
+    for (const HubOp& op : ops) RELAIS_RETURN_IF_ERROR(writer->Add(1, op.record));
+    count += static_cast<int64_t>(ops.size());
+    after = ops.back().feed;
+  }
+  RELAIS_RETURN_IF_ERROR(writer->Finish().status());
+  return count;
+}
+
 }  // namespace relais::sync

@@ -91,6 +91,12 @@ class Hub {
   // as the decoder says; nothing is stored then.
   Result<BundleOutcome> IngestBundle(const HubBox& box, const ByteSource& source);
 
+  // The answer to `box`: a bundle sealed to its encryption key, signed by the
+  // gateway, holding the revocation list, the gateway's certificate and every
+  // operation of its school that `have` does not cover (feed order, as
+  // record kind 1). Returns how many operations it holds.
+  Result<int64_t> WriteAnswerBundle(const HubBox& box, const VersionVector& have, ByteSink* sink);
+
  private:
   HubStore& store_;
   const core::Clock& clock_;

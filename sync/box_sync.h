@@ -1,0 +1,107 @@
+// sync/box_sync.h — the box's side of sync, whatever carries the bytes.
+//
+// A box keeps its sync keys in DATA/sync/: identity.key (its own keys, mode
+// 0600, never leave the box), trust (the gateway keys pinned at enrolment,
+// the gateway's self-certificate and the newest revocation list) and
+// certificate (the box's certificate for its school). BoxSync turns the
+// journal's operations into a bundle for the gateway, reads the gateway's
+// answer bundles into Replica::Apply, and keeps the status shown by
+// GET /api/v1/health. Transports (server/sync_cli.cc): the gateway's HTTP API
+// or a USB stick. docs/sync.md, "Running sync".
+// Not thread-safe: one sync runs at a time on a box.
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "content/school.h"
+#include "core/status.h"
+#include "sync/byte_io.h"
+#include "sync/certificate.h"
+#include "sync/identity.h"
+#include "sync/replica.h"
+
+namespace relais::sync {
+
+// Bundle record kind of one journal operation (sync/op_codec.h).
+inline constexpr uint8_t kRecordOp = 1;
+
+// The gateway's journal origin, derived from its signing key: every party
+// computes the same one from the key it pinned.
+std::string GatewayOrigin(const core::SignPublicKey& gateway_key);
+
+// DATA/sync.
+std::filesystem::path BoxSyncDir(const std::filesystem::path& data_dir);
+
+// The box's sync status (settings table), for GET /api/v1/health.
+struct BoxSyncStatus {
+  bool enrolled = false;
+  std::string last_sync;   // ISO time of the last successful round, "" if never
+  std::string last_error;  // "" when the last round succeeded
+  int64_t pending = 0;     // local operations the gateway is not known to hold
+};
+Result<BoxSyncStatus> ReadBoxSyncStatus(content::School& school, const std::filesystem::path& data_dir);
+
+class BoxSync {
+ public:
+  // Step 1 of enrolment: the box's keys (made now, or kept from an earlier
+  // attempt) and the request to send the gateway with the typed code.
+  static Result<std::string> EnrolmentRequest(const std::filesystem::path& data_dir, std::string_view code,
+                                              int64_t now);
+  // Step 2: checks the gateway's answer with the code, pins the gateway,
+  // stores trust and certificate, and names the gateway's origin.
+  // PermissionDenied if the answer was not made by the code's gateway.
+  static Status FinishEnrolment(content::School& school, const std::filesystem::path& data_dir, std::string_view code,
+                                std::string_view response);
+
+  // An enrolled box. NotFound if it has not enrolled.
+  static Result<std::unique_ptr<BoxSync>> Load(content::School& school, const std::filesystem::path& data_dir);
+
+  const Identity& identity() const { return *identity_; }
+  std::string box_id() const { return KeyIdHex(identity_->sign_key_id()); }
+  const std::string& school_scope() const { return certificate_.scope; }
+  Replica& replica() { return replica_; }
+
+  // Writes into `sink` a bundle for the gateway holding `ops`, signed by the box.
+  Result<BundleSummary> WriteBundle(const std::vector<content::Op>& ops, int64_t now, ByteSink* sink);
+
+  // Verifies a bundle from the gateway (addressed to this box, for its
+  // school, signed by the pinned gateway), adopts its revocation list and
+  // gateway certificate, and applies its operations in one batch. A bundle
+  // already applied changes nothing. Errors as BundleReader says; nothing
+  // is applied then.
+  Result<ApplyReport> ApplyBundle(const ByteSource& source, int64_t now);
+
+  // The signed statement of what the box holds (USB): JSON and its signature.
+  struct Statement {
+    std::string json;
+    std::string signature_hex;
+  };
+  Result<Statement> MakeStatement(int64_t now);
+
+  // Status bookkeeping (settings): a round succeeded, with the gateway now
+  // holding the box's own operations up to `acked_seq`; or it failed.
+  Status RecordSuccess(int64_t now, int64_t acked_seq);
+  Status RecordFailure(std::string_view error);
+
+ private:
+  BoxSync(content::School& school, std::filesystem::path data_dir)
+      : school_(school), data_dir_(std::move(data_dir)), replica_(school) {}
+  content::School& school_;
+  std::filesystem::path data_dir_;
+  Replica replica_;
+  std::unique_ptr<Identity> identity_;
+  TrustStore trust_;
+  Certificate certificate_;
+};
+
+// Gateway side of the USB statement: checks `signature_hex` over `json` with
+// the box's signing key (raw 32 bytes) and returns its vector.
+// PermissionDenied for a bad signature, Corruption for malformed JSON.
+Result<content::VersionVector> VerifyStatement(std::string_view json, std::string_view signature_hex,
+                                               std::string_view sign_public_key, std::string_view school_id);
+
+}  // namespace relais::sync

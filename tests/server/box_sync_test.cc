@@ -1,0 +1,243 @@
+// Box-side sync end to end, with the real `relais` binary: a gateway
+// (`relais hub serve`) on 127.0.0.1 and two boxes that enrol with one-time
+// codes and sync over the network and by USB directory. Convergence is
+// judged on the full dumps of the synced tables (sync::DumpSyncedTables).
+#include <doctest/doctest.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <array>
+#include <cstdio>
+#include <filesystem>
+#include <string>
+
+#include "content/school.h"
+#include "core/clock.h"
+#include "core/crypto.h"
+#include "sync/box_sync.h"
+#include "sync/replica.h"
+
+namespace fs = std::filesystem;
+using namespace relais;
+
+namespace {
+
+struct Run {
+  int exit_code = -1;
+  std::string out;  // standard output
+  std::string all;  // standard output then standard error
+};
+
+// Runs `relais ARGS`, standard input from /dev/null.
+Run Relais(const std::string& args) {
+  fs::path err = fs::temp_directory_path() / ("relais-boxsync-err-" + core::RandomToken(6));
+  std::string cmd = std::string(RELAIS_BINARY) + " " + args + " < /dev/null 2> " + err.string();
+  Run r;
+  FILE* p = popen(cmd.c_str(), "r");
+  REQUIRE(p != nullptr);
+  std::array<char, 4096> buf;
+  size_t n;
+  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) r.out.append(buf.data(), n);
+  int status = pclose(p);
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  FILE* e = fopen(err.c_str(), "r");
+  r.all = r.out;
+  if (e) {
+    while ((n = fread(buf.data(), 1, buf.size(), e)) > 0) r.all.append(buf.data(), n);
+    fclose(e);
+  }
+  fs::remove(err);
+  return r;
+}
+
+std::string FirstLine(const std::string& s) { return s.substr(0, s.find('\n')); }
+
+// `relais hub serve --data DIR` in a child process on a kernel-chosen port.
+class HubProcess {
+ public:
+  explicit HubProcess(const fs::path& dir) {
+    int fds[2];
+    REQUIRE(pipe(fds) == 0);
+    pid_ = fork();
+    REQUIRE(pid_ >= 0);
+    if (pid_ == 0) {
+      dup2(fds[1], 1);
+      int null = open("/dev/null", O_RDWR);
+      dup2(null, 0);
+      dup2(null, 2);
+      close(fds[0]);
+      execl(RELAIS_BINARY, RELAIS_BINARY, "hub", "serve", "--data", dir.c_str(), "--listen", "127.0.0.1:0",
+            static_cast<char*>(nullptr));
+      _exit(127);
+    }
+    close(fds[1]);
+    FILE* out = fdopen(fds[0], "r");
+    char line[512];
+    while (fgets(line, sizeof line, out)) {
+      std::string s(line);
+      if (s.rfind("Listening on ", 0) == 0) {
+        url_ = s.substr(13, s.find_first_of("\r\n") - 13);
+        break;
+      }
+    }
+    fclose(out);
+    REQUIRE_MESSAGE(!url_.empty(), "the hub did not start");
+  }
+  ~HubProcess() {
+    kill(pid_, SIGTERM);
+    int status = 0;
+    waitpid(pid_, &status, 0);
+  }
+  const std::string& url() const { return url_; }
+
+ private:
+  pid_t pid_ = -1;
+  std::string url_;
+};
+
+struct TempDir {
+  fs::path path = fs::temp_directory_path() / ("relais-boxsync-" + core::RandomToken(8));
+  TempDir() { fs::create_directories(path); }
+  ~TempDir() { fs::remove_all(path); }
+};
+
+std::string Dump(const fs::path& data) {
+  core::SystemClock clock;
+  auto school = content::School::Open(data, clock);
+  REQUIRE_MESSAGE(school.ok(), school.status().ToString());
+  auto db = (*school)->db().Reader();
+  auto dump = sync::DumpSyncedTables(*db);
+  REQUIRE(dump.ok());
+  return *dump;
+}
+
+sync::BoxSyncStatus Status(const fs::path& data) {
+  core::SystemClock clock;
+  auto school = content::School::Open(data, clock);
+  REQUIRE(school.ok());
+  auto status = sync::ReadBoxSyncStatus(**school, data);
+  REQUIRE(status.ok());
+  return *status;
+}
+
+// A gateway with one school and two enrolled boxes.
+struct World {
+  TempDir tmp;
+  fs::path hub_dir = tmp.path / "hub";
+  fs::path a = tmp.path / "box-a";
+  fs::path b = tmp.path / "box-b";
+  fs::path stick = tmp.path / "stick";
+  std::unique_ptr<HubProcess> hub;
+  std::string school;
+
+  World() {
+    REQUIRE(core::InitCrypto().ok());
+    fs::create_directories(hub_dir);
+    hub = std::make_unique<HubProcess>(hub_dir);
+    Run added = Relais("hub school add --data " + hub_dir.string() + " 'Collège Jean Moulin'");
+    REQUIRE_MESSAGE(added.exit_code == 0, added.all);
+    school = FirstLine(added.out);
+    // Box A already has data when it enrols: it travels too.
+    Must("user add --data " + a.string() + " --login prof.martin --role teacher --password correct-horse-1");
+    Enrol(a);
+    Enrol(b);
+  }
+  Run Must(const std::string& args) {
+    Run r = Relais(args);
+    REQUIRE_MESSAGE(r.exit_code == 0, args + "\n" + r.all);
+    return r;
+  }
+  void Enrol(const fs::path& box) {
+    Run code = Must("hub enrol-code --data " + hub_dir.string() + " --school " + school);
+    Run enrolled = Must("sync enrol --data " + box.string() + " --hub " + hub->url() + " --code " + FirstLine(code.out));
+    CHECK(enrolled.out.find("Enrolled: box ") != std::string::npos);
+  }
+  Run Sync(const fs::path& box) { return Must("sync --data " + box.string()); }
+};
+
+}  // namespace
+
+TEST_CASE("two boxes converge through the gateway over the network; a second round changes nothing") {
+  World w;
+  Run first = w.Sync(w.a);
+  CHECK(first.out.find("Sending ") != std::string::npos);
+  w.Sync(w.b);
+  std::string dump_a = Dump(w.a);
+  CHECK(dump_a.find("prof.martin") != std::string::npos);
+  CHECK(Dump(w.b) == dump_a);
+
+  // A change on B reaches A.
+  w.Must("class add --data " + w.b.string() + " --name 4eB");
+  w.Must("user add --data " + w.b.string() + " --login eleve.durand --role student --class 4eB --password pw-123456");
+  w.Sync(w.b);
+  w.Sync(w.a);
+  dump_a = Dump(w.a);
+  CHECK(dump_a.find("eleve.durand") != std::string::npos);
+  CHECK(Dump(w.b) == dump_a);
+  CHECK(Status(w.a).pending == 0);
+  CHECK(Status(w.a).last_error.empty());
+  CHECK_FALSE(Status(w.a).last_sync.empty());
+
+  // Both already in step: nothing travels, nothing changes.
+  Run again_a = w.Sync(w.a);
+  Run again_b = w.Sync(w.b);
+  CHECK(again_a.out.find("Sync done: 0 sent, 0 received") != std::string::npos);
+  CHECK(again_b.out.find("Sync done: 0 sent, 0 received") != std::string::npos);
+  CHECK(Dump(w.a) == dump_a);
+  CHECK(Dump(w.b) == dump_a);
+}
+
+TEST_CASE("two boxes converge through the gateway by USB stick; importing twice is harmless") {
+  World w;
+  std::string stick = w.stick.string();
+  w.Must("class add --data " + w.b.string() + " --name 3eA");
+  CHECK(Status(w.a).pending > 0);
+  w.Must("sync export --data " + w.a.string() + " --to " + stick);
+  w.Must("sync export --data " + w.b.string() + " --to " + stick);
+  w.Must("hub import --data " + w.hub_dir.string() + " " + stick);
+  // The second pass answers each box with everything the first pass took in.
+  w.Must("hub import --data " + w.hub_dir.string() + " " + stick);
+  w.Must("sync import --data " + w.a.string() + " --from " + stick);
+  w.Must("sync import --data " + w.b.string() + " --from " + stick);
+  std::string dump_a = Dump(w.a);
+  CHECK(dump_a.find("prof.martin") != std::string::npos);
+  CHECK(dump_a.find("3eA") != std::string::npos);
+  CHECK(Dump(w.b) == dump_a);
+  CHECK(Status(w.a).pending == 0);
+
+  // The same stick again: duplicates change nothing.
+  w.Must("sync import --data " + w.a.string() + " --from " + stick);
+  CHECK(Dump(w.a) == dump_a);
+  // And the network agrees with the stick.
+  Run net = w.Sync(w.a);
+  CHECK(net.out.find("Sync done: 0 sent, 0 received") != std::string::npos);
+}
+
+TEST_CASE("sync fails clearly, with a non-zero exit and the error kept for health, when the hub is away or refuses") {
+  World w;
+  Run away = Relais("sync --data " + w.a.string() + " --hub http://127.0.0.1:9");
+  CHECK(away.exit_code != 0);
+  CHECK(away.all.find("cannot reach the gateway") != std::string::npos);
+  CHECK(Status(w.a).last_error.find("cannot reach the gateway") != std::string::npos);
+
+  Run boxes = w.Must("hub box list --data " + w.hub_dir.string() + " --school " + w.school);
+  // The box list shows both boxes; revoke them all, then sync is refused.
+  size_t at = 0;
+  while (at < boxes.out.size()) {
+    std::string line = boxes.out.substr(at, boxes.out.find('\n', at) - at);
+    at += line.size() + 1;
+    std::string id = line.substr(0, line.find(' '));
+    if (!id.empty()) w.Must("hub revoke --data " + w.hub_dir.string() + " " + id);
+  }
+  std::string before = Dump(w.a);
+  Run refused = Relais("sync --data " + w.a.string());
+  CHECK(refused.exit_code != 0);
+  CHECK(refused.all.find("refused") != std::string::npos);
+  CHECK(Dump(w.a) == before);
+
+  Run no_box = Relais("sync --data " + (w.tmp.path / "never-enrolled").string());
+  CHECK(no_box.exit_code != 0);
+  CHECK(no_box.all.find("has not enrolled") != std::string::npos);
+}
