@@ -72,7 +72,7 @@ class Gateway {
   Status Check(const httplib::Result& res, const std::string& what) {
     if (!res)
       return Status::Unauthenticated("cannot reach the gateway at " + url_ + " (" + what +
-                                     "): " + httplib::to_string(res.error()));
+                                     "): " + httplib::to_string(res.error()) + " error");
     if (res->status >= 200 && res->status < 300) return Status::Ok();
     std::string message = res->body.substr(0, 300);
     json body = json::parse(res->body, nullptr, false);
@@ -139,7 +139,8 @@ Result<json> Upload(Gateway& gw, const std::string& bundle) {
     if (++failures > kResumeAttempts) return gw.Check(res, "the bundle");
     auto head = gw.client().Head(target, gw.Signed("HEAD", target));
     RELAIS_RETURN_IF_ERROR(gw.Check(head, "the upload's offset"));
-    offset = std::stoull(head->get_header_value("Upload-Offset", "0"));
+    std::string stored = head->get_header_value("Upload-Offset");
+    offset = std::strtoull(stored.c_str(), nullptr, 10);
     std::printf("  resuming at byte %zu\n", offset);
   }
 }
@@ -252,7 +253,7 @@ int Export(const std::vector<std::string>& argv) {
     // ours, those up to the last seq it acknowledged.
     RELAIS_ASSIGN_OR_RETURN(content::VersionVector have, (*box)->replica().Held());
     auto acked = setup.school->accounts().GetSetting("sync_acked_seq");
-    have[(*box)->replica().origin()] = acked.ok() ? std::stoll(*acked) : 0;
+    have[(*box)->replica().origin()] = acked.ok() ? std::strtoll(acked->c_str(), nullptr, 10) : 0;
     int64_t count = 0;
     int64_t last = 0;
     while (true) {
@@ -302,7 +303,7 @@ int Import(const std::vector<std::string>& argv) {
     // The gateway answered after taking the stick's changes.
     auto exported = setup.school->accounts().GetSetting("sync_exported_seq");
     auto acked = setup.school->accounts().GetSetting("sync_acked_seq");
-    int64_t seq = std::max<int64_t>(exported.ok() ? std::stoll(*exported) : 0, acked.ok() ? std::stoll(*acked) : 0);
+    int64_t seq = std::max<int64_t>(exported.ok() ? std::strtoll(exported->c_str(), nullptr, 10) : 0, acked.ok() ? std::strtoll(acked->c_str(), nullptr, 10) : 0);
     RELAIS_RETURN_IF_ERROR((*box)->RecordSuccess(setup.clock.Now(), seq));
     std::printf("Imported %lld changes (%lld new, %lld rows written)\n", static_cast<long long>(report.received),
                 static_cast<long long>(report.new_ops), static_cast<long long>(report.rows_written));

@@ -181,7 +181,7 @@ Result<BoxSyncStatus> ReadBoxSyncStatus(content::School& school, const fs::path&
   RELAIS_ASSIGN_OR_RETURN(std::string acked, Setting(school, "sync_acked_seq"));
   auto db = school.db().Reader();
   RELAIS_ASSIGN_OR_RETURN(content::JournalState state, content::ReadJournalState(*db));
-  status.pending = std::max<int64_t>(0, state.last_seq - (acked.empty() ? 0 : std::stoll(acked)));
+  status.pending = std::max<int64_t>(0, state.last_seq - (acked.empty() ? 0 : std::strtoll(acked.c_str(), nullptr, 10)));
   return status;
 }
 

@@ -21,6 +21,7 @@
 #include "core/status.h"
 #include "sync/byte_io.h"
 #include "sync/certificate.h"
+#include "sync/envelope.h"
 #include "sync/identity.h"
 #include "sync/replica.h"
 

@@ -113,7 +113,7 @@ std::string Dump(const fs::path& data) {
   return *dump;
 }
 
-sync::BoxSyncStatus Status(const fs::path& data) {
+sync::BoxSyncStatus SyncStatus(const fs::path& data) {
   core::SystemClock clock;
   auto school = content::School::Open(data, clock);
   REQUIRE(school.ok());
@@ -146,7 +146,7 @@ struct World {
   }
   Run Must(const std::string& args) {
     Run r = Relais(args);
-    REQUIRE_MESSAGE(r.exit_code == 0, args + "\n" + r.all);
+    REQUIRE_MESSAGE(r.exit_code == 0, std::string(args + "\n" + r.all));
     return r;
   }
   void Enrol(const fs::path& box) {
@@ -176,9 +176,9 @@ TEST_CASE("two boxes converge through the gateway over the network; a second rou
   dump_a = Dump(w.a);
   CHECK(dump_a.find("eleve.durand") != std::string::npos);
   CHECK(Dump(w.b) == dump_a);
-  CHECK(Status(w.a).pending == 0);
-  CHECK(Status(w.a).last_error.empty());
-  CHECK_FALSE(Status(w.a).last_sync.empty());
+  CHECK(SyncStatus(w.a).pending == 0);
+  CHECK(SyncStatus(w.a).last_error.empty());
+  CHECK_FALSE(SyncStatus(w.a).last_sync.empty());
 
   // Both already in step: nothing travels, nothing changes.
   Run again_a = w.Sync(w.a);
@@ -193,7 +193,7 @@ TEST_CASE("two boxes converge through the gateway by USB stick; importing twice 
   World w;
   std::string stick = w.stick.string();
   w.Must("class add --data " + w.b.string() + " --name 3eA");
-  CHECK(Status(w.a).pending > 0);
+  CHECK(SyncStatus(w.a).pending > 0);
   w.Must("sync export --data " + w.a.string() + " --to " + stick);
   w.Must("sync export --data " + w.b.string() + " --to " + stick);
   w.Must("hub import --data " + w.hub_dir.string() + " " + stick);
@@ -205,7 +205,7 @@ TEST_CASE("two boxes converge through the gateway by USB stick; importing twice 
   CHECK(dump_a.find("prof.martin") != std::string::npos);
   CHECK(dump_a.find("3eA") != std::string::npos);
   CHECK(Dump(w.b) == dump_a);
-  CHECK(Status(w.a).pending == 0);
+  CHECK(SyncStatus(w.a).pending == 0);
 
   // The same stick again: duplicates change nothing.
   w.Must("sync import --data " + w.a.string() + " --from " + stick);
@@ -220,7 +220,7 @@ TEST_CASE("sync fails clearly, with a non-zero exit and the error kept for healt
   Run away = Relais("sync --data " + w.a.string() + " --hub http://127.0.0.1:9");
   CHECK(away.exit_code != 0);
   CHECK(away.all.find("cannot reach the gateway") != std::string::npos);
-  CHECK(Status(w.a).last_error.find("cannot reach the gateway") != std::string::npos);
+  CHECK(SyncStatus(w.a).last_error.find("cannot reach the gateway") != std::string::npos);
 
   Run boxes = w.Must("hub box list --data " + w.hub_dir.string() + " --school " + w.school);
   // The box list shows both boxes; revoke them all, then sync is refused.
