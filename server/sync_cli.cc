@@ -108,11 +108,10 @@ json VectorJson(const content::VersionVector& v) {
 // Uploads a bundle resumably: on a cut, asks the gateway where it stands and
 // sends the rest. Returns the gateway's verdict.
 Result<json> Upload(Gateway& gw, const std::string& bundle) {
-  RELAIS_ASSIGN_OR_RETURN(json created, gw.JsonOf(gw.client().Post("/hub/v1/uploads",
-                                                                    gw.Signed("POST", "/hub/v1/uploads"),
-                                                                    json{{"length", bundle.size()}}.dump(),
-                                                                    "application/json"),
-                                                  "the upload"));
+  RELAIS_ASSIGN_OR_RETURN(json created,
+                          gw.JsonOf(gw.client().Post("/hub/v1/uploads", gw.Signed("POST", "/hub/v1/uploads"),
+                                                     json{{"length", bundle.size()}}.dump(), "application/json"),
+                                    "the upload"));
   std::string target = "/hub/v1/uploads/" + created.value("id", std::string());
   size_t offset = 0;
   int failures = 0;
@@ -157,10 +156,10 @@ Status SyncRound(const Args& args, Setup& setup, sync::BoxSync& box) {
   Gateway gw(url, &box.identity());
   RELAIS_RETURN_IF_ERROR(gw.Connect(setup.clock.Now()));
   RELAIS_ASSIGN_OR_RETURN(content::VersionVector held, box.replica().Held());
-  RELAIS_ASSIGN_OR_RETURN(json hello, gw.JsonOf(gw.client().Post("/hub/v1/hello", gw.Signed("POST", "/hub/v1/hello"),
-                                                                 json{{"vector", VectorJson(held)}}.dump(),
-                                                                 "application/json"),
-                                                "hello"));
+  RELAIS_ASSIGN_OR_RETURN(json hello,
+                          gw.JsonOf(gw.client().Post("/hub/v1/hello", gw.Signed("POST", "/hub/v1/hello"),
+                                                     json{{"vector", VectorJson(held)}}.dump(), "application/json"),
+                                    "hello"));
   content::VersionVector gateway;
   if (hello.contains("vector") && hello["vector"].is_object())
     for (const auto& [origin, seq] : hello["vector"].items())
@@ -172,7 +171,8 @@ Status SyncRound(const Args& args, Setup& setup, sync::BoxSync& box) {
     if (ops.empty()) break;
     sync::StringSink sink;
     RELAIS_ASSIGN_OR_RETURN(sync::BundleSummary summary, box.WriteBundle(ops, gw.GatewayTime(), &sink));
-    std::printf("Sending %zu changes (%llu bytes)\n", ops.size(), static_cast<unsigned long long>(summary.bundle_bytes));
+    std::printf("Sending %zu changes (%llu bytes)\n", ops.size(),
+                static_cast<unsigned long long>(summary.bundle_bytes));
     RELAIS_ASSIGN_OR_RETURN(json verdict, Upload(gw, sink.data()));
     for (const content::Op& op : ops) gateway[op.origin] = std::max(gateway[op.origin], op.seq);
     sent += static_cast<int64_t>(ops.size());
@@ -274,7 +274,8 @@ int Export(const std::vector<std::string>& argv) {
     RELAIS_ASSIGN_OR_RETURN(auto statement, (*box)->MakeStatement(setup.clock.Now()));
     RELAIS_RETURN_IF_ERROR(core::WriteFileAtomic(dir / "statement.json", statement.json));
     RELAIS_RETURN_IF_ERROR(core::WriteFileAtomic(dir / "statement.sig", statement.signature_hex));
-    if (last > 0) RELAIS_RETURN_IF_ERROR(setup.school->accounts().SetSetting("sync_exported_seq", std::to_string(last)));
+    if (last > 0)
+      RELAIS_RETURN_IF_ERROR(setup.school->accounts().SetSetting("sync_exported_seq", std::to_string(last)));
     std::printf("Exported %lld changes to %s\nNext: relais hub import %s on a connected PC, then relais sync import\n",
                 static_cast<long long>(count), dir.c_str(), to->c_str());
     return Status::Ok();
@@ -303,7 +304,8 @@ int Import(const std::vector<std::string>& argv) {
     // The gateway answered after taking the stick's changes.
     auto exported = setup.school->accounts().GetSetting("sync_exported_seq");
     auto acked = setup.school->accounts().GetSetting("sync_acked_seq");
-    int64_t seq = std::max<int64_t>(exported.ok() ? std::strtoll(exported->c_str(), nullptr, 10) : 0, acked.ok() ? std::strtoll(acked->c_str(), nullptr, 10) : 0);
+    int64_t seq = std::max<int64_t>(exported.ok() ? std::strtoll(exported->c_str(), nullptr, 10) : 0,
+                                    acked.ok() ? std::strtoll(acked->c_str(), nullptr, 10) : 0);
     RELAIS_RETURN_IF_ERROR((*box)->RecordSuccess(setup.clock.Now(), seq));
     std::printf("Imported %lld changes (%lld new, %lld rows written)\n", static_cast<long long>(report.received),
                 static_cast<long long>(report.new_ops), static_cast<long long>(report.rows_written));

@@ -80,8 +80,8 @@ Result<BundleSummary> BoxSync::WriteBundle(const std::vector<content::Op>& ops, 
   options.expires_at = now + kBundleLifetime;
   options.sender_certificate = EncodeCertificate(certificate_);
   if (!ops.empty()) options.created_hlc = ops.back().hlc;
-  RELAIS_ASSIGN_OR_RETURN(auto writer,
-                          BundleWriter::Create(*identity_, Recipient{gateway.box_key, gateway.box_epoch}, options, sink));
+  RELAIS_ASSIGN_OR_RETURN(
+      auto writer, BundleWriter::Create(*identity_, Recipient{gateway.box_key, gateway.box_epoch}, options, sink));
   for (const content::Op& op : ops) RELAIS_RETURN_IF_ERROR(writer->Add(kRecordOp, EncodeOp(op)));
   return writer->Finish();
 }
@@ -181,7 +181,8 @@ Result<BoxSyncStatus> ReadBoxSyncStatus(content::School& school, const fs::path&
   RELAIS_ASSIGN_OR_RETURN(std::string acked, Setting(school, "sync_acked_seq"));
   auto db = school.db().Reader();
   RELAIS_ASSIGN_OR_RETURN(content::JournalState state, content::ReadJournalState(*db));
-  status.pending = std::max<int64_t>(0, state.last_seq - (acked.empty() ? 0 : std::strtoll(acked.c_str(), nullptr, 10)));
+  status.pending =
+      std::max<int64_t>(0, state.last_seq - (acked.empty() ? 0 : std::strtoll(acked.c_str(), nullptr, 10)));
   return status;
 }
 

@@ -2,6 +2,8 @@
 // (`relais hub serve`) on 127.0.0.1 and two boxes that enrol with one-time
 // codes and sync over the network and by USB directory. Convergence is
 // judged on the full dumps of the synced tables (sync::DumpSyncedTables).
+#include "sync/box_sync.h"
+
 #include <doctest/doctest.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -16,7 +18,6 @@
 #include "content/school.h"
 #include "core/clock.h"
 #include "core/crypto.h"
-#include "sync/box_sync.h"
 #include "sync/replica.h"
 
 namespace fs = std::filesystem;
@@ -151,7 +152,8 @@ struct World {
   }
   void Enrol(const fs::path& box) {
     Run code = Must("hub enrol-code --data " + hub_dir.string() + " --school " + school);
-    Run enrolled = Must("sync enrol --data " + box.string() + " --hub " + hub->url() + " --code " + FirstLine(code.out));
+    Run enrolled =
+        Must("sync enrol --data " + box.string() + " --hub " + hub->url() + " --code " + FirstLine(code.out));
     CHECK(enrolled.out.find("Enrolled: box ") != std::string::npos);
   }
   Run Sync(const fs::path& box) { return Must("sync --data " + box.string()); }
