@@ -20,14 +20,18 @@ async function parse(res) {
   if (res.ok) return data;
   const err = data && data.error ? data.error : {};
   if (res.status === 401 && onUnauthenticated) onUnauthenticated();
-  throw new ApiError(res.status, err.code || 'http_' + res.status, err.message);
+  const e = new ApiError(res.status, err.code || 'http_' + res.status, err.message);
+  e.details = err;  // the whole error object: a roster import lists its wrong lines there
+  throw e;
 }
 
-export async function api(method, path, body) {
+// Sends `body` (a Blob or string; undefined for none) as it is, with
+// `contentType`; resolves with the JSON answer.
+export async function sendRaw(method, path, body, contentType) {
   const init = { method: method, credentials: 'same-origin', headers: {} };
   if (body !== undefined) {
-    init.headers['Content-Type'] = 'application/json';
-    init.body = JSON.stringify(body);
+    init.headers['Content-Type'] = contentType;
+    init.body = body;
   }
   let res;
   try {
@@ -36,6 +40,10 @@ export async function api(method, path, body) {
     throw new ApiError(0, 'network', e && e.message);
   }
   return parse(res);
+}
+
+export function api(method, path, body) {
+  return sendRaw(method, path, body === undefined ? undefined : JSON.stringify(body), 'application/json');
 }
 
 export const get = (path) => api('GET', path);

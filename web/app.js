@@ -58,12 +58,20 @@ function drawBanner() {
 }
 
 async function renderCurrent() {
-  const query = new URLSearchParams(location.search);
-  if (!session.user && location.pathname !== '/app/login') {
-    const next = location.pathname === '/' ? '' : '?next=' + encodeURIComponent(location.pathname + location.search);
+  const asked = new URLSearchParams(location.search);
+  if (!session.user && session.setupNeeded) {
+    // A new box: everyone goes to the first-run page until an administrator exists.
+    if (location.pathname !== '/app/setup') history.replaceState({}, '', '/app/setup');
+  } else if (!session.user && location.pathname !== '/app/login' && location.pathname !== '/app/setup') {
+    // A scanned login card that did not work comes back as /?card=invalid|rate_limited.
+    const card = asked.get('card');
+    const next = card ? '?card=' + encodeURIComponent(card)
+      : location.pathname === '/' ? '' : '?next=' + encodeURIComponent(location.pathname + location.search);
     history.replaceState({}, '', '/app/login' + next);
   }
-  if (session.user && location.pathname === '/app/login') history.replaceState({}, '', '/');
+  if (session.user && (location.pathname === '/app/login' || location.pathname === '/app/setup')) history.replaceState({}, '', '/');
+  if (session.user && asked.get('card')) history.replaceState({}, '', location.pathname);
+  const query = new URLSearchParams(location.search);
   drawHeader();
   drawBanner();
   const found = findRoute(location.pathname);
@@ -90,6 +98,9 @@ async function loadSession() {
     } else {
       session.user = null;
     }
+  }
+  if (!session.user && !offline) {
+    try { session.setupNeeded = !!(await get('/api/v1/setup')).needed; } catch (e) { session.setupNeeded = false; }
   }
 }
 

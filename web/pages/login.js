@@ -59,6 +59,12 @@ export function render(ctx) {
     }
   }
 
+  // A scanned login card that did not work (GET /c/{token} sends the browser here).
+  const card = ctx.query.get('card');
+  if (card === 'invalid' || card === 'rate_limited') {
+    error.textContent = t(card === 'invalid' ? 'login.card_invalid' : 'login.throttled');
+    error.hidden = false;
+  }
   login.setAttribute('aria-describedby', 'login-error');
   password.setAttribute('aria-describedby', 'login-error');
   showPage(t('login.title'), h('div', { class: 'login card' },
