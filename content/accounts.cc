@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <map>
+#include <nlohmann/json.hpp>
 
 #include "content/access.h"
 #include "content/audit.h"
@@ -162,9 +163,11 @@ Status Accounts::StorePassword(const Viewer* actor, const User& user, std::strin
       auto up, db->Query("UPDATE users SET password_hash = ?1, updated_at = ?2 WHERE id = ?3", hash, now, user.id));
   RELAIS_RETURN_IF_ERROR(up.Run());
   if (db->Changes() != 1) return Status::NotFound("no such user");
-  // A new password ends every open session of that account.
-  RELAIS_ASSIGN_OR_RETURN(auto del, db->Query("DELETE FROM sessions WHERE user_id = ?1", user.id));
-  RELAIS_RETURN_IF_ERROR(del.Run());
+  // A new password ends every open session of that account, and revokes its login card.
+  for (const char* sql : {"DELETE FROM sessions WHERE user_id = ?1", "DELETE FROM login_cards WHERE user_id = ?1"}) {
+    RELAIS_ASSIGN_OR_RETURN(auto del, db->Query(sql, user.id));
+    RELAIS_RETURN_IF_ERROR(del.Run());
+  }
   RELAIS_RETURN_IF_ERROR(RecordAudit(*db, actor, now, "user.password", "user", user.id, user.login));
   return txn.Commit();
 }
@@ -199,6 +202,105 @@ Result<std::vector<User>> Accounts::ListUsers() {
     out.push_back(ReadUser(q));
   }
   return out;
+}
+
+Result<std::vector<UserListing>> Accounts::FindUsers(const Viewer& viewer, const UserFilter& filter) {
+  if (viewer.role == Role::kStudent) return Status::PermissionDenied("only teachers and administrators list users");
+  // Teachers (?4) see the students of the classes they teach, and only those classes.
+  std::optional<std::string> teacher;
+  if (viewer.role == Role::kTeacher) teacher = viewer.id;
+  std::optional<std::string> like;
+  if (!filter.search.empty()) {
+    std::string pattern = "%";
+    for (char c : std::string(TrimSpace(filter.search))) {
+      if (c == '%' || c == '_' || c == '\\') pattern.push_back('\\');
+      pattern.push_back(c);
+    }
+    like = pattern + "%";
+  }
+  auto db = db_.Reader();
+  core::ReadTransaction snapshot(*db);
+  RELAIS_ASSIGN_OR_RETURN(
+      auto q, db->Query(std::string("SELECT ") + kUserColumns +
+                        " FROM users u WHERE (?1 IS NULL OR u.role = ?1) "
+                        "AND (?2 IS NULL OR EXISTS (SELECT 1 FROM class_members m WHERE m.user_id = u.id AND "
+                        "m.class_id = ?2)) "
+                        "AND (?3 IS NULL OR u.login LIKE ?3 ESCAPE '\\' OR u.display_name LIKE ?3 ESCAPE '\\') "
+                        "AND (?4 IS NULL OR EXISTS (SELECT 1 FROM class_members s JOIN class_members t ON "
+                        "t.class_id = s.class_id AND t.user_id = ?4 AND t.role = 'teacher' "
+                        "WHERE s.user_id = u.id AND s.role = 'student')) "
+                        "ORDER BY u.display_name COLLATE NOCASE, u.login LIMIT ?5"));
+  q.Bind(1, filter.role ? std::optional<std::string>(RoleName(*filter.role)) : std::nullopt);
+  q.Bind(2, filter.class_id).Bind(3, like).Bind(4, teacher).Bind(5, filter.limit);
+  std::vector<UserListing> out;
+  std::map<std::string, size_t> index;
+  nlohmann::json ids = nlohmann::json::array();
+  while (true) {
+    RELAIS_ASSIGN_OR_RETURN(bool row, q.Step());
+    if (!row) break;
+    index[q.Text(0)] = out.size();
+    ids.push_back(q.Text(0));
+    out.push_back({ReadUser(q), {}});
+  }
+  if (out.empty()) return out;
+  RELAIS_ASSIGN_OR_RETURN(auto m, db->Query("SELECT m.user_id, c.id, c.name, m.role FROM class_members m "
+                                            "JOIN classes c ON c.id = m.class_id "
+                                            "WHERE m.user_id IN (SELECT value FROM json_each(?1)) AND (?2 IS NULL OR "
+                                            "EXISTS (SELECT 1 FROM class_members t WHERE t.class_id = c.id AND "
+                                            "t.user_id = ?2 AND t.role = 'teacher')) ORDER BY c.name",
+                                            ids.dump()));
+  m.Bind(2, teacher);
+  while (true) {
+    RELAIS_ASSIGN_OR_RETURN(bool row, m.Step());
+    if (!row) break;
+    out[index[m.Text(0)]].classes.push_back({m.Text(1), "", m.Text(2), m.Text(3)});
+  }
+  return out;
+}
+
+Result<User> Accounts::UpdateUser(const Viewer& actor, std::string_view user_id,
+                                  const std::optional<std::string>& raw_name, std::optional<bool> disabled) {
+  std::optional<std::string> name;
+  if (raw_name) {
+    name = std::string(TrimSpace(CleanText(*raw_name, kMaxDisplayName + 1)));
+    if (name->empty() || name->size() > kMaxDisplayName)
+      return Status::InvalidArgument("a display name has 1 to " + std::to_string(kMaxDisplayName) + " characters");
+  }
+  if (disabled == std::optional<bool>(true) && actor.id == user_id)
+    return Status::InvalidArgument("you cannot end your own account");
+  std::string now = core::FormatTime(clock_.Now());
+  {
+    auto db = db_.Writer();
+    core::Transaction txn(*db);
+    RELAIS_RETURN_IF_ERROR(txn.status());
+    RELAIS_ASSIGN_OR_RETURN(auto q,
+                            db->Query(std::string("SELECT ") + kUserColumns + " FROM users WHERE id = ?1", user_id));
+    RELAIS_ASSIGN_OR_RETURN(bool row, q.Step());
+    if (!row) return Status::NotFound("no such user");
+    User u = ReadUser(q);
+    if (name && *name != u.display_name) {
+      RELAIS_ASSIGN_OR_RETURN(
+          auto up, db->Query("UPDATE users SET display_name = ?1, updated_at = ?2 WHERE id = ?3", *name, now, u.id));
+      RELAIS_RETURN_IF_ERROR(up.Run());
+      RELAIS_RETURN_IF_ERROR(RecordAudit(*db, &actor, now, "user.rename", "user", u.id, *name));
+    }
+    if (disabled && *disabled != u.disabled) {
+      RELAIS_ASSIGN_OR_RETURN(auto up, db->Query("UPDATE users SET disabled_at = ?1, updated_at = ?2 WHERE id = ?3"));
+      up.Bind(1, *disabled ? std::optional<std::string>(now) : std::nullopt).Bind(2, now).Bind(3, u.id);
+      RELAIS_RETURN_IF_ERROR(up.Run());
+      if (*disabled) {
+        for (const char* sql :
+             {"DELETE FROM sessions WHERE user_id = ?1", "DELETE FROM login_cards WHERE user_id = ?1"}) {
+          RELAIS_ASSIGN_OR_RETURN(auto del, db->Query(sql, u.id));
+          RELAIS_RETURN_IF_ERROR(del.Run());
+        }
+      }
+      RELAIS_RETURN_IF_ERROR(
+          RecordAudit(*db, &actor, now, *disabled ? "user.disable" : "user.enable", "user", u.id, u.login));
+    }
+    RELAIS_RETURN_IF_ERROR(txn.Commit());
+  }
+  return GetUser(user_id);
 }
 
 Result<User> Accounts::FindUser(std::string_view login) {
@@ -411,6 +513,73 @@ Result<Member> Accounts::AddMember(const Viewer* actor, std::string_view class_i
   return m;
 }
 
+Result<ClassInfo> Accounts::RenameClass(const Viewer& actor, std::string_view class_id, std::string_view raw_name) {
+  std::string name(TrimSpace(CleanText(raw_name, kMaxClassName + 1)));
+  if (name.empty() || name.size() > kMaxClassName)
+    return Status::InvalidArgument("a class name has 1 to " + std::to_string(kMaxClassName) + " characters");
+  std::string now = core::FormatTime(clock_.Now());
+  {
+    auto db = db_.Writer();
+    core::Transaction txn(*db);
+    RELAIS_RETURN_IF_ERROR(txn.status());
+    RELAIS_ASSIGN_OR_RETURN(auto taken,
+                            db->Query("SELECT 1 FROM classes WHERE name = ?1 AND id != ?2", name, class_id));
+    RELAIS_ASSIGN_OR_RETURN(bool is_taken, taken.Step());
+    if (is_taken) return Status::Conflict("a class named " + name + " already exists");
+    RELAIS_ASSIGN_OR_RETURN(
+        auto up, db->Query("UPDATE classes SET name = ?1, updated_at = ?2 WHERE id = ?3", name, now, class_id));
+    RELAIS_RETURN_IF_ERROR(up.Run());
+    if (db->Changes() != 1) return Status::NotFound("no such class");
+    RELAIS_RETURN_IF_ERROR(RecordAudit(*db, &actor, now, "class.rename", "class", class_id, name));
+    RELAIS_RETURN_IF_ERROR(txn.Commit());
+  }
+  auto db = db_.Reader();
+  RELAIS_ASSIGN_OR_RETURN(auto q, db->Query(std::string(kClassSelect) + "WHERE c.id = ?2", actor.id, class_id));
+  RELAIS_ASSIGN_OR_RETURN(bool row, q.Step());
+  if (!row) return Status::NotFound("no such class");
+  return ReadClassRow(q);
+}
+
+Status Accounts::DeleteClass(const Viewer& actor, std::string_view class_id) {
+  std::string now = core::FormatTime(clock_.Now());
+  auto db = db_.Writer();
+  core::Transaction txn(*db);
+  RELAIS_RETURN_IF_ERROR(txn.status());
+  RELAIS_ASSIGN_OR_RETURN(auto q, db->Query("SELECT name, EXISTS (SELECT 1 FROM homework WHERE class_id = ?1) OR "
+                                            "EXISTS (SELECT 1 FROM courses WHERE class_id = ?1) FROM classes "
+                                            "WHERE id = ?1",
+                                            class_id));
+  RELAIS_ASSIGN_OR_RETURN(bool row, q.Step());
+  if (!row) return Status::NotFound("no such class");
+  std::string name = q.Text(0);
+  if (q.Int(1) != 0)
+    return Status::Conflict("the class " + name +
+                            " has homework or courses: remove its members instead, its work is kept");
+  for (const char* sql : {"DELETE FROM login_cards WHERE class_id = ?1",
+                          "DELETE FROM class_members WHERE class_id = ?1", "DELETE FROM classes WHERE id = ?1"}) {
+    RELAIS_ASSIGN_OR_RETURN(auto del, db->Query(sql, class_id));
+    RELAIS_RETURN_IF_ERROR(del.Run());
+  }
+  RELAIS_RETURN_IF_ERROR(RecordAudit(*db, &actor, now, "class.delete", "class", class_id, name));
+  return txn.Commit();
+}
+
+Status Accounts::RemoveMember(const Viewer& actor, std::string_view class_id, std::string_view user_id) {
+  std::string now = core::FormatTime(clock_.Now());
+  auto db = db_.Writer();
+  core::Transaction txn(*db);
+  RELAIS_RETURN_IF_ERROR(txn.status());
+  RELAIS_ASSIGN_OR_RETURN(
+      auto del, db->Query("DELETE FROM class_members WHERE class_id = ?1 AND user_id = ?2", class_id, user_id));
+  RELAIS_RETURN_IF_ERROR(del.Run());
+  if (db->Changes() != 1) return Status::NotFound("no such member of this class");
+  RELAIS_ASSIGN_OR_RETURN(auto card,
+                          db->Query("DELETE FROM login_cards WHERE class_id = ?1 AND user_id = ?2", class_id, user_id));
+  RELAIS_RETURN_IF_ERROR(card.Run());
+  RELAIS_RETURN_IF_ERROR(RecordAudit(*db, &actor, now, "class.remove_member", "class", class_id, user_id));
+  return txn.Commit();
+}
+
 Result<std::vector<Member>> Accounts::Members(const Viewer& viewer, std::string_view class_id) {
   auto db = db_.Reader();
   RELAIS_RETURN_IF_ERROR(RequireTeacherOf(*db, viewer, class_id));
@@ -525,7 +694,8 @@ std::vector<RosterLine> ParseRoster(std::string_view csv, std::vector<RosterErro
 
 Result<RosterReport> Accounts::ImportRoster(const Viewer* actor, std::string_view csv) {
   RosterReport report;
-  std::vector<RosterLine> lines = ParseRoster(csv, &report.errors);
+  report.lines = ParseRoster(csv, &report.errors);
+  const std::vector<RosterLine>& lines = report.lines;
   if (!report.errors.empty()) return report;
 
   // Hash passwords for new accounts before taking the write lock: hashing is slow.

@@ -46,6 +46,20 @@ struct RosterReport {
   // Passwords generated for the accounts created, to hand to their owners.
   std::vector<std::pair<std::string, std::string>> new_passwords;  // login, password
   std::vector<RosterError> errors;                                 // when non-empty, nothing was imported
+  std::vector<RosterLine> lines;                                   // the file's lines, as parsed
+};
+
+struct UserFilter {
+  std::optional<std::string> class_id;
+  std::optional<Role> role;
+  std::string search;  // part of the login or display name, any case; empty: everyone
+  int limit = 1000;
+};
+
+// A user with the classes they belong to (that the viewer may see).
+struct UserListing {
+  User user;
+  std::vector<Member> classes;  // user_id holds the class's id, display_name its name, role the role in it
 };
 
 class Accounts {
@@ -64,6 +78,16 @@ class Accounts {
   Result<std::string> ResetPassword(const Viewer& actor, std::string_view user_id,
                                     const std::optional<std::string>& password);
   Result<std::vector<User>> ListUsers();
+  // Accounts by display name. Admins: every account. Teachers: the students
+  // of the classes they teach (a class filter they do not teach finds no
+  // one). Students: PermissionDenied.
+  Result<std::vector<UserListing>> FindUsers(const Viewer& viewer, const UserFilter& filter);
+  // Admin only (checked by the caller's route). Changes the display name
+  // and/or ends (`disabled` true) or reopens an account. Ending it ends its
+  // sessions and revokes its login card, in the same transaction; an admin
+  // cannot end their own account (InvalidArgument), so one admin remains.
+  Result<User> UpdateUser(const Viewer& actor, std::string_view user_id, const std::optional<std::string>& display_name,
+                          std::optional<bool> disabled);
   Result<User> FindUser(std::string_view login);
   Result<User> GetUser(std::string_view id);
 
@@ -83,6 +107,13 @@ class Accounts {
   // Adds a user to a class: students as students, teachers and admins as
   // teachers. Idempotent. Admin only (checked by the caller's route).
   Result<Member> AddMember(const Viewer* actor, std::string_view class_id, std::string_view user_id);
+  // Admin only (checked by the caller's route). Conflict if the name is taken.
+  Result<ClassInfo> RenameClass(const Viewer& actor, std::string_view class_id, std::string_view name);
+  // Admin only. Deletes a class that never held homework or courses, with its
+  // memberships; Conflict otherwise (students' work is never deleted this way).
+  Status DeleteClass(const Viewer& actor, std::string_view class_id);
+  // Admin only. NotFound if the user is not a member. Their past work stays.
+  Status RemoveMember(const Viewer& actor, std::string_view class_id, std::string_view user_id);
   // Members of a class; teachers of the class and admins only.
   Result<std::vector<Member>> Members(const Viewer& viewer, std::string_view class_id);
 

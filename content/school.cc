@@ -22,6 +22,7 @@ Result<std::unique_ptr<School>> School::Open(const std::filesystem::path& data_d
   school->homework_ = std::make_unique<HomeworkStore>(*school->db_, clock);
   school->courses_ = std::make_unique<CourseStore>(*school->db_, clock);
   school->submissions_ = std::make_unique<SubmissionStore>(*school->db_, clock);
+  school->login_cards_ = std::make_unique<LoginCards>(*school->db_, clock);
   return school;
 }
 

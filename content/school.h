@@ -13,6 +13,7 @@
 #include "content/courses.h"
 #include "content/file_records.h"
 #include "content/homework.h"
+#include "content/login_cards.h"
 #include "content/submissions.h"
 #include "core/clock.h"
 #include "core/db.h"
@@ -42,6 +43,7 @@ class School {
   HomeworkStore& homework() { return *homework_; }
   CourseStore& courses() { return *courses_; }
   SubmissionStore& submissions() { return *submissions_; }
+  LoginCards& login_cards() { return *login_cards_; }
   const std::filesystem::path& data_dir() const { return data_dir_; }
 
   // Deletes audit rows older than 12 months. Called at start-up and daily.
@@ -60,6 +62,7 @@ class School {
   std::unique_ptr<HomeworkStore> homework_;
   std::unique_ptr<CourseStore> courses_;
   std::unique_ptr<SubmissionStore> submissions_;
+  std::unique_ptr<LoginCards> login_cards_;
 };
 
 }  // namespace relais::content

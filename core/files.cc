@@ -93,6 +93,26 @@ Result<uint64_t> FreeDiskBytes(const fs::path& path) {
   return static_cast<uint64_t>(s.f_bavail) * s.f_frsize;
 }
 
+Result<uint64_t> DiskTotalBytes(const fs::path& path) {
+  struct statvfs s {};
+  if (::statvfs(path.c_str(), &s) != 0) return Errno("statvfs " + path.string());
+  return static_cast<uint64_t>(s.f_blocks) * s.f_frsize;
+}
+
+Result<uint64_t> DirectoryBytes(const fs::path& dir) {
+  std::error_code ec;
+  fs::recursive_directory_iterator it(dir, fs::directory_options::skip_permission_denied, ec);
+  if (ec) return Status::IOError("cannot list " + dir.string() + ": " + ec.message());
+  uint64_t total = 0;
+  for (; it != fs::recursive_directory_iterator(); it.increment(ec)) {
+    if (ec) return Status::IOError("cannot list " + dir.string() + ": " + ec.message());
+    struct stat st {};
+    if (::lstat(it->path().c_str(), &st) == 0 && !S_ISDIR(st.st_mode))
+      total += static_cast<uint64_t>(st.st_blocks) * 512;
+  }
+  return total;
+}
+
 Result<std::unique_ptr<StreamingFile>> StreamingFile::Create(const fs::path& dir) {
   fs::path path = dir / ("upload-" + RandomToken(12) + ".part");
   int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);

@@ -23,6 +23,11 @@ Status FsyncDir(const fs::path& dir);
 Status MakeDirs(const fs::path& dir);
 // Bytes available to an unprivileged user on the file system holding `path`.
 Result<uint64_t> FreeDiskBytes(const fs::path& path);
+// The size of the file system holding `path`.
+Result<uint64_t> DiskTotalBytes(const fs::path& path);
+// The disk space used by the files under `dir` (allocated blocks, like du;
+// symbolic links are not followed). Files that vanish during the walk are skipped.
+Result<uint64_t> DirectoryBytes(const fs::path& dir);
 
 // A file being written sequentially, e.g. an upload streaming to disk.
 // Deleted on destruction unless Commit() moved it into place.

@@ -1,13 +1,15 @@
 #!/bin/sh
 # Installs the Debian packages a task needs, only those missing, as root or through sudo.
-#   scripts/install-deps.sh build   — compiler, CMake and the -dev libraries
+#   scripts/install-deps.sh build   — compiler, CMake and the -dev libraries (libzbar-dev: the tests
+#                                     decode the login cards' QR codes)
 #   scripts/install-deps.sh bench   — wrk and nginx for the benchmarks
 #   scripts/install-deps.sh ci      — what CI needs beyond the build (clang-format)
 #   scripts/install-deps.sh e2e     — Chromium, Node.js and npm for the end-to-end tests
 set -eu
 case "${1:-build}" in
   build) pkgs="g++ cmake make pkg-config libcpp-httplib-dev libssl-dev zlib1g-dev libbrotli-dev
-               libsqlite3-dev libsodium-dev libzstd-dev doctest-dev nlohmann-json3-dev" ;;
+               libsqlite3-dev libsodium-dev libzstd-dev doctest-dev nlohmann-json3-dev
+               libqrencode-dev libzbar-dev" ;;
   bench) pkgs="wrk nginx-light curl python3" ;;
   ci)    pkgs="clang-format" ;;
   e2e)   pkgs="chromium"

@@ -9,6 +9,7 @@
 #include "core/log.h"
 #include "server/assets.h"
 #include "server/file_response.h"
+#include "server/qr_svg.h"
 #include "server/render.h"
 
 namespace relais::server {
@@ -68,6 +69,13 @@ std::string BaseContentType(std::string_view v) {
   return out;
 }
 
+// "http://HOST" as the client named the box, for links back to it.
+std::string BoxOrigin(const httplib::Request& req) {
+  std::string host = req.get_header_value("Host");
+  if (host.empty() || host.find_first_of(" /\\\"<>'") != std::string::npos) host = req.local_addr;
+  return "http://" + host;
+}
+
 json UserSummary(const content::Viewer& v, const std::string& display_name) {
   return {{"id", v.id}, {"login", v.login}, {"display_name", display_name}, {"role", content::RoleName(v.role)}};
 }
@@ -86,9 +94,16 @@ const std::vector<Api::Route>& Api::Routes() {
       {"POST", "/api/v1/classes", Access::kAdmin, &Api::CreateClass},
       {"GET", "/api/v1/classes/:id/members", Access::kUser, &Api::ListMembers},
       {"POST", "/api/v1/classes/:id/members", Access::kAdmin, &Api::AddMember},
-      {"GET", "/api/v1/users", Access::kAdmin, &Api::ListUsers},
+      {"PATCH", "/api/v1/classes/:id", Access::kAdmin, &Api::PatchClass},
+      {"DELETE", "/api/v1/classes/:id", Access::kAdmin, &Api::DeleteClass},
+      {"DELETE", "/api/v1/classes/:id/members/:user_id", Access::kAdmin, &Api::RemoveMember},
+      {"GET", "/api/v1/users", Access::kUser, &Api::ListUsers},  // teachers: the students of their classes
       {"POST", "/api/v1/users", Access::kAdmin, &Api::CreateUser},
+      {"PATCH", "/api/v1/users/:id", Access::kAdmin, &Api::PatchUser},
+      {"POST", "/api/v1/roster", Access::kAdmin, &Api::ImportRoster},
       {"POST", "/api/v1/users/:id/password", Access::kUser, &Api::ResetPassword},
+      {"POST", "/api/v1/classes/:id/login-cards", Access::kUser, &Api::IssueLoginCards},
+      {"GET", "/c/:token", Access::kPublic, &Api::CardLogin},  // a login card's QR code
       {"POST", "/api/v1/files", Access::kUser, &Api::Upload},
       {"GET", "/api/v1/files/:id", Access::kUser, &Api::Download},
       {"GET", "/api/v1/files/:id/info", Access::kUser, &Api::FileInfo},
@@ -113,6 +128,7 @@ const std::vector<Api::Route>& Api::Routes() {
       {"PATCH", "/api/v1/resources/:id", Access::kUser, &Api::PatchResource},
       {"DELETE", "/api/v1/resources/:id", Access::kUser, &Api::DeleteResource},
       {"GET", "/api/v1/health", Access::kPublic, &Api::Health},
+      {"GET", "/api/v1/admin/status", Access::kAdmin, &Api::AdminStatus},
       {"GET", "/metrics", Access::kPublic, &Api::MetricsText},
       // Connectivity probes of tablets and laptops (see CaptiveProbe).
       {"GET", "/generate_204", Access::kPublic, &Api::CaptiveProbe},
@@ -208,8 +224,10 @@ void Api::Dispatch(const httplib::Request& req, httplib::Response& res, const ht
   if (!res.has_header("Cache-Control")) res.set_header("Cache-Control", "no-store");
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   metrics_.Observe(route_index, res.status, seconds);
+  // A login card's token is a password: keep it out of the log.
+  std::string logged_path = req.path.rfind("/c/", 0) == 0 ? "/c/…" : req.path;
   core::LogEventBuffered("http.request", {{"method", req.method},
-                                          {"path", req.path},
+                                          {"path", logged_path},
                                           {"status", std::to_string(res.status)},
                                           {"us", std::to_string(static_cast<int64_t>(seconds * 1e6))},
                                           {"user", call.viewer.login},
@@ -387,9 +405,77 @@ void Api::AddMember(Call& c) {
 }
 
 void Api::ListUsers(Call& c) {
-  auto users = school_.accounts().ListUsers();
+  content::UserFilter filter;
+  if (c.req.has_param("class_id")) filter.class_id = c.req.get_param_value("class_id");
+  filter.search = c.req.get_param_value("q").substr(0, 100);
+  if (c.req.has_param("role")) {
+    filter.role = content::ParseRole(c.req.get_param_value("role"));
+    if (!filter.role) return WriteError(c.res, Status::InvalidArgument("'role' must be student, teacher or admin"));
+  }
+  auto users = school_.accounts().FindUsers(c.viewer, filter);
   if (!users.ok()) return WriteError(c.res, users.status());
   WriteJson(c.res, {{"users", ToJsonList(*users)}});
+}
+
+void Api::PatchUser(Call& c) {
+  auto body = Body(c);
+  if (!body.ok()) return WriteError(c.res, body.status());
+  auto name = OptionalString(*body, "display_name", 1000);
+  auto disabled = OptionalBool(*body, "disabled");
+  for (const Status* st : {&name.status(), &disabled.status()})
+    if (!st->ok()) return WriteError(c.res, *st);
+  for (const auto& [key, value] : body->items())
+    if (key != "display_name" && key != "disabled")
+      return WriteError(c.res, Status::InvalidArgument("'" + key + "' cannot be changed"));
+  auto user = school_.accounts().UpdateUser(c.viewer, c.params[0], *name, *disabled);
+  if (!user.ok()) return WriteError(c.res, user.status());
+  if (user->disabled) sessions_.ForgetUser(user->id);
+  WriteJson(c.res, ToJson(*user));
+}
+
+void Api::PatchClass(Call& c) {
+  auto body = Body(c);
+  if (!body.ok()) return WriteError(c.res, body.status());
+  auto name = RequiredString(*body, "name", 200);
+  if (!name.ok()) return WriteError(c.res, name.status());
+  auto renamed = school_.accounts().RenameClass(c.viewer, c.params[0], *name);
+  if (!renamed.ok()) return WriteError(c.res, renamed.status());
+  WriteJson(c.res, ToJson(*renamed));
+}
+
+void Api::DeleteClass(Call& c) { AnswerDeleted(c, school_.accounts().DeleteClass(c.viewer, c.params[0])); }
+
+void Api::RemoveMember(Call& c) {
+  Status st = school_.accounts().RemoveMember(c.viewer, c.params[0], c.params[1]);
+  if (!st.ok()) return WriteError(c.res, st);
+  WriteJson(c.res, {{"removed", true}, {"class_id", c.params[0]}, {"user_id", c.params[1]}});
+}
+
+// The body is the CSV file itself (the format of `relais roster import`).
+void Api::ImportRoster(Call& c) {
+  auto csv = ReadBody(c.req, *c.reader, config_.max_json_bytes);
+  if (!csv.ok()) return WriteError(c.res, csv.status());
+  auto report = school_.accounts().ImportRoster(&c.viewer, *csv);
+  if (!report.ok()) return WriteError(c.res, report.status());
+  if (!report->errors.empty()) {
+    json lines = json::array();
+    for (const content::RosterError& e : report->errors) lines.push_back({{"line", e.line}, {"message", e.message}});
+    std::string message = std::to_string(report->errors.size()) + " error(s) in the file: nothing was imported";
+    return WriteJson(c.res, {{"error", {{"code", "invalid_argument"}, {"message", message}, {"lines", lines}}}}, 400);
+  }
+  json accounts = json::array();
+  for (const auto& [login, password] : report->new_passwords) {
+    json account = {{"login", login}, {"password", password}};
+    for (const content::RosterLine& l : report->lines)
+      if (l.login == login)
+        account.update({{"display_name", l.display_name}, {"role", l.role}, {"class", l.class_name}});
+    accounts.push_back(account);
+  }
+  WriteJson(c.res, {{"created", report->created},
+                    {"updated", report->updated},
+                    {"unchanged", report->unchanged},
+                    {"classes_created", report->classes_created},
+                    {"accounts", accounts}});
 }
 
 void Api::CreateUser(Call& c) {
@@ -436,6 +522,52 @@ void Api::ResetPassword(Call& c) {
   json answer = {{"user_id", c.params[0]}, {"sessions_ended", true}};
   if (!*password) answer["password"] = *chosen;  // generated: shown once, to hand to the pupil
   WriteJson(c.res, answer);
+}
+
+// --- Login cards ------------------------------------------------------------
+
+void Api::IssueLoginCards(Call& c) {
+  auto body = Body(c);
+  if (!body.ok()) return WriteError(c.res, body.status());
+  auto user_ids = OptionalStringList(*body, "user_ids", 1000);
+  if (!user_ids.ok()) return WriteError(c.res, user_ids.status());
+  auto cards = school_.login_cards().Issue(c.viewer, c.params[0], user_ids->value_or(std::vector<std::string>()));
+  if (!cards.ok()) return WriteError(c.res, cards.status());
+  json out = json::array();
+  for (const content::LoginCard& card : *cards) {
+    std::string url = BoxOrigin(c.req) + "/c/" + card.token;
+    auto svg = QrSvg(url);
+    if (!svg.ok()) return WriteError(c.res, svg.status());
+    out.push_back({{"user", ToJson(card.student)}, {"url", url}, {"qr_svg", *svg}, {"issued_at", card.issued_at}});
+  }
+  WriteJson(c.res, {{"class_id", c.params[0]}, {"cards", out}}, 201);
+}
+
+// A scanned card: log the student in and open the app. Failures also go to
+// the app, which explains them (?card=invalid or ?card=rate_limited).
+void Api::CardLogin(Call& c) {
+  std::string key = "(card) " + c.req.remote_addr;  // no account to lock: lock the device
+  int64_t retry_after = 0;
+  c.res.status = 303;
+  c.res.set_header("Referrer-Policy", "no-referrer");
+  if (!throttle_.Check(key, c.req.remote_addr, &retry_after).ok()) {
+    c.res.set_header("Retry-After", std::to_string(retry_after));
+    return c.res.set_header("Location", "/?card=rate_limited");
+  }
+  auto user = school_.login_cards().Redeem(c.params[0]);
+  if (!user.ok()) {
+    metrics_.LoginResult(false);
+    if (user.status().code() != StatusCode::kUnauthenticated) return WriteError(c.res, user.status());
+    throttle_.Failure(key, c.req.remote_addr);
+    (void)school_.accounts().RecordLoginFailure("(card)", c.req.remote_addr);
+    return c.res.set_header("Location", "/?card=invalid");
+  }
+  throttle_.Success(key);
+  auto session = school_.accounts().CreateSession(*user, config_.session_ttl_s, c.req.remote_addr);
+  if (!session.ok()) return WriteError(c.res, session.status());
+  metrics_.LoginResult(true);
+  AnswerWithSession(c, *session, 303);
+  c.res.set_header("Location", "/");
 }
 
 // --- Files ------------------------------------------------------------------
@@ -756,6 +888,25 @@ void Api::Health(Call& c) {
                     {"disk_free_bytes", free.ok() ? json(*free) : json(nullptr)}});
 }
 
+void Api::AdminStatus(Call& c) {
+  constexpr int64_t kConnectedWindowS = 5 * 60;
+  const auto& dir = school_.data_dir();
+  auto free = core::FreeDiskBytes(dir);
+  auto total = core::DiskTotalBytes(dir);
+  auto used = core::DirectoryBytes(dir);
+  auto school = school_.accounts().GetSetting("school_name");
+  auto or_null = [](const Result<uint64_t>& r) { return r.ok() ? json(*r) : json(nullptr); };
+  WriteJson(c.res,
+            {{"version", RELAIS_VERSION},
+             {"uptime_s", (clock_.MonotonicMs() - started_ms_) / 1000},
+             {"time", core::FormatTime(clock_.Now())},
+             {"school_name", school.ok() ? json(*school) : json(nullptr)},
+             {"disk", {{"data_bytes", or_null(used)}, {"free_bytes", or_null(free)}, {"total_bytes", or_null(total)}}},
+             {"connected_users", sessions_.ActiveUsers(kConnectedWindowS * 1000)},
+             {"connected_window_s", kConnectedWindowS},
+             {"last_sync", nullptr}});  // null until the box synchronises (sync/)
+}
+
 // The box's DNS sends the operating systems' connectivity checks here. Each
 // gets the exact answer that means "this network works", so tablets stay on
 // the box's Wi-Fi without a "no internet" warning (the pop-up browser of a
@@ -792,10 +943,8 @@ void Api::CaptiveProbe(Call& c) {
 
 // RFC 8908: the box is not a captive portal; its app is where to go.
 void Api::CaptivePortalApi(Call& c) {
-  std::string host = c.req.get_header_value("Host");
-  if (host.empty() || host.find_first_of(" /\"<>") != std::string::npos) host = c.req.local_addr;
   c.res.status = 200;
-  c.res.set_content(json({{"captive", false}, {"user-portal-url", "http://" + host + "/"}}).dump(),
+  c.res.set_content(json({{"captive", false}, {"user-portal-url", BoxOrigin(c.req) + "/"}}).dump(),
                     "application/captive+json");
 }
 

@@ -69,6 +69,14 @@ class Api {
   void ListUsers(Call& c);
   void CreateUser(Call& c);
   void ResetPassword(Call& c);
+  void PatchUser(Call& c);
+  void PatchClass(Call& c);
+  void DeleteClass(Call& c);
+  void RemoveMember(Call& c);
+  void ImportRoster(Call& c);
+  void AdminStatus(Call& c);
+  void IssueLoginCards(Call& c);
+  void CardLogin(Call& c);
   void Upload(Call& c);
   void Download(Call& c);
   void FileInfo(Call& c);

@@ -17,6 +17,16 @@ std::string SessionCache::TokenOf(const httplib::Request& req) {
 }
 
 Result<content::Session> SessionCache::Lookup(const std::string& token) {
+  auto session = LookupUnseen(token);
+  if (session.ok()) {
+    std::lock_guard lock(seen_mu_);
+    if (seen_ms_.size() > 100000) seen_ms_.clear();  // bound memory
+    seen_ms_[session->viewer.id] = clock_.MonotonicMs();
+  }
+  return session;
+}
+
+Result<content::Session> SessionCache::LookupUnseen(const std::string& token) {
   if (token.empty()) return Status::Unauthenticated("log in first");
   std::string key = core::Sha256(token);
   int64_t now_ms = clock_.MonotonicMs();
@@ -36,6 +46,12 @@ Result<content::Session> SessionCache::Lookup(const std::string& token) {
   if (entries_.size() > 100000) entries_.clear();  // bound memory; entries reload on demand
   entries_[key] = Entry{*session, now_ms};
   return session;
+}
+
+size_t SessionCache::ActiveUsers(int64_t window_ms) const {
+  int64_t since = clock_.MonotonicMs() - window_ms;
+  std::lock_guard lock(seen_mu_);
+  return std::count_if(seen_ms_.begin(), seen_ms_.end(), [&](const auto& kv) { return kv.second >= since; });
 }
 
 void SessionCache::Forget(const std::string& token) {

@@ -31,8 +31,11 @@ class SessionCache {
   void Forget(const std::string& token);
   void ForgetUser(const std::string& user_id);
   size_t size() const;
+  // How many accounts made a request with a valid session in the last `window_ms`.
+  size_t ActiveUsers(int64_t window_ms) const;
 
  private:
+  Result<content::Session> LookupUnseen(const std::string& token);
   struct Entry {
     content::Session session;
     int64_t checked_ms;
@@ -42,6 +45,8 @@ class SessionCache {
   int64_t recheck_ms_;
   mutable std::shared_mutex mu_;
   std::unordered_map<std::string, Entry> entries_;  // key: SHA-256 of the token
+  mutable std::mutex seen_mu_;
+  std::unordered_map<std::string, int64_t> seen_ms_;  // user id → last request (monotonic ms)
 };
 
 // Slows down password guessing. Per account: after `per_account` failures in

@@ -42,6 +42,8 @@ const char* Reason(int status) {
       return "No Content";
     case 206:
       return "Partial Content";
+    case 303:
+      return "See Other";
     case 304:
       return "Not Modified";
     case 400:

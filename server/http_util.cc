@@ -58,7 +58,7 @@ void WriteJson(httplib::Response& res, const json& body, int http_status) {
   res.set_content(body.dump(-1, ' ', false, json::error_handler_t::replace), "application/json; charset=utf-8");
 }
 
-Result<json> ReadJsonBody(const httplib::Request& req, const httplib::ContentReader& reader, uint64_t limit) {
+Result<std::string> ReadBody(const httplib::Request& req, const httplib::ContentReader& reader, uint64_t limit) {
   if (req.has_header("Content-Length")) {
     uint64_t declared = std::strtoull(req.get_header_value("Content-Length").c_str(), nullptr, 10);
     if (declared > limit) return Status::TooLarge("the request body is over " + std::to_string(limit) + " bytes");
@@ -74,6 +74,11 @@ Result<json> ReadJsonBody(const httplib::Request& req, const httplib::ContentRea
     return true;
   });
   if (too_large) return Status::TooLarge("the request body is over " + std::to_string(limit) + " bytes");
+  return body;
+}
+
+Result<json> ReadJsonBody(const httplib::Request& req, const httplib::ContentReader& reader, uint64_t limit) {
+  RELAIS_ASSIGN_OR_RETURN(std::string body, ReadBody(req, reader, limit));
   if (body.empty()) return Status::InvalidArgument("the request needs a JSON body");
   json parsed = json::parse(body, nullptr, /*allow_exceptions=*/false);
   if (parsed.is_discarded()) return Status::InvalidArgument("the body is not valid JSON");

@@ -29,6 +29,8 @@ void WriteJson(httplib::Response& res, const json& body, int http_status = 200);
 // Reads the whole request body (at most `limit` bytes) through the content
 // reader and parses it as a JSON object. TooLarge over the limit,
 // InvalidArgument for bad JSON or a non-object.
+// Reads the whole request body, at most `limit` bytes (TooLarge beyond).
+Result<std::string> ReadBody(const httplib::Request& req, const httplib::ContentReader& reader, uint64_t limit);
 Result<json> ReadJsonBody(const httplib::Request& req, const httplib::ContentReader& reader, uint64_t limit);
 
 // Typed field access for request objects: a wrong type is InvalidArgument

@@ -18,6 +18,14 @@ json ToJson(const content::User& u) {
           {"updated_at", u.updated_at}};
 }
 
+json ToJson(const content::UserListing& u) {
+  json out = ToJson(u.user);
+  out["classes"] = json::array();
+  for (const content::Member& c : u.classes)
+    out["classes"].push_back({{"id", c.user_id}, {"name", c.display_name}, {"role", c.role}});
+  return out;
+}
+
 json ToJson(const content::ClassInfo& c) {
   return {{"id", c.id},
           {"name", c.name},

@@ -10,6 +10,8 @@
 namespace relais::server {
 
 nlohmann::json ToJson(const content::User& u);
+// The user, with "classes": [{"id","name","role"}].
+nlohmann::json ToJson(const content::UserListing& u);
 nlohmann::json ToJson(const content::ClassInfo& c);
 nlohmann::json ToJson(const content::Member& m);
 nlohmann::json ToJson(const content::FileInfo& f);

@@ -127,6 +127,7 @@ std::string Resolve(World& w, const std::string& object) {
     return w.box.AddUser("fresh.b" + std::to_string(++fresh_user), content::Role::kStudent, "5e B").id;
   if (object == "a fresh teacher of the class")
     return w.box.AddUser("fresh.t" + std::to_string(++fresh_user), content::Role::kTeacher, "5e A").id;
+  if (object == "a fresh empty class") return w.box.AddClass("Vide " + std::to_string(++fresh_user)).id;
   if (object == "a course of the class") return w.course;
   if (object == "a course of another class") return w.other_course;
   if (object == "a section of the class") return w.section;
@@ -171,11 +172,20 @@ const Row kMatrix[] = {
   {"POST",   "/api/v1/classes",                    "",                                    {401, 403, 403, 403, 403, 201}},
   {"GET",    "/api/v1/classes/:id/members",        "the class",                           {401, 403, 404, 200, 404, 200}},
   {"POST",   "/api/v1/classes/:id/members",        "the class",                           {401, 403, 403, 403, 403, 201}},
-  {"GET",    "/api/v1/users",                      "",                                    {401, 403, 403, 403, 403, 200}},
+  {"PATCH",  "/api/v1/classes/:id",                "a fresh empty class",                 {401, 403, 403, 403, 403, 200}},
+  {"DELETE", "/api/v1/classes/:id",                "a fresh empty class",                 {401, 403, 403, 403, 403, 200}},
+  {"DELETE", "/api/v1/classes/:id/members/:user_id",
+                                                   "the class",                           {401, 403, 403, 403, 403, 200}},
+  {"GET",    "/api/v1/users",                      "",                                    {401, 403, 403, 200, 200, 200}},
   {"POST",   "/api/v1/users",                      "",                                    {401, 403, 403, 403, 403, 201}},
+  {"PATCH",  "/api/v1/users/:id",                  "a fresh student of the class",        {401, 403, 403, 403, 403, 200}},
+  {"POST",   "/api/v1/roster",                     "",                                    {401, 403, 403, 403, 403, 200}},
   {"POST",   "/api/v1/users/:id/password",         "a fresh student of the class",        {401, 403, 403, 200, 404, 200}},
   {"POST",   "/api/v1/users/:id/password",         "a fresh student of another class",    {401, 403, 403, 404, 200, 200}},
   {"POST",   "/api/v1/users/:id/password",         "a fresh teacher of the class",        {401, 403, 403, 404, 404, 200}},
+  {"POST",   "/api/v1/classes/:id/login-cards",    "the class",                           {401, 403, 404, 201, 404, 201}},
+  {"POST",   "/api/v1/classes/:id/login-cards",    "another class",                       {401, 404, 403, 404, 201, 201}},
+  {"GET",    "/c/:token",                          "",                                    {303, 303, 303, 303, 303, 303}},
   {"POST",   "/api/v1/files",                      "",                                    {401, 201, 201, 201, 201, 201}},
   {"GET",    "/api/v1/files/:id",                  "a file of the class's homework",      {401, 200, 404, 200, 404, 200}},
   {"GET",    "/api/v1/files/:id",                  "a file of a draft",                   {401, 404, 404, 200, 404, 200}},
@@ -231,6 +241,7 @@ const Row kMatrix[] = {
   {"DELETE", "/api/v1/resources/:id",              "fresh resource of the class",         {401, 403, 404, 200, 404, 200}},
   {"DELETE", "/api/v1/resources/:id",              "fresh resource of another class",     {401, 404, 403, 404, 200, 200}},
   {"GET",    "/api/v1/health",                     "",                                    {200, 200, 200, 200, 200, 200}},
+  {"GET",    "/api/v1/admin/status",               "",                                    {401, 403, 403, 403, 403, 200}},
   {"GET",    "/metrics",                           "",                                    {200, 200, 200, 200, 200, 200}},
   {"GET",    "/generate_204",                      "",                                    {204, 204, 204, 204, 204, 204}},
   {"GET",    "/gen_204",                           "",                                    {204, 204, 204, 204, 204, 204}},
@@ -268,12 +279,15 @@ json BodyFor(World& w, const Row& row, Who who, const std::string& object_id) {
     return {{"login", "new" + std::to_string(unique)}, {"password", kPassword}, {"role", "student"}};
   if (m == "POST" && p == "/api/v1/homework")
     return {{"class_id", object_id}, {"subject", "Maths"}, {"title", "Problème"}, {"due_at", DueIn(w.box, 3)}};
+  if (m == "PATCH" && p == "/api/v1/classes/:id") return {{"name", "Classe renommée " + std::to_string(unique)}};
+  if (m == "PATCH" && p == "/api/v1/users/:id") return {{"display_name", "Nom " + std::to_string(unique)}};
   if (m == "PATCH") return {{"title", "Titre modifié " + std::to_string(unique)}};
   if (m == "POST" && (p == "/api/v1/classes/:id/courses" || p == "/api/v1/courses/:id/sections"))
     return {{"title", "Nouveau " + std::to_string(unique)}};
   if (m == "POST" && p == "/api/v1/sections/:id/resources")
     return {{"kind", "text"}, {"title", "Note " + std::to_string(unique)}, {"body", "À lire"}};
-  if (m == "POST" && p == "/api/v1/users/:id/password") return json::object();  // a generated one
+  if (m == "POST" && p == "/api/v1/users/:id/password") return json::object();       // a generated one
+  if (m == "POST" && p == "/api/v1/classes/:id/login-cards") return json::object();  // every student
   if (m == "POST" && p == "/api/v1/homework/:id/submissions") return {{"text", "Ma réponse"}};
   if (m == "POST" && p == "/api/v1/submissions/:id/feedback") return {{"comment", "Bien"}, {"grade", 14}};
   return nullptr;
@@ -286,9 +300,16 @@ Reply Call(World& w, const Row& row, Who who) {
   std::string path = pattern;
   if (path_has_id) path.replace(path.find(":id"), 3, object_id);
   if (path.back() == '*') path.replace(path.size() - 1, 1, object_id);
+  static int member = 0;  // a fresh member of the class to remove
+  if (size_t at = path.find(":user_id"); at != std::string::npos)
+    path.replace(at, 8, w.box.AddUser("member" + std::to_string(++member), content::Role::kStudent, "5e A").id);
   std::string token = w.tokens[who];
   if (std::string(row.method) == "DELETE" && pattern == "/api/v1/session" && who != kAnonymous)
     token = w.box.Login(w.logins[who]);  // a session of its own, so the others live on
+  if (pattern == "/api/v1/roster")
+    return w.box.Send("POST", path, token,
+                      "login;name;role;class\nroster" + std::to_string(++member) + ";Nouvel élève;student;5e A\n",
+                      "text/csv");
   if (pattern == "/api/v1/files") return w.box.Upload(token, PdfBytes("matrix"), "application/pdf", "matrice.pdf");
   json body = BodyFor(w, row, who, object_id);
   if (body.is_null()) return w.box.Send(row.method, path, token);
