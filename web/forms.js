@@ -144,3 +144,15 @@ export function isoToLocal(iso) {
   const d = new Date(iso);
   return { date: d.getFullYear() + '-' + pad(d.getMonth() + 1) + '-' + pad(d.getDate()), time: pad(d.getHours()) + ':' + pad(d.getMinutes()) };
 }
+
+// A table with its caption, in a box that scrolls sideways on narrow screens.
+// The box is a focusable region named by the caption, so keyboard users can
+// scroll it too (WCAG 2.1.1).
+export function tableBox(caption, head, rows) {
+  const id = uid('table');
+  return h('div', { class: 'table-wrap', role: 'region', tabindex: '0', 'aria-labelledby': id },
+    h('table', null,
+      h('caption', { id: id, text: caption }),
+      h('thead', null, h('tr', null, head.map((label) => (label === null ? null : h('th', { scope: 'col', text: label }))))),
+      h('tbody', null, rows)));
+}

@@ -6,7 +6,7 @@ import { t, tn, formatDateTime } from '/assets/i18n.js';
 import { get, post, patch, del } from '/assets/api.js';
 import { h, showPage, loadPage, announce, badge, errorMessage, alertNow } from '/assets/ui.js';
 import { session, navigate } from '/assets/router.js';
-import { field, input, formErrors } from '/assets/forms.js';
+import { field, input, formErrors, tableBox } from '/assets/forms.js';
 import { resetPasswordControl, displayName } from '/assets/accounts.js';
 
 export async function findClass(id) {
@@ -19,18 +19,13 @@ export async function findClass(id) {
 
 function homeworkTable(list) {
   if (!list.length) return h('p', { text: t('class.no_homework') });
-  return h('div', { class: 'table-wrap' }, h('table', null,
-    h('caption', { text: t('class.homework_caption') }),
-    h('thead', null, h('tr', null,
-      h('th', { scope: 'col', text: t('class.col_title') }),
-      h('th', { scope: 'col', text: t('class.col_subject') }),
-      h('th', { scope: 'col', text: t('class.col_due') }),
-      h('th', { scope: 'col', text: t('class.col_state') }))),
-    h('tbody', null, list.map((hw) => h('tr', null,
+  return tableBox(t('class.homework_caption'),
+    [t('class.col_title'), t('class.col_subject'), t('class.col_due'), t('class.col_state')],
+    list.map((hw) => h('tr', null,
       h('th', { scope: 'row' }, h('a', { href: '/app/homework/' + encodeURIComponent(hw.id), text: hw.title })),
       h('td', { text: hw.subject }),
       h('td', { text: formatDateTime(hw.due_at) }),
-      h('td', null, hw.published ? badge('done', t('hwt.published')) : badge('draft', t('hwt.draft'))))))));
+      h('td', null, hw.published ? badge('done', t('hwt.published')) : badge('draft', t('hwt.draft'))))));
 }
 
 function membersTable(cls, members, admin, reload) {
@@ -52,20 +47,16 @@ function membersTable(cls, members, admin, reload) {
   }
   return [
     h('p', { class: 'meta', text: teachers.length ? t('class.teachers', { names: teachers.map(displayName).join(', ') }) : t('class.no_teacher') }),
-    students.length ? h('div', { class: 'table-wrap' }, h('table', null,
-      h('caption', { text: t('class.students_caption', { cls: cls.name }) }),
-      h('thead', null, h('tr', null,
-        h('th', { scope: 'col', text: t('class.col_name') }),
-        h('th', { scope: 'col', text: t('class.col_login') }),
-        h('th', { scope: 'col', text: t('class.col_password') }),
-        admin ? h('th', { scope: 'col', text: t('class.col_member') }) : null)),
-      h('tbody', null, students.map((m) => h('tr', null,
+    admin && teachers.length ? h('ul', { class: 'file-list', 'aria-label': t('class.teachers_list') }, teachers.map((m) =>
+      h('li', null, h('span', { class: 'name', text: displayName(m) }), m.user_id === session.user.id ? null : removeButton(m)))) : null,
+    students.length ? tableBox(t('class.students_caption', { cls: cls.name }),
+      [t('class.col_name'), t('class.col_login'), t('class.col_password'), admin ? t('class.col_member') : null],
+      students.map((m) => h('tr', null,
         h('th', { scope: 'row', text: displayName(m) }),
         h('td', { class: 'login-cell', text: m.login }),
         h('td', null, resetPasswordControl(m)),
-        admin ? h('td', null, removeButton(m)) : null)))))
+        admin ? h('td', null, removeButton(m)) : null)))
       : h('p', { text: t('class.no_students') }),
-    admin ? teachers.filter((m) => m.user_id !== session.user.id).map((m) => h('p', { class: 'actions' }, removeButton(m))) : null,
   ];
 }
 

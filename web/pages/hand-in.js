@@ -99,6 +99,8 @@ export async function render(ctx) {
         done.appendChild(h('p', null, t('mark.all_marked') + ' ', h('a', { href: '/app/homework/' + encodeURIComponent(hw.id), text: t('mark.back') })));
       }
       done.hidden = false;
+      badges.textContent = '';
+      rowBadges({ status: 'returned', submission: sub }).forEach((b) => badges.appendChild(b));
       submit.textContent = t('mark.update');
       announce(t('mark.returned', { name: name }));
       done.focus();
@@ -110,6 +112,7 @@ export async function render(ctx) {
   }
 
   const heading = t('mark.title', { name: name });
+  const badges = h('p', { class: 'meta badges' }, rowBadges(row));
   const nav = h('nav', { class: 'pager', 'aria-label': t('mark.pager') },
     prev ? h('a', { class: 'button secondary', href: handInUrl(hw.id, prev.submission.id), rel: 'prev',
       text: '‹ ' + t('mark.prev', { name: displayName(prev.student) }) }) : null,
@@ -120,7 +123,7 @@ export async function render(ctx) {
   showPage(heading + ' — ' + hw.title, [
     h('p', { class: 'subject' }, hw.subject + ' · ', h('a', { href: '/app/homework/' + encodeURIComponent(hw.id), text: hw.title })),
     h('h1', { text: heading }),
-    h('p', { class: 'meta badges' }, rowBadges(row)),
+    badges,
     index >= 0 ? h('p', { class: 'meta', text: t('mark.position', { n: index + 1, total: withWork.length }) }) : null,
     nav,
     h('section', { 'aria-labelledby': 'mark-work', class: 'card' },

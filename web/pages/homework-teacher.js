@@ -8,6 +8,7 @@ import { h, showPage, loadPage, announce, badge, alertNow, errorMessage } from '
 import { navigate } from '/assets/router.js';
 import { renderFiles } from '/assets/attachments.js';
 import { displayName } from '/assets/accounts.js';
+import { tableBox } from '/assets/forms.js';
 
 // Badges for one row of GET /homework/:id/submissions.
 export function rowBadges(row) {
@@ -26,14 +27,9 @@ export function handInUrl(hwId, submissionId) {
 function lastVersion(s) { return s && s.versions && s.versions.length ? s.versions[0] : null; }
 
 function rosterTable(hw, rows) {
-  return h('div', { class: 'table-wrap' }, h('table', null,
-    h('caption', { text: t('hwt.roster_caption', { title: hw.title }) }),
-    h('thead', null, h('tr', null,
-      h('th', { scope: 'col', text: t('class.col_name') }),
-      h('th', { scope: 'col', text: t('class.col_state') }),
-      h('th', { scope: 'col', text: t('hwt.col_when') }),
-      h('th', { scope: 'col', text: t('hwt.col_grade') }))),
-    h('tbody', null, rows.map((row) => {
+  return tableBox(t('hwt.roster_caption', { title: hw.title }),
+    [t('class.col_name'), t('class.col_state'), t('hwt.col_when'), t('hwt.col_grade')],
+    rows.map((row) => {
       const s = row.submission;
       const v = lastVersion(s);
       const f = s && s.feedback;
@@ -44,7 +40,7 @@ function rosterTable(hw, rows) {
         h('td', { class: 'badges-cell' }, rowBadges(row)),
         h('td', { text: v ? formatDateTime(v.submitted_at) : '—' }),
         h('td', { text: f && f.grade !== null && f.grade !== undefined ? formatNumber(f.grade) + '/20' : '—' }));
-    }))));
+    }));
 }
 
 export async function render(ctx) {

@@ -8,7 +8,7 @@ import { t, tn } from '/assets/i18n.js';
 import { get, post, patch, sendRaw } from '/assets/api.js';
 import { h, showPage, loadPage, announce, alertNow, errorMessage, badge } from '/assets/ui.js';
 import { session } from '/assets/router.js';
-import { field, input, formErrors, generatePassword } from '/assets/forms.js';
+import { field, input, formErrors, generatePassword, tableBox } from '/assets/forms.js';
 import { resetPasswordControl, displayName } from '/assets/accounts.js';
 
 const ROLES = ['student', 'teacher', 'admin'];
@@ -38,22 +38,15 @@ function accountsTable(users, admin, redraw) {
     });
     return b;
   }
-  return h('div', { class: 'table-wrap' }, h('table', null,
-    h('caption', { text: tn('users.caption', users.length) }),
-    h('thead', null, h('tr', null,
-      h('th', { scope: 'col', text: t('class.col_name') }),
-      h('th', { scope: 'col', text: t('class.col_login') }),
-      h('th', { scope: 'col', text: t('users.col_role') }),
-      h('th', { scope: 'col', text: t('users.col_classes') }),
-      h('th', { scope: 'col', text: t('users.col_account') }),
-      h('th', { scope: 'col', text: t('class.col_password') }))),
-    h('tbody', null, users.map((u) => h('tr', null,
+  return tableBox(tn('users.caption', users.length),
+    [t('class.col_name'), t('class.col_login'), t('users.col_role'), t('users.col_classes'), t('users.col_account'), t('class.col_password')],
+    users.map((u) => h('tr', null,
       h('th', { scope: 'row', text: displayName(u) }),
       h('td', { class: 'login-cell', text: u.login }),
       h('td', { text: roleName(u.role) }),
       h('td', { text: (u.classes || []).map((c) => c.name).join(', ') || '—' }),
       h('td', null, u.disabled ? badge('ended', t('users.state_ended')) : badge('done', t('users.state_active')), ' ', endButton(u)),
-      h('td', null, u.disabled || (!admin && u.role !== 'student') ? '—' : resetPasswordControl(u)))))));
+      h('td', null, u.disabled || (!admin && u.role !== 'student') ? '—' : resetPasswordControl(u)))));
 }
 
 function createForm(classes, redraw) {
@@ -124,14 +117,11 @@ function importForm(redraw) {
       result.className = 'ok-box';
       result.appendChild(h('p', { text: t('import.done', { created: answer.created, updated: answer.updated, unchanged: answer.unchanged, classes: answer.classes_created }) }));
       if (answer.accounts && answer.accounts.length) {
-        result.appendChild(h('div', { class: 'table-wrap' }, h('table', null,
-          h('caption', { text: t('import.accounts_caption') }),
-          h('thead', null, h('tr', null,
-            h('th', { scope: 'col', text: t('class.col_name') }), h('th', { scope: 'col', text: t('class.col_login') }),
-            h('th', { scope: 'col', text: t('users.class') }), h('th', { scope: 'col', text: t('login.password') }))),
-          h('tbody', null, answer.accounts.map((a) => h('tr', null,
+        result.appendChild(tableBox(t('import.accounts_caption'),
+          [t('class.col_name'), t('class.col_login'), t('users.class'), t('login.password')],
+          answer.accounts.map((a) => h('tr', null,
             h('th', { scope: 'row', text: a.display_name }), h('td', { text: a.login }),
-            h('td', { text: a.class || '—' }), h('td', { class: 'password', text: a.password })))))));
+            h('td', { text: a.class || '—' }), h('td', { class: 'password', text: a.password })))));
       }
       result.hidden = false;
       announce(t('import.done_short'));
