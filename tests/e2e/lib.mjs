@@ -94,7 +94,8 @@ export const chromiumArgs = ['--headless', '--no-sandbox', '--disable-gpu', '--d
   '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
 export async function checkA11y(page, label) {
-  await page.evaluate(axeSource);
+  // Injected once per document: the app changes pages without reloading.
+  if (!(await page.evaluate(() => !!window.axe))) await page.evaluate(axeSource);
   const result = await page.evaluate(() => window.axe.run(document, {
     runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] },
   }));

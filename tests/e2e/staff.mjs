@@ -215,7 +215,7 @@ export async function adminTour(page, name, suffix) {
   await page.getByRole('button', { name: 'Importer' }).click();
   const errs = importForm.locator('.error-summary');
   await errs.getByText('Ligne 3 :').waitFor();
-  await errs.getByText('Ligne 4 :').waitFor();
+  await errs.getByText('Ligne 4 : le rôle doit être « élève » ou « professeur », pas « pirate ».').waitFor();
   assert.match(await focusedClass(page), /error-summary/);
   assert.equal(await importForm.getByLabel('Fichier CSV').getAttribute('aria-invalid'), 'true');
   await checkA11y(page, name + ' admin: roster with errors');

@@ -95,6 +95,7 @@ export default {
 
   'size.kb': '{n} KB',
   'size.mb': '{n} MB',
+  'size.gb': '{n} GB',
 
   'error.title': 'Problem',
   'error.generic': 'Something went wrong. Try again in a moment.',
@@ -363,6 +364,15 @@ export default {
   'import.whole_file': 'File:',
   'import.lines_wrong.one': '{n} line needs fixing (see the list at the top of the form). Nothing was imported.',
   'import.lines_wrong.other': '{n} lines need fixing (see the list at the top of the form). Nothing was imported.',
+  'import.e_utf8': 'the file is not UTF-8 (save it as "CSV UTF-8").',
+  'import.e_quote': 'a quote is not closed.',
+  'import.e_fields': '4 columns expected (login, name, role, class), {a} found.',
+  'import.e_login_length': 'a login has 1 to 64 characters.',
+  'import.e_role': 'the role must be "student" or "teacher", not "{a}".',
+  'import.e_name': 'the name must have 1 to 120 characters.',
+  'import.e_class': 'the class name must have 1 to 60 characters.',
+  'import.e_duplicate': 'same login and class as line {a}.',
+  'import.e_empty': 'the file has no roster lines.',
   'import.done': 'Import done: {created} accounts created, {updated} updated, {unchanged} unchanged, {classes} classes created.',
   'import.done_short': 'Import done.',
   'import.accounts_caption': 'Accounts created and their passwords (shown only once: print them, or print login cards)',

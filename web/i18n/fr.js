@@ -96,6 +96,7 @@ export default {
 
   'size.kb': '{n} Ko',
   'size.mb': '{n} Mo',
+  'size.gb': '{n} Go',
 
   'error.title': 'Problème',
   'error.generic': "Quelque chose n'a pas marché. Réessaie dans un moment.",
@@ -364,6 +365,15 @@ export default {
   'import.whole_file': 'Fichier :',
   'import.lines_wrong.one': '{n} ligne est à corriger (voir la liste en haut du formulaire). Rien n’a été importé.',
   'import.lines_wrong.other': '{n} lignes sont à corriger (voir la liste en haut du formulaire). Rien n’a été importé.',
+  'import.e_utf8': "le fichier n'est pas en UTF-8 (enregistrez-le en « CSV UTF-8 »).",
+  'import.e_quote': 'un guillemet ouvert n’est pas refermé.',
+  'import.e_fields': '4 colonnes attendues (identifiant, nom, rôle, classe), {a} trouvées.',
+  'import.e_login_length': "l'identifiant doit avoir de 1 à 64 caractères.",
+  'import.e_role': "le rôle doit être « élève » ou « professeur », pas « {a} ».",
+  'import.e_name': 'le nom doit avoir de 1 à 120 caractères.',
+  'import.e_class': 'le nom de la classe doit avoir de 1 à 60 caractères.',
+  'import.e_duplicate': 'même identifiant et même classe qu’à la ligne {a}.',
+  'import.e_empty': "le fichier ne contient aucune ligne d'élève.",
   'import.done': 'Import terminé : {created} comptes créés, {updated} mis à jour, {unchanged} inchangés, {classes} classes créées.',
   'import.done_short': 'Import terminé.',
   'import.accounts_caption': 'Comptes créés et leurs mots de passe (affichés une seule fois : imprimez-les ou imprimez des cartes de connexion)',

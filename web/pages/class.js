@@ -2,7 +2,7 @@
 // with a button to publish a new one, its pupils with a quick password reset,
 // and links to its courses and its login cards. Administrators also rename
 // the class, add and remove members, and delete a class created by mistake.
-import { t, tn, formatDateTime } from '/assets/i18n.js';
+import { t, tn, formatShortDateTime } from '/assets/i18n.js';
 import { get, post, patch, del } from '/assets/api.js';
 import { h, showPage, loadPage, announce, badge, errorMessage, alertNow } from '/assets/ui.js';
 import { session, navigate } from '/assets/router.js';
@@ -24,7 +24,7 @@ function homeworkTable(list) {
     list.map((hw) => h('tr', null,
       h('th', { scope: 'row' }, h('a', { href: '/app/homework/' + encodeURIComponent(hw.id), text: hw.title })),
       h('td', { text: hw.subject }),
-      h('td', { text: formatDateTime(hw.due_at) }),
+      h('td', { text: formatShortDateTime(hw.due_at) }),
       h('td', null, hw.published ? badge('done', t('hwt.published')) : badge('draft', t('hwt.draft'))))));
 }
 
@@ -100,15 +100,15 @@ function adminSection(cls, reload) {
   }
   return h('section', { class: 'card', 'aria-labelledby': 'class-admin' },
     h('h2', { id: 'class-admin', tabindex: '-1', text: t('class.manage') }),
-    h('form', { onsubmit: addMember, novalidate: true }, addErrors.node,
+    h('form', { onsubmit: addMember, novalidate: true, class: 'part' }, addErrors.node,
       field(t('class.add_login'), login, t('class.add_hint')),
       h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'secondary', text: t('class.add') }))),
-    h('form', { onsubmit: rename, novalidate: true }, renameErrors.node,
+    h('form', { onsubmit: rename, novalidate: true, class: 'part' }, renameErrors.node,
       field(t('class.new_name'), name),
       h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'secondary', text: t('class.rename') }))),
-    deleteErrors.node,
-    h('p', { class: 'hint', text: t('class.delete_hint') }),
-    h('div', { class: 'actions' }, h('button', { type: 'button', class: 'danger', onclick: remove, text: t('class.delete') })));
+    h('div', { class: 'part' }, deleteErrors.node,
+      h('p', { class: 'hint', text: t('class.delete_hint') }),
+      h('div', { class: 'actions' }, h('button', { type: 'button', class: 'danger', onclick: remove, text: t('class.delete') }))));
 }
 
 export async function render(ctx) {

@@ -2,7 +2,7 @@
 // for each pupil of the class whether they handed it in, late or not, and
 // whether it was returned; each hand-in opens the marking page. Also: edit,
 // publish a draft, delete (with a confirmation in the page).
-import { t, tn, formatDateTime, formatNumber } from '/assets/i18n.js';
+import { t, tn, formatDateTime, formatShortDateTime, formatNumber } from '/assets/i18n.js';
 import { get, patch, del } from '/assets/api.js';
 import { h, showPage, loadPage, announce, badge, alertNow, errorMessage } from '/assets/ui.js';
 import { navigate } from '/assets/router.js';
@@ -38,7 +38,7 @@ function rosterTable(hw, rows) {
           ? h('a', { href: handInUrl(hw.id, s.id), text: displayName(row.student), 'aria-label': t('hwt.open_named', { name: displayName(row.student) }) })
           : displayName(row.student)),
         h('td', { class: 'badges-cell' }, rowBadges(row)),
-        h('td', { text: v ? formatDateTime(v.submitted_at) : '—' }),
+        h('td', { text: v ? formatShortDateTime(v.submitted_at) : '—' }),
         h('td', { text: f && f.grade !== null && f.grade !== undefined ? formatNumber(f.grade) + '/20' : '—' }));
     }));
 }

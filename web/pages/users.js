@@ -15,6 +15,29 @@ const ROLES = ['student', 'teacher', 'admin'];
 
 function roleName(role) { return t('role.' + role); }
 
+// The box words roster errors in English (content/accounts.cc); the known
+// ones are said in the user's language, {a} taking the detail.
+const ROSTER_MESSAGES = [
+  [/^the file is not UTF-8 text$/, 'import.e_utf8'],
+  [/^unterminated quote$/, 'import.e_quote'],
+  [/^expected 4 fields .*found (\d+)$/, 'import.e_fields'],
+  [/^a login has 1 to/, 'import.e_login_length'],
+  [/^a login may only contain/, 'users.login_invalid'],
+  [/^the role must be student or teacher, not '(.*)'$/, 'import.e_role'],
+  [/^the display name must have/, 'import.e_name'],
+  [/^the class name must have/, 'import.e_class'],
+  [/^same login and class as line (\d+)$/, 'import.e_duplicate'],
+  [/^the file has no roster lines$/, 'import.e_empty'],
+];
+
+function rosterMessage(message) {
+  for (const [re, key] of ROSTER_MESSAGES) {
+    const m = re.exec(message || '');
+    if (m) return t(key, { a: m[1] });
+  }
+  return message;
+}
+
 function option(value, text, selected) { return h('option', { value: value, text: text, selected: !!selected }); }
 
 function classSelect(classes, name, emptyText) {
@@ -133,7 +156,7 @@ function importForm(redraw) {
       if (lines && lines.length) {
         errors.show(lines.map((l) => ({
           input: file,
-          message: (l.line ? t('import.line', { n: l.line }) : t('import.whole_file')) + ' ' + l.message,
+          message: (l.line ? t('import.line', { n: l.line }) : t('import.whole_file')) + ' ' + rosterMessage(l.message),
         })));
         // One field for every line: its message under it lists them all.
         const msg = document.getElementById(file.id + '-error');
