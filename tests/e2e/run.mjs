@@ -2,13 +2,18 @@
 // (free port, temporary data folder) and Debian's Chromium driven by
 // playwright-core, in a phone and a tablet viewport.
 //
-// Scenario, per viewport: a teacher publishes homework with a PDF (over the
-// API until the teacher pages exist); a student logs in in the UI (a wrong
+// Scenario, per viewport: a teacher publishes homework with a PDF in the UI
+// (staff.mjs); a student logs in in the UI (a wrong
 // password first: the error is shown and announced), opens the homework,
 // types a text, adds a photo from the "camera" (a 3000×2000 JPEG that must
 // arrive at most 1600 px wide), loses the Wi-Fi while handing in (the text and
 // photo must survive and go out when the Wi-Fi is back), and sees "Rendu"; the teacher
-// grades and returns; the student sees the grade and the comment.
+// marks and returns it in the UI with a corrected file; the student sees the grade,
+// the comment and the file. Then the teacher prints login cards and adds a course
+// resource (tablet: also a new password for a pupil, and a draft edited and
+// deleted); the administrator creates an account and imports a roster (a wrong
+// one first) and opens the box's status. Last, a box without administrator
+// sends the browser to the first-run page, which sets it up.
 // axe-core (WCAG 2.0/2.1 A and AA) runs on every page with zero violations
 // allowed; any JavaScript error or Content-Security-Policy violation fails.
 // Also: the page reflows at 200 % text; with the box out of reach, the
@@ -22,7 +27,7 @@ import { join } from 'node:path';
 import assert from 'node:assert/strict';
 import { chromium } from 'playwright-core';
 import { shots, log, startBox, call, loginApi, jpegSize, chromiumArgs, checkA11y, snap } from './lib.mjs';
-import { openStaff, publishHomework, markHandIn, printCards, addCourseResource, adminTour, firstRun } from './staff.mjs';
+import { openStaff, publishHomework, markHandIn, printCards, addCourseResource, passwordAndDraft, adminTour, firstRun } from './staff.mjs';
 
 async function runViewport(base, name, viewport, student, studentName, teacherToken, teacher) {
   const title = `Exercices de géométrie (${name})`;
@@ -214,6 +219,7 @@ async function main() {
         await runViewport(box.url, name, viewport, student, studentName, teacherToken, teacher);
         await printCards(teacher.page, name);
         await addCourseResource(teacher.page, name);
+        if (name === 'tablet') await passwordAndDraft(teacher.page, box.url, name);
       } catch (e) {
         await snap(teacher.page, `${name}-teacher-failure`).catch(() => {});
         throw e;

@@ -280,3 +280,50 @@ export async function firstRun(browser, dataDir, viewport) {
   }
   assert.deepEqual(errors, [], 'JavaScript errors on the first-run page');
 }
+
+// "Élèves": find a pupil and give a new password (checked by logging in with
+// it); a draft saved, edited and deleted.
+export async function passwordAndDraft(page, base, name) {
+  const nav = page.getByRole('navigation', { name: 'Menu principal' });
+  await nav.getByRole('link', { name: 'Élèves' }).click();
+  await page.getByRole('heading', { name: 'Mes élèves', level: 1 }).waitFor();
+  await page.getByLabel('Nom ou identifiant').fill('ines');
+  await page.getByRole('button', { name: 'Chercher' }).click();
+  await page.getByRole('table', { name: '1 compte' }).waitFor();
+  await page.getByRole('button', { name: 'Nouveau mot de passe pour Inès Moreau' }).click();
+  const shown = page.locator('.password-result strong.password');
+  await shown.waitFor();
+  const password = await shown.textContent();
+  const res = await fetch(base + '/api/v1/session', { method: 'POST', body: JSON.stringify({ login: 'ines.moreau', password }) });
+  assert.equal(res.status, 200, 'the pupil logs in with the new password');
+  await checkA11y(page, name + ' teacher: my pupils, new password');
+  await snap(page, `${name}-t11-password`);
+
+  const title = `Brouillon (${name})`;
+  await nav.getByRole('link', { name: 'Mes classes' }).click();
+  await page.getByRole('link', { name: '6e A' }).click();
+  await page.getByRole('link', { name: 'Donner un devoir' }).click();
+  await page.getByLabel('Titre').fill(title);
+  assert.equal(await page.getByLabel('Matière').inputValue(), 'Mathématiques', 'the last subject is suggested');
+  await page.getByLabel('Date', { exact: true }).fill(isoDay(10));
+  await page.getByLabel('Fiche d\'exercices — Mathématiques').check();
+  await page.locator('#attached-list').getByText('Fractions - exercices.pdf').waitFor();
+  await page.getByRole('button', { name: 'Enregistrer le brouillon' }).click();
+  await page.getByRole('heading', { name: title, level: 1 }).waitFor();
+  await page.getByText('Brouillon : les élèves ne le voient pas').waitFor();
+  await page.getByRole('link', { name: 'Modifier' }).click();
+  await page.getByRole('heading', { name: 'Modifier le devoir', level: 1 }).waitFor();
+  assert.equal(await page.getByLabel('Titre').inputValue(), title);
+  assert.equal(await page.getByLabel('Fiche d\'exercices — Mathématiques').isChecked(), true);
+  await checkA11y(page, name + ' teacher: edit a draft');
+  await page.getByLabel('Titre').fill(title + ' modifié');
+  await page.getByRole('button', { name: 'Enregistrer le brouillon' }).click();
+  await page.getByRole('heading', { name: title + ' modifié', level: 1 }).waitFor();
+  await page.getByRole('button', { name: 'Supprimer' }).click();
+  await page.getByText('Supprimer le devoir').waitFor();
+  assert.equal(await page.evaluate(() => document.activeElement.id), 'delete-confirm');
+  await checkA11y(page, name + ' teacher: delete confirmation');
+  await page.getByRole('button', { name: 'Oui, supprimer' }).click();
+  await page.getByRole('heading', { name: '6e A', level: 1 }).waitFor();
+  assert.equal(await page.getByRole('link', { name: title + ' modifié' }).count(), 0, 'the draft is gone');
+}

@@ -62,12 +62,12 @@ function accountsTable(users, admin, redraw) {
     return b;
   }
   return tableBox(tn('users.caption', users.length),
-    [t('class.col_name'), t('class.col_login'), t('users.col_role'), t('users.col_classes'), t('users.col_account'), t('class.col_password')],
+    [t('users.col_who'), t('users.col_account'), t('class.col_password')],
     users.map((u) => h('tr', null,
-      h('th', { scope: 'row', text: displayName(u) }),
-      h('td', { class: 'login-cell', text: u.login }),
-      h('td', { text: roleName(u.role) }),
-      h('td', { text: (u.classes || []).map((c) => c.name).join(', ') || '—' }),
+      // Name, then login, role and classes under it: three columns fit a phone.
+      h('th', { scope: 'row' }, displayName(u),
+        h('span', { class: 'meta block login-cell', text: u.login }),
+        h('span', { class: 'meta block', text: roleName(u.role) + ' · ' + ((u.classes || []).map((c) => c.name).join(', ') || t('users.no_class_short')) })),
       h('td', null, u.disabled ? badge('ended', t('users.state_ended')) : badge('done', t('users.state_active')), ' ', endButton(u)),
       h('td', null, u.disabled || (!admin && u.role !== 'student') ? '—' : resetPasswordControl(u)))));
 }
