@@ -42,6 +42,13 @@ std::string LowerAscii(std::string_view s) {
   return out;
 }
 
+// Ids derived from natural keys, so that a class or a membership created on
+// two replicas is one row once they sync.
+std::string ClassId(std::string_view name) { return core::DerivedUuid("class", {LowerAscii(name)}); }
+std::string MemberId(std::string_view class_id, std::string_view user_id) {
+  return core::DerivedUuid("class_member", {class_id, user_id});
+}
+
 }  // namespace
 
 const char* RoleName(Role role) {
@@ -95,7 +102,9 @@ Result<User> Accounts::CreateUserLocked(core::Db& db, const Viewer* actor, const
     class_id = q.Text(0);
   }
   User u;
-  u.id = core::NewUuid();
+  // The login names the person school-wide: the same account created on the
+  // box and on the ENT is one row everywhere (docs/sync.md).
+  u.id = core::DerivedUuid("user", {nu.login});
   u.login = nu.login;
   u.display_name = nu.display_name.empty() ? nu.login : nu.display_name;
   u.role = nu.role;
@@ -114,9 +123,10 @@ Result<User> Accounts::CreateUserLocked(core::Db& db, const Viewer* actor, const
   RELAIS_RETURN_IF_ERROR(RecordAudit(db, actor, now, "user.create", "user", u.id, u.login));
   if (class_id) {
     RELAIS_ASSIGN_OR_RETURN(
-        auto m, db.Query("INSERT INTO class_members (id, class_id, user_id, role, created_at, updated_at, author_id) "
-                         "VALUES (?1, ?2, ?3, ?4, ?5, ?5, ?6)",
-                         core::NewUuid(), *class_id, u.id, u.role == Role::kStudent ? "student" : "teacher", now));
+        auto m,
+        db.Query("INSERT INTO class_members (id, class_id, user_id, role, created_at, updated_at, author_id) "
+                 "VALUES (?1, ?2, ?3, ?4, ?5, ?5, ?6)",
+                 MemberId(*class_id, u.id), *class_id, u.id, u.role == Role::kStudent ? "student" : "teacher", now));
     m.Bind(6, actor ? std::optional<std::string>(actor->id) : std::nullopt);
     RELAIS_RETURN_IF_ERROR(m.Run());
   }
@@ -145,6 +155,25 @@ Result<User> Accounts::CreateUser(const Viewer* actor, const NewUser& in) {
   RELAIS_ASSIGN_OR_RETURN(User u, CreateUserLocked(*db, actor, nu, hash, now));
   RELAIS_RETURN_IF_ERROR(txn.Commit());
   return u;
+}
+
+Status Accounts::EndAccount(const Viewer* actor, std::string_view user_id) {
+  std::string now = core::FormatTime(clock_.Now());
+  auto db = db_.Writer();
+  core::Transaction txn(*db);
+  RELAIS_RETURN_IF_ERROR(txn.status());
+  RELAIS_ASSIGN_OR_RETURN(auto q, db->Query("SELECT login, disabled_at FROM users WHERE id = ?1", user_id));
+  RELAIS_ASSIGN_OR_RETURN(bool row, q.Step());
+  if (!row) return Status::NotFound("no such user");
+  if (!q.IsNull(1)) return Status::Ok();
+  std::string login = q.Text(0);
+  RELAIS_ASSIGN_OR_RETURN(auto up,
+                          db->Query("UPDATE users SET disabled_at = ?1, updated_at = ?1 WHERE id = ?2", now, user_id));
+  RELAIS_RETURN_IF_ERROR(up.Run());
+  RELAIS_ASSIGN_OR_RETURN(auto del, db->Query("DELETE FROM sessions WHERE user_id = ?1", user_id));
+  RELAIS_RETURN_IF_ERROR(del.Run());
+  RELAIS_RETURN_IF_ERROR(RecordAudit(*db, actor, now, "user.end", "user", user_id, login));
+  return txn.Commit();
 }
 
 Status Accounts::SetPassword(const Viewer* actor, std::string_view login, std::string_view password) {
@@ -432,7 +461,7 @@ Result<ClassInfo> Accounts::CreateClass(const Viewer* actor, std::string_view ra
     return Status::InvalidArgument("a class name has 1 to " + std::to_string(kMaxClassName) + " characters");
   std::string now = core::FormatTime(clock_.Now());
   ClassInfo c;
-  c.id = core::NewUuid();
+  c.id = ClassId(name);
   c.name = name;
   c.created_at = c.updated_at = now;
   auto db = db_.Writer();
@@ -505,7 +534,7 @@ Result<Member> Accounts::AddMember(const Viewer* actor, std::string_view class_i
   RELAIS_ASSIGN_OR_RETURN(
       auto ins, db->Query("INSERT INTO class_members (id, class_id, user_id, role, created_at, updated_at, author_id) "
                           "VALUES (?1, ?2, ?3, ?4, ?5, ?5, ?6)",
-                          core::NewUuid(), class_id, user_id, m.role, now));
+                          MemberId(class_id, user_id), class_id, user_id, m.role, now));
   ins.Bind(6, actor ? std::optional<std::string>(actor->id) : std::nullopt);
   RELAIS_RETURN_IF_ERROR(ins.Run());
   RELAIS_RETURN_IF_ERROR(RecordAudit(*db, actor, now, "class.add_member", "class", class_id, m.login));
@@ -736,7 +765,7 @@ Result<RosterReport> Accounts::ImportRoster(const Viewer* actor, std::string_vie
       if (row) {
         class_ids[key] = q.Text(0);
       } else {
-        std::string id = core::NewUuid();
+        std::string id = ClassId(l.class_name);
         RELAIS_ASSIGN_OR_RETURN(auto ins, db->Query("INSERT INTO classes (id, name, created_at, updated_at, author_id) "
                                                     "VALUES (?1, ?2, ?3, ?3, ?4)",
                                                     id, l.class_name, now));
@@ -778,9 +807,10 @@ Result<RosterReport> Accounts::ImportRoster(const Viewer* actor, std::string_vie
     RELAIS_ASSIGN_OR_RETURN(auto role, ClassRole(*db, user_id, class_id));
     if (!role) {
       RELAIS_ASSIGN_OR_RETURN(
-          auto m, db->Query("INSERT INTO class_members (id, class_id, user_id, role, created_at, updated_at, "
-                            "author_id) VALUES (?1, ?2, ?3, ?4, ?5, ?5, ?6)",
-                            core::NewUuid(), class_id, user_id, l.role == "student" ? "student" : "teacher", now));
+          auto m,
+          db->Query("INSERT INTO class_members (id, class_id, user_id, role, created_at, updated_at, "
+                    "author_id) VALUES (?1, ?2, ?3, ?4, ?5, ?5, ?6)",
+                    MemberId(class_id, user_id), class_id, user_id, l.role == "student" ? "student" : "teacher", now));
       m.Bind(6, actor ? std::optional<std::string>(actor->id) : std::nullopt);
       RELAIS_RETURN_IF_ERROR(m.Run());
       changed = true;

@@ -77,6 +77,10 @@ class Accounts {
   // new one is generated. Returns the password now in force.
   Result<std::string> ResetPassword(const Viewer& actor, std::string_view user_id,
                                     const std::optional<std::string>& password);
+  // Ends an account (a pupil who left): it can no longer log in and its
+  // sessions end. Its work stays. NotFound for an unknown id; ending an ended
+  // account changes nothing. (Command line and sync: actor may be null.)
+  Status EndAccount(const Viewer* actor, std::string_view user_id);
   Result<std::vector<User>> ListUsers();
   // Accounts by display name. Admins: every account. Teachers: the students
   // of the classes they teach (a class filter they do not teach finds no

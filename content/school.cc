@@ -16,6 +16,10 @@ Result<std::unique_ptr<School>> School::Open(const std::filesystem::path& data_d
     RELAIS_RETURN_IF_ERROR(core::Migrate(*db, Migrations()));
   }
   RELAIS_ASSIGN_OR_RETURN(school->db_, core::DbPool::Open(data_dir / "relais.db", options.db_readers));
+  if (options.capture_changes) {
+    auto writer = school->db_->Writer();
+    RELAIS_ASSIGN_OR_RETURN(school->journal_, Journal::Attach(*writer, clock));
+  }
   RELAIS_ASSIGN_OR_RETURN(school->blobs_, BlobStore::Open(data_dir, options.clear_partial_uploads));
   school->accounts_ = std::make_unique<Accounts>(*school->db_, clock);
   school->files_ = std::make_unique<FileRecords>(*school->db_, *school->blobs_, clock);

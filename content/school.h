@@ -14,6 +14,7 @@
 #include "content/file_records.h"
 #include "content/homework.h"
 #include "content/login_cards.h"
+#include "content/journal.h"
 #include "content/submissions.h"
 #include "core/clock.h"
 #include "core/db.h"
@@ -26,6 +27,9 @@ class School {
     int db_readers = 4;
     // Only the server sets this (see BlobStore::Open).
     bool clear_partial_uploads = false;
+    // Only bench/sync_capture turns this off, to measure what capture costs:
+    // without it nothing this school writes can ever be synced.
+    bool capture_changes = true;
   };
   // Opens (creating if needed) the school in `data_dir`: relais.db (migrated
   // to the newest schema) and the blob store. `clock` must outlive the School.
@@ -44,6 +48,9 @@ class School {
   CourseStore& courses() { return *courses_; }
   SubmissionStore& submissions() { return *submissions_; }
   LoginCards& login_cards() { return *login_cards_; }
+  // Captures every write of the stores (through the pool's writer) into the
+  // op log; sync/ reads it. (Absent only with Options::capture_changes off.)
+  const Journal& journal() const { return *journal_; }
   const std::filesystem::path& data_dir() const { return data_dir_; }
 
   // Deletes audit rows older than 12 months. Called at start-up and daily.
@@ -55,6 +62,7 @@ class School {
   School(std::filesystem::path data_dir, const core::Clock& clock) : data_dir_(std::move(data_dir)), clock_(clock) {}
   std::filesystem::path data_dir_;
   const core::Clock& clock_;
+  std::unique_ptr<Journal> journal_;  // declared first: outlives the writer it captures
   std::unique_ptr<core::DbPool> db_;
   std::unique_ptr<BlobStore> blobs_;
   std::unique_ptr<Accounts> accounts_;

@@ -165,7 +165,8 @@ Result<Submission> SubmissionStore::HandIn(const Viewer& viewer, std::string_vie
       }
     }
     if (submission_id.empty()) {
-      submission_id = core::NewUuid();
+      // One submission per student and homework on every replica.
+      submission_id = core::DerivedUuid("submission", {homework_id, viewer.id});
       RELAIS_ASSIGN_OR_RETURN(auto q, db->Query("INSERT INTO submissions (id, homework_id, student_id, status, "
                                                 "current_version, created_at, updated_at, author_id) "
                                                 "VALUES (?1, ?2, ?3, 'handed_in', 1, ?4, ?4, ?3)",
@@ -248,7 +249,7 @@ Result<Feedback> SubmissionStore::Return(const Viewer& viewer, std::string_view 
   RELAIS_RETURN_IF_ERROR(RequireTeacherOf(*db, viewer, class_id));
   RELAIS_RETURN_IF_ERROR(RequireAttachable(*db, viewer, in.files));
   Feedback f;
-  f.id = s.feedback ? s.feedback->id : core::NewUuid();
+  f.id = s.feedback ? s.feedback->id : core::DerivedUuid("feedback", {s.id});
   f.comment = comment;
   f.grade = in.grade;
   f.returned_at = now_text;

@@ -18,12 +18,16 @@ class Clock {
   virtual ~Clock() = default;
   virtual int64_t Now() const = 0;          // wall clock, Unix seconds
   virtual int64_t MonotonicMs() const = 0;  // never goes back; for durations
+  // Wall clock in Unix milliseconds (may jump back like Now()); for the
+  // hybrid logical clock of the change journal.
+  virtual int64_t NowMs() const { return Now() * 1000; }
 };
 
 class SystemClock final : public Clock {
  public:
   int64_t Now() const override;
   int64_t MonotonicMs() const override;
+  int64_t NowMs() const override;
 };
 
 // A clock tests move by hand. Thread-safe.

@@ -28,9 +28,19 @@ Status ParseNumber(std::string_view key, std::string_view value, T* out, T min, 
   return Status::Ok();
 }
 
+// "ADDR:PORT", "[v6]:PORT".
+Status ParseListen(std::string_view key, std::string_view value, std::string* host, int* port) {
+  size_t colon = value.rfind(':');
+  if (colon == std::string_view::npos) return Status::InvalidArgument(std::string(key) + " must be ADDR:PORT");
+  *host = std::string(value.substr(0, colon));
+  if (host->size() > 2 && host->front() == '[') *host = host->substr(1, host->size() - 2);
+  return ParseNumber(key, value.substr(colon + 1), port, 0, 65535);
+}
+
 bool IsKnownKey(std::string_view key) {
-  for (const char* k : {"listen", "max_upload_mb", "http_threads", "db_readers", "session_hours", "password_ops",
-                        "password_mem_kib", "password_concurrency"})
+  for (const char* k :
+       {"listen", "max_upload_mb", "http_threads", "db_readers", "session_hours", "password_ops", "password_mem_kib",
+        "password_concurrency", "tls_cert", "tls_key", "https_listen", "https_redirect"})
     if (key == k) return true;
   return false;
 }
@@ -42,12 +52,21 @@ Status Config::Set(std::string_view key, std::string_view value) {
   if (key == "data") {
     data_dir = std::string(value);
   } else if (key == "listen") {
-    size_t colon = value.rfind(':');
-    if (colon == std::string_view::npos) return Status::InvalidArgument("listen must be ADDR:PORT");
-    listen_host = std::string(value.substr(0, colon));
-    if (listen_host.size() > 2 && listen_host.front() == '[')
-      listen_host = listen_host.substr(1, listen_host.size() - 2);
-    return ParseNumber(key, value.substr(colon + 1), &listen_port, 0, 65535);
+    return ParseListen(key, value, &listen_host, &listen_port);
+  } else if (key == "https_listen") {
+    return ParseListen(key, value, &https_host, &https_port);
+  } else if (key == "tls_cert") {
+    tls_cert = std::string(value);
+  } else if (key == "tls_key") {
+    tls_key = std::string(value);
+  } else if (key == "https_redirect") {
+    if (value == "true" || value == "yes" || value == "on" || value == "1") {
+      https_redirect = true;
+    } else if (value == "false" || value == "no" || value == "off" || value == "0") {
+      https_redirect = false;
+    } else {
+      return Status::InvalidArgument("https_redirect must be true or false, not '" + std::string(value) + "'");
+    }
   } else if (key == "max_upload_mb") {
     uint64_t mb = 0;
     RELAIS_RETURN_IF_ERROR(ParseNumber<uint64_t>(key, value, &mb, 1, 1u << 20));
@@ -110,6 +129,11 @@ Status Config::LoadEnvironment() {
 Status Config::Validate() const {
   if (data_dir.empty()) return Status::InvalidArgument("--data DIR is required");
   if (listen_host.empty()) return Status::InvalidArgument("listen address is empty");
+  if (tls_cert.empty() != tls_key.empty())
+    return Status::InvalidArgument("tls_cert and tls_key go together: set both or neither");
+  if (https_host.empty()) return Status::InvalidArgument("https_listen address is empty");
+  if (!tls_cert.empty() && https_port != 0 && https_port == listen_port && https_host == listen_host)
+    return Status::InvalidArgument("https_listen and listen are the same address");
   if (password_ops < 2 || password_mem_kib < 19 * 1024)
     return Status::InvalidArgument("Argon2id must be at least 19 MiB and 2 passes");
   return Status::Ok();

@@ -31,6 +31,12 @@ struct Config {
   int password_concurrency = 0;         // 0: the number of cores
   int login_failures_per_account = 5;   // then a growing lock-out
   int login_failures_per_address = 30;  // per 15 minutes
+  // HTTPS: both paths or neither (then DATA/tls/server.crt and server.key
+  // when `relais tls init` made them). Plain HTTP stays on `listen`.
+  std::filesystem::path tls_cert, tls_key;  // PEM files
+  std::string https_host = "127.0.0.1";
+  int https_port = 8443;
+  bool https_redirect = false;  // send plain-HTTP app requests to HTTPS (probes and /ca.crt stay)
 
   // Sets `key` from text; InvalidArgument for an unknown key or a bad value.
   Status Set(std::string_view key, std::string_view value);

@@ -54,10 +54,9 @@ std::string RandomBytes(size_t n) {
   return out;
 }
 
-std::string NewUuid() {
-  unsigned char b[16];
-  randombytes_buf(b, sizeof b);
-  b[6] = static_cast<unsigned char>((b[6] & 0x0f) | 0x40);
+namespace {
+std::string FormatUuid(unsigned char* b, unsigned version) {
+  b[6] = static_cast<unsigned char>((b[6] & 0x0f) | (version << 4));
   b[8] = static_cast<unsigned char>((b[8] & 0x3f) | 0x80);
   static const char* kHex = "0123456789abcdef";
   std::string out;
@@ -68,6 +67,23 @@ std::string NewUuid() {
     out.push_back(kHex[b[i] & 15]);
   }
   return out;
+}
+}  // namespace
+
+std::string NewUuid() {
+  unsigned char b[16];
+  randombytes_buf(b, sizeof b);
+  return FormatUuid(b, 4);
+}
+
+std::string DerivedUuid(std::string_view kind, std::initializer_list<std::string_view> parts) {
+  std::string input = std::string("relais-id\n").append(kind);
+  for (std::string_view part : parts) {
+    input.push_back('\0');
+    input.append(part);
+  }
+  std::string digest = Sha256(input);
+  return FormatUuid(reinterpret_cast<unsigned char*>(digest.data()), 8);
 }
 
 bool IsUuid(std::string_view s) {

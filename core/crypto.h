@@ -12,6 +12,7 @@
 
 #include <array>
 #include <cstdint>
+#include <initializer_list>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -26,6 +27,10 @@ Status InitCrypto();
 std::string RandomBytes(size_t n);
 // A random RFC 4122 version-4 UUID, lower-case with dashes.
 std::string NewUuid();
+// A UUID derived from a natural key (RFC 9562 version 8, from the SHA-256 of
+// `kind` and `parts`): two replicas that create "the same" row (a student's
+// submission for a homework) give it the same id, so their copies merge.
+std::string DerivedUuid(std::string_view kind, std::initializer_list<std::string_view> parts);
 // `n` random bytes, URL-safe base64 without padding (for session tokens, codes).
 std::string RandomToken(size_t n = 32);
 // True for a lower-case canonical UUID string.

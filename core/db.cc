@@ -2,6 +2,10 @@
 
 #include <sqlite3.h>
 
+#if !defined(SQLITE_ENABLE_SESSION) || !defined(SQLITE_ENABLE_PREUPDATE_HOOK)
+#error "core/db.cc needs -DSQLITE_ENABLE_SESSION -DSQLITE_ENABLE_PREUPDATE_HOOK (see CMakeLists.txt)"
+#endif
+
 namespace relais::core {
 namespace {
 
@@ -15,7 +19,81 @@ Status SqliteError(sqlite3* db, int rc, std::string_view what) {
   return Status::Internal(msg);
 }
 
+Result<SqlValue> ToSqlValue(sqlite3_value* v, const char* table) {
+  switch (sqlite3_value_type(v)) {
+    case SQLITE_INTEGER:
+      return SqlValue(static_cast<int64_t>(sqlite3_value_int64(v)));
+    case SQLITE_FLOAT:
+      return SqlValue(sqlite3_value_double(v));
+    case SQLITE_TEXT:
+      return SqlValue(std::string(reinterpret_cast<const char*>(sqlite3_value_text(v)),
+                                  static_cast<size_t>(sqlite3_value_bytes(v))));
+    case SQLITE_NULL:
+      return SqlValue();
+    default:
+      return Status::Internal(std::string("a BLOB value in captured table ") + table);
+  }
+}
+
+// Owns a changeset iterator.
+struct ChangesetIter {
+  sqlite3_changeset_iter* it = nullptr;
+  ~ChangesetIter() {
+    if (it) sqlite3changeset_finalize(it);
+  }
+};
+
+// Turns a session changeset into row changes with column names.
+Result<std::vector<RowChange>> ParseChangeset(Db& db, int size, void* data) {
+  std::vector<RowChange> out;
+  ChangesetIter iter;
+  int rc = sqlite3changeset_start(&iter.it, size, data);
+  if (rc != SQLITE_OK) return Status::Internal(std::string("changeset: ") + sqlite3_errstr(rc));
+  while ((rc = sqlite3changeset_next(iter.it)) == SQLITE_ROW) {
+    const char* table = nullptr;
+    int ncol = 0, op = 0, indirect = 0;
+    sqlite3changeset_op(iter.it, &table, &ncol, &op, &indirect);
+    unsigned char* pk = nullptr;
+    int npk = 0;
+    sqlite3changeset_pk(iter.it, &pk, &npk);
+    RELAIS_ASSIGN_OR_RETURN(const std::vector<std::string>* names, db.ColumnNames(table));
+    if (static_cast<int>(names->size()) != ncol) return Status::Internal(std::string("changeset: columns of ") + table);
+    RowChange change;
+    change.table = table;
+    change.kind = op == SQLITE_INSERT   ? RowChange::Kind::kInsert
+                  : op == SQLITE_UPDATE ? RowChange::Kind::kUpdate
+                                        : RowChange::Kind::kDelete;
+    for (int i = 0; i < ncol; ++i) {
+      sqlite3_value* v = nullptr;
+      if (pk[i]) {
+        rc = op == SQLITE_INSERT ? sqlite3changeset_new(iter.it, i, &v) : sqlite3changeset_old(iter.it, i, &v);
+        if (rc != SQLITE_OK || !v) return Status::Internal(std::string("changeset: key of ") + table);
+        RELAIS_ASSIGN_OR_RETURN(SqlValue value, ToSqlValue(v, table));
+        change.key.emplace_back((*names)[i], std::move(value));
+        continue;
+      }
+      if (op == SQLITE_DELETE) continue;
+      rc = sqlite3changeset_new(iter.it, i, &v);
+      if (rc != SQLITE_OK) return Status::Internal(std::string("changeset: value of ") + table);
+      if (!v) continue;  // an update that left this column unchanged
+      RELAIS_ASSIGN_OR_RETURN(SqlValue value, ToSqlValue(v, table));
+      change.columns.emplace_back((*names)[i], std::move(value));
+    }
+    out.push_back(std::move(change));
+  }
+  if (rc != SQLITE_DONE) return Status::Internal(std::string("changeset: ") + sqlite3_errstr(rc));
+  return out;
+}
+
 }  // namespace
+
+Status CheckCaptureSupport() {
+  if (!sqlite3_compileoption_used("ENABLE_SESSION") || !sqlite3_compileoption_used("ENABLE_PREUPDATE_HOOK"))
+    return Status::Internal(std::string("this SQLite library (") + sqlite3_libversion() +
+                            ") lacks the session extension (SQLITE_ENABLE_SESSION and "
+                            "SQLITE_ENABLE_PREUPDATE_HOOK): changes cannot be captured for sync");
+  return Status::Ok();
+}
 
 Stmt::~Stmt() {
   if (stmt_) {
@@ -43,6 +121,26 @@ Stmt& Stmt::Bind(int index, std::nullptr_t) {
 Stmt& Stmt::BindBlob(int index, std::string_view bytes) {
   sqlite3_bind_blob(stmt_, index, bytes.data(), static_cast<int>(bytes.size()), SQLITE_TRANSIENT);
   return *this;
+}
+
+Stmt& Stmt::Bind(int index, const SqlValue& v) {
+  if (const auto* i = std::get_if<int64_t>(&v)) return Bind(index, *i);
+  if (const auto* d = std::get_if<double>(&v)) return Bind(index, *d);
+  if (const auto* t = std::get_if<std::string>(&v)) return Bind(index, std::string_view(*t));
+  return Bind(index, nullptr);
+}
+
+SqlValue Stmt::Value(int col) const {
+  switch (sqlite3_column_type(stmt_, col)) {
+    case SQLITE_INTEGER:
+      return Int(col);
+    case SQLITE_FLOAT:
+      return Double(col);
+    case SQLITE_NULL:
+      return SqlValue();
+    default:
+      return Text(col);
+  }
 }
 
 Result<bool> Stmt::Step() {
@@ -128,14 +226,62 @@ Result<Stmt> Db::Prepare(const std::string& sql) {
 int64_t Db::Changes() const { return sqlite3_changes64(db_); }
 int64_t Db::LastInsertRowId() const { return sqlite3_last_insert_rowid(db_); }
 
-Transaction::Transaction(Db& db) : db_(db), begin_(db.Exec("BEGIN IMMEDIATE")) {}
+Status Db::EnableCapture(std::vector<std::string> tables, ChangeSink* sink) {
+  RELAIS_RETURN_IF_ERROR(CheckCaptureSupport());
+  for (const std::string& table : tables) {
+    RELAIS_ASSIGN_OR_RETURN(const std::vector<std::string>* names, ColumnNames(table));
+    if (names->empty()) return Status::Internal("cannot capture changes of unknown table " + table);
+  }
+  captured_tables_ = std::move(tables);
+  sink_ = sink;
+  return Status::Ok();
+}
+
+Result<const std::vector<std::string>*> Db::ColumnNames(const std::string& table) {
+  auto it = columns_.find(table);
+  if (it != columns_.end()) return &it->second;
+  RELAIS_ASSIGN_OR_RETURN(auto q, Query("SELECT name FROM pragma_table_info(?1) ORDER BY cid", table));
+  std::vector<std::string> names;
+  while (true) {
+    RELAIS_ASSIGN_OR_RETURN(bool row, q.Step());
+    if (!row) break;
+    names.push_back(q.Text(0));
+  }
+  if (names.empty()) return Status::NotFound("no table " + table);
+  return &columns_.emplace(table, std::move(names)).first->second;
+}
+
+Transaction::Transaction(Db& db, Capture capture) : db_(db), begin_(db.Exec("BEGIN IMMEDIATE")) {
+  if (!begin_.ok() || capture == kWithoutCapture || !db_.sink_) return;
+  int rc = sqlite3session_create(db_.db_, "main", &session_);
+  for (size_t i = 0; rc == SQLITE_OK && i < db_.captured_tables_.size(); ++i)
+    rc = sqlite3session_attach(session_, db_.captured_tables_[i].c_str());
+  if (rc != SQLITE_OK) {
+    begin_ = Status::Internal(std::string("cannot start change capture: ") + sqlite3_errstr(rc));
+    (void)db_.Exec("ROLLBACK");
+  }
+}
 
 Transaction::~Transaction() {
+  if (session_) sqlite3session_delete(session_);
   if (!done_ && begin_.ok()) (void)db_.Exec("ROLLBACK");
 }
 
 Status Transaction::Commit() {
   RELAIS_RETURN_IF_ERROR(begin_);
+  if (session_) {
+    int size = 0;
+    void* data = nullptr;
+    int rc = sqlite3session_changeset(session_, &size, &data);
+    sqlite3session_delete(session_);
+    session_ = nullptr;
+    if (rc != SQLITE_OK) return Status::Internal(std::string("change capture: ") + sqlite3_errstr(rc));
+    std::unique_ptr<void, decltype(&sqlite3_free)> owned(data, &sqlite3_free);
+    if (size > 0) {
+      RELAIS_ASSIGN_OR_RETURN(std::vector<RowChange> changes, ParseChangeset(db_, size, data));
+      if (!changes.empty()) RELAIS_RETURN_IF_ERROR(db_.sink_->Record(db_, changes));
+    }
+  }
   Status st = db_.Exec("COMMIT");
   if (st.ok()) done_ = true;
   return st;

@@ -9,6 +9,11 @@
 //  * Statements are prepared once per connection and cached by their SQL text;
 //    a Stmt handle resets and clears its statement when it goes out of scope.
 //  * Parameters are always bound, never concatenated into SQL.
+//  * Change capture: once EnableCapture() was called on a connection, every
+//    Transaction on it records the net changes to the captured tables with
+//    SQLite's session extension and hands them to the ChangeSink just before
+//    COMMIT, inside the same transaction: the data and its change rows commit
+//    together or not at all. Writes outside a Transaction are not captured.
 #pragma once
 
 #include <atomic>
@@ -22,14 +27,47 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
+#include <variant>
 #include <vector>
 
 #include "core/status.h"
 
 struct sqlite3;
 struct sqlite3_stmt;
+struct sqlite3_session;
 
 namespace relais::core {
+
+class Db;
+
+// One SQLite value: NULL, INTEGER, REAL or TEXT (captured tables hold no BLOBs).
+using SqlValue = std::variant<std::monostate, int64_t, double, std::string>;
+using Column = std::pair<std::string, SqlValue>;  // column name, value
+
+// The net change of one row in one transaction, as seen by the session
+// extension: several writes to a row collapse into one change.
+struct RowChange {
+  enum class Kind { kInsert = 1, kUpdate = 2, kDelete = 3 };
+  std::string table;
+  Kind kind = Kind::kInsert;
+  std::vector<Column> key;      // the primary-key columns, in table order
+  std::vector<Column> columns;  // insert: every other column; update: the changed ones; delete: none
+};
+
+// Receives the captured changes of a transaction. Implemented by the store
+// that owns the change journal (content/journal.h).
+class ChangeSink {
+ public:
+  virtual ~ChangeSink() = default;
+  // Called inside the transaction on `db`, just before COMMIT, with its net
+  // changes (never empty). An error aborts the commit (the caller rolls back).
+  [[nodiscard]] virtual Status Record(Db& db, const std::vector<RowChange>& changes) = 0;
+};
+
+// OK when this SQLite library was built with the session extension and the
+// pre-update hook (Debian's is); Internal otherwise.
+Status CheckCaptureSupport();
 
 // A prepared statement borrowed from a Db's cache. Must not outlive the Db.
 class Stmt {
@@ -54,6 +92,7 @@ class Stmt {
     return v ? Bind(index, *v) : Bind(index, nullptr);
   }
   Stmt& BindBlob(int index, std::string_view bytes);
+  Stmt& Bind(int index, const SqlValue& v);
 
   // Advances to the next row: true when a row is available, false when done.
   Result<bool> Step();
@@ -66,6 +105,8 @@ class Stmt {
   std::optional<std::string> OptText(int col) const;
   std::optional<double> OptDouble(int col) const;
   bool IsNull(int col) const;
+  // The column's value; a BLOB reads as its bytes in a string.
+  SqlValue Value(int col) const;
 
  private:
   sqlite3_stmt* stmt_;
@@ -103,26 +144,47 @@ class Db {
   int64_t LastInsertRowId() const;
   sqlite3* handle() { return db_; }
 
+  // From now on, every Transaction on this connection captures the changes
+  // to `tables` (which must have a primary key) and hands them to `sink`
+  // before committing. `sink` must outlive the Db. Returns Internal if SQLite
+  // lacks the session extension.
+  Status EnableCapture(std::vector<std::string> tables, ChangeSink* sink);
+  bool capturing() const { return sink_ != nullptr; }
+
+  // The names of `table`'s columns in declaration order (cached).
+  Result<const std::vector<std::string>*> ColumnNames(const std::string& table);
+
  private:
+  friend class Transaction;
   explicit Db(sqlite3* db) : db_(db) {}
   sqlite3* db_;
   std::unordered_map<std::string, sqlite3_stmt*> cache_;
+  std::vector<std::string> captured_tables_;
+  ChangeSink* sink_ = nullptr;
+  std::unordered_map<std::string, std::vector<std::string>> columns_;
 };
 
 // BEGIN IMMEDIATE on construction; ROLLBACK on destruction unless Commit()
 // succeeded. A mutation and its audit/change rows share one Transaction.
+// On a capturing Db (EnableCapture) the changes are captured unless the
+// transaction is opened kWithoutCapture — only for code that writes the
+// change journal itself (applying a peer's changes).
 class [[nodiscard]] Transaction {
  public:
-  explicit Transaction(Db& db);
+  enum Capture { kCapture, kWithoutCapture };
+  explicit Transaction(Db& db, Capture capture = kCapture);
   ~Transaction();
   Transaction(const Transaction&) = delete;
   Transaction& operator=(const Transaction&) = delete;
   const Status& status() const { return begin_; }
+  // Hands the captured changes to the sink, then commits. On error nothing
+  // is committed (the destructor rolls back).
   Status Commit();
 
  private:
   Db& db_;
   Status begin_;
+  sqlite3_session* session_ = nullptr;
   bool done_ = false;
 };
 

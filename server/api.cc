@@ -7,6 +7,7 @@
 #include "core/crypto.h"
 #include "core/files.h"
 #include "core/log.h"
+#include "server/box_ca.h"
 #include "server/assets.h"
 #include "server/file_response.h"
 #include "server/qr_svg.h"
@@ -127,6 +128,7 @@ const std::vector<Api::Route>& Api::Routes() {
       {"POST", "/api/v1/sections/:id/resources", Access::kUser, &Api::CreateResource},
       {"PATCH", "/api/v1/resources/:id", Access::kUser, &Api::PatchResource},
       {"DELETE", "/api/v1/resources/:id", Access::kUser, &Api::DeleteResource},
+      {"GET", "/api/v1/sync/conflicts", Access::kUser, &Api::ListSyncConflicts},
       {"GET", "/api/v1/health", Access::kPublic, &Api::Health},
       {"GET", "/api/v1/admin/status", Access::kAdmin, &Api::AdminStatus},
       {"GET", "/metrics", Access::kPublic, &Api::MetricsText},
@@ -146,6 +148,7 @@ const std::vector<Api::Route>& Api::Routes() {
       {"GET", "/app/*", Access::kPublic, &Api::AppShell},
       {"GET", "/sw.js", Access::kPublic, &Api::WebAsset},
       {"GET", "/assets/*", Access::kPublic, &Api::WebAsset},
+      {"GET", "/ca.crt", Access::kPublic, &Api::CaCertificate},
   };
   return kRoutes;
 }
@@ -476,6 +479,13 @@ void Api::ImportRoster(Call& c) {
                     {"unchanged", report->unchanged},
                     {"classes_created", report->classes_created},
                     {"accounts", accounts}});
+}
+
+void Api::ListSyncConflicts(Call& c) {
+  sync::Replica replica(school_);
+  auto conflicts = replica.OpenConflicts(c.viewer, 200);
+  if (!conflicts.ok()) return WriteError(c.res, conflicts.status());
+  WriteJson(c.res, {{"conflicts", ToJsonList(*conflicts)}});
 }
 
 void Api::CreateUser(Call& c) {
@@ -946,6 +956,25 @@ void Api::CaptivePortalApi(Call& c) {
   c.res.status = 200;
   c.res.set_content(json({{"captive", false}, {"user-portal-url", BoxOrigin(c.req) + "/"}}).dump(),
                     "application/captive+json");
+}
+
+bool Api::StaysOnPlainHttp(std::string_view path) {
+  for (const Route& r : Routes())
+    if ((r.handler == &Api::CaptiveProbe || r.handler == &Api::CaptivePortalApi || r.handler == &Api::CaCertificate ||
+         r.handler == &Api::Health) &&
+        path == r.pattern)
+      return true;
+  return false;
+}
+
+// The box's own CA (`relais tls init`), for tablets to install.
+void Api::CaCertificate(Call& c) {
+  auto pem = core::ReadFile(BoxTlsDir(config_.data_dir) / "ca.crt");
+  if (!pem.ok()) return WriteError(c.res, 404, "not_found", "this box has no certificate authority of its own");
+  c.res.set_header("Content-Disposition", "attachment; filename=\"relais-ca.crt\"");
+  c.res.set_header("Cache-Control", "no-cache");
+  c.res.status = 200;
+  c.res.set_content(std::move(pem).value(), "application/x-x509-ca-cert");
 }
 
 void Api::MetricsText(Call& c) {

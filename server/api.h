@@ -54,6 +54,11 @@ class Api {
   // and HEAD).
   void Dispatch(const httplib::Request& req, httplib::Response& res, const httplib::ContentReader* reader);
 
+  // True for the paths that must answer over plain HTTP even when HTTPS is
+  // preferred: the connectivity probes, the captive-portal API, /ca.crt,
+  // and the health check (monitoring scripts).
+  static bool StaysOnPlainHttp(std::string_view path);
+
  private:
   static const std::vector<Route>& Routes();
 
@@ -67,6 +72,7 @@ class Api {
   void ListMembers(Call& c);
   void AddMember(Call& c);
   void ListUsers(Call& c);
+  void ListSyncConflicts(Call& c);
   void CreateUser(Call& c);
   void ResetPassword(Call& c);
   void PatchUser(Call& c);
@@ -106,6 +112,7 @@ class Api {
   void CaptivePortalApi(Call& c);
   void AppShell(Call& c);
   void WebAsset(Call& c);
+  void CaCertificate(Call& c);
 
   Result<json> Body(Call& c);
   // Reads {"title"?, "position"?} and answers with what `update` returns.

@@ -17,7 +17,10 @@
 #include "core/files.h"
 #include "core/log.h"
 #include "server/api.h"
+#include "server/box_ca.h"
 #include "server/event_server.h"
+#include "server/https_redirect.h"
+#include "server/tls_context.h"
 
 namespace relais::server {
 
@@ -41,12 +44,12 @@ Result<Args> Args::Parse(const std::vector<std::string>& argv, const std::vector
     if (std::find(flags.begin(), flags.end(), name) != flags.end()) {
       args.values_.insert_or_assign(name, std::string(1, '1'));  // not = "1": GCC 12 -O3 warns falsely (-Wrestrict)
     } else if (std::find(with_value.begin(), with_value.end(), name) != with_value.end()) {
-      if (inline_value) {
-        args.values_[name] = *inline_value;
-      } else {
+      if (!inline_value) {
         if (i + 1 >= argv.size()) return Status::InvalidArgument("--" + name + " needs a value");
-        args.values_[name] = argv[++i];
+        inline_value = argv[++i];
       }
+      args.values_[name] = *inline_value;
+      args.all_.emplace(name, *inline_value);
     } else {
       return Status::InvalidArgument("unknown option --" + name);
     }
@@ -58,6 +61,13 @@ std::optional<std::string> Args::Get(const std::string& name) const {
   auto it = values_.find(name);
   if (it == values_.end()) return std::nullopt;
   return it->second;
+}
+
+std::vector<std::string> Args::GetAll(const std::string& name) const {
+  std::vector<std::string> out;
+  auto [from, to] = all_.equal_range(name);
+  for (auto it = from; it != to; ++it) out.push_back(it->second);
+  return out;
 }
 
 namespace {
@@ -73,16 +83,35 @@ Commands:
   user list      list the accounts
   class add      create a class
   roster import  import students and teachers from a CSV file
+  tls init       make the box's own certificate authority and HTTPS certificate
 )";
 
-constexpr const char* kServeHelp = R"(Usage: relais serve --data DIR [--listen ADDR:PORT] [--demo] [--max-upload-mb N]
+constexpr const char* kServeHelp = R"(Usage: relais serve --data DIR [--listen ADDR:PORT] [--https-listen ADDR:PORT]
+                    [--tls-cert FILE --tls-key FILE] [--demo] [--max-upload-mb N]
 
-Serves the school stored in DIR (created if needed) over HTTP.
-  --data DIR          the data folder (database, files, relais.conf)
-  --listen ADDR:PORT  where to listen (default 127.0.0.1:8080; port 0 picks a free one)
-  --demo              seed a demo school once (accounts are printed)
-  --max-upload-mb N   largest file accepted (default 200)
+Serves the school stored in DIR (created if needed) over HTTP, and over HTTPS
+too when it has a certificate (--tls-cert/--tls-key, or the ones
+`relais tls init` put in DIR/tls/). A SIGHUP reloads the certificate.
+  --data DIR                the data folder (database, files, relais.conf)
+  --listen ADDR:PORT        where to listen (default 127.0.0.1:8080; port 0 picks a free one)
+  --https-listen ADDR:PORT  where to listen for HTTPS (default 127.0.0.1:8443)
+  --tls-cert FILE           the server certificate (PEM), with --tls-key FILE its key
+  --demo                    seed a demo school once (accounts are printed)
+  --max-upload-mb N         largest file accepted (default 200)
 Settings may also come from DIR/relais.conf ("key = value") and RELAIS_<KEY> variables.
+)";
+
+constexpr const char* kTlsInitHelp =
+    R"(Usage: relais tls init --data DIR --name HOST [--name HOST …] [--ip ADDR …] [--new-ca]
+
+Makes the box's own certificate authority (once) and an HTTPS certificate for
+the names and addresses given, signed by it, in DIR/tls/. `relais serve` then
+serves HTTPS with it; tablets trust it once they install the CA from
+http://HOST/ca.crt (see README, "HTTPS and offline tablets"). Run it again to
+renew the certificate or add a name: the CA stays, so tablets keep trusting
+the box. --new-ca replaces the CA (every tablet must install the new one).
+  --name HOST   a name tablets use for the box (e.g. ecole.lan); the first is the main one
+  --ip ADDR     an address tablets use for the box (e.g. 10.42.0.1)
 )";
 
 constexpr const char* kUserAddHelp = R"(Usage: relais user add --data DIR --login L --role student|teacher|admin
@@ -143,6 +172,17 @@ Status OpenSchool(const Args& args, Setup* setup, bool serving = false) {
   RELAIS_RETURN_IF_ERROR(config.LoadEnvironment());
   if (auto listen = args.Get("listen")) RELAIS_RETURN_IF_ERROR(config.Set("listen", *listen));
   if (auto mb = args.Get("max-upload-mb")) RELAIS_RETURN_IF_ERROR(config.Set("max_upload_mb", *mb));
+  if (auto https = args.Get("https-listen")) RELAIS_RETURN_IF_ERROR(config.Set("https_listen", *https));
+  if (auto cert = args.Get("tls-cert")) RELAIS_RETURN_IF_ERROR(config.Set("tls_cert", *cert));
+  if (auto key = args.Get("tls-key")) RELAIS_RETURN_IF_ERROR(config.Set("tls_key", *key));
+  // No certificate configured: the one `relais tls init` made, if any.
+  fs::path made = BoxTlsDir(config.data_dir);
+  std::error_code ec;
+  if (config.tls_cert.empty() && config.tls_key.empty() && fs::exists(made / "server.crt", ec) &&
+      fs::exists(made / "server.key", ec)) {
+    config.tls_cert = made / "server.crt";
+    config.tls_key = made / "server.key";
+  }
   RELAIS_RETURN_IF_ERROR(config.Validate());
   RELAIS_RETURN_IF_ERROR(core::InitCrypto());
   core::PasswordParams params;
@@ -188,13 +228,14 @@ EventServer::Options TransportOptions(const core::Config& config) {
 
 int Serve(const std::vector<std::string>& argv) {
   if (WantsHelp(argv)) return std::fputs(kServeHelp, stdout), 0;
-  auto args = Args::Parse(argv, {"data", "listen", "max-upload-mb"}, {"demo"});
+  auto args = Args::Parse(argv, {"data", "listen", "max-upload-mb", "https-listen", "tls-cert", "tls-key"}, {"demo"});
   if (!args.ok()) return Fail(args.status());
   // Block the stop signals before any thread starts; one thread waits for them.
   sigset_t stop_signals;
   sigemptyset(&stop_signals);
   sigaddset(&stop_signals, SIGINT);
   sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
   signal(SIGPIPE, SIG_IGN);
 
@@ -218,18 +259,59 @@ int Serve(const std::vector<std::string>& argv) {
     fs::remove(code_file, ec);
   }
 
-  Api api(school, setup.config, setup.clock);
-  EventServer http([&api](const httplib::Request& req, httplib::Response& res,
-                          const httplib::ContentReader* reader) { api.Dispatch(req, res, reader); },
-                   TransportOptions(setup.config));
-  auto port = http.Bind(setup.config.listen_host, setup.config.listen_port);
-  if (!port.ok()) return Fail(port.status());
+  // HTTPS: the certificate is checked before anything listens.
+  const core::Config& config = setup.config;
+  std::shared_ptr<const TlsContext> tls;
+  if (!config.tls_cert.empty()) {
+    auto loaded = TlsContext::Load(config.tls_cert, config.tls_key, setup.clock.Now());
+    if (!loaded.ok()) return Fail(loaded.status());
+    tls = *loaded;
+  } else if (config.https_redirect) {
+    return Fail(
+        Status::InvalidArgument("https_redirect needs a certificate: set tls_cert and tls_key, or run "
+                                "`relais tls init`"));
+  }
+  std::mutex tls_mu;  // guards `tls` after start (SIGHUP replaces it)
+  int https_port = 0;
 
-  std::string host = setup.config.listen_host;
+  Api api(school, config, setup.clock);
+  EventServer http(
+      [&](const httplib::Request& req, httplib::Response& res, const httplib::ContentReader* reader) {
+        if (config.https_redirect && !req.ssl && !Api::StaysOnPlainHttp(req.path)) {
+          std::shared_ptr<const TlsContext> current;
+          {
+            std::lock_guard lock(tls_mu);
+            current = tls;
+          }
+          return WriteHttpsRedirect(req, res, current->certificate(), https_port);
+        }
+        api.Dispatch(req, res, reader);
+      },
+      TransportOptions(config));
+  auto port = http.Bind(config.listen_host, config.listen_port);
+  if (!port.ok()) return Fail(port.status());
+  if (tls) {
+    auto bound = http.Bind(config.https_host, config.https_port, tls);
+    if (!bound.ok()) return Fail(bound.status());
+    https_port = *bound;
+  }
+
+  std::string host = config.listen_host;
   if (host == "0.0.0.0" || host == "::") host = "127.0.0.1";
   std::string url = "http://" + host + ":" + std::to_string(*port);
-  std::printf("Relais %s — %s\n", RELAIS_VERSION, setup.config.data_dir.c_str());
+  std::printf("Relais %s — %s\n", RELAIS_VERSION, config.data_dir.c_str());
   std::printf("Listening on %s\n", url.c_str());
+  if (tls) {
+    const CertificateInfo& cert = tls->certificate();
+    std::string name = !cert.dns_names.empty() ? cert.dns_names.front() : !cert.ips.empty() ? cert.ips.front() : host;
+    std::printf("HTTPS on %s:%d for %s (certificate valid until %s)\n", config.https_host.c_str(), https_port,
+                name.c_str(), core::FormatTime(cert.not_after).c_str());
+    if (cert.not_after - setup.clock.Now() < 30 * 86400)
+      std::printf("Warning: the certificate expires within 30 days; renew it with `relais tls init`\n");
+    core::LogEvent(
+        "tls.certificate",
+        {{"subject", cert.subject}, {"not_after", core::FormatTime(cert.not_after)}, {"sha256", cert.sha256}});
+  }
   if (args->Has("demo")) {
     std::printf("\nÉcole de démonstration / demo school — comptes / accounts (login / password):\n");
     for (const auto& a : content::DemoAccounts())
@@ -249,7 +331,23 @@ int Serve(const std::vector<std::string>& argv) {
   bool stopping = false;
   std::thread signals([&] {
     int sig = 0;
-    sigwait(&stop_signals, &sig);
+    // SIGHUP: reload the certificate (renewed by `relais tls init`); a bad
+    // one is logged and the current one kept.
+    while (sigwait(&stop_signals, &sig) == 0 && sig == SIGHUP) {
+      if (!tls) continue;
+      auto reloaded = TlsContext::Load(config.tls_cert, config.tls_key, setup.clock.Now());
+      if (!reloaded.ok()) {
+        core::LogEvent("tls.reload_failed", {{"error", reloaded.status().message()}});
+        continue;
+      }
+      {
+        std::lock_guard lock(tls_mu);
+        tls = *reloaded;
+      }
+      http.ReplaceTls(*reloaded);
+      core::LogEvent("tls.reloaded", {{"not_after", core::FormatTime((*reloaded)->certificate().not_after)},
+                                      {"sha256", (*reloaded)->certificate().sha256}});
+    }
     core::LogEvent("server.stop", {{"signal", std::to_string(sig)}});
     {
       std::lock_guard lock(mu);
@@ -370,6 +468,30 @@ int RosterImport(const std::vector<std::string>& argv) {
   return 0;
 }
 
+int TlsInit(const std::vector<std::string>& argv) {
+  if (WantsHelp(argv)) return std::fputs(kTlsInitHelp, stdout), 0;
+  auto args = Args::Parse(argv, {"data", "name", "ip"}, {"new-ca"});
+  if (!args.ok()) return Fail(args.status());
+  auto data = args->Get("data");
+  if (!data || data->empty()) return Fail(Status::InvalidArgument("--data DIR is required"));
+  core::SystemClock clock;
+  BoxCertificateRequest request{args->GetAll("name"), args->GetAll("ip"), clock.Now(), args->Has("new-ca")};
+  auto made = InitBoxCertificates(*data, request);
+  if (!made.ok()) return Fail(made.status());
+  std::printf("%s %s\n", made->ca_created ? "created the box's CA" : "kept the box's CA", made->ca_cert.c_str());
+  std::printf("  SHA-256 fingerprint %s\n", made->ca_sha256.c_str());
+  std::printf("created the HTTPS certificate %s (key %s), valid until %s, for:\n", made->server_cert.c_str(),
+              made->server_key.c_str(), core::FormatTime(made->server_not_after).c_str());
+  for (const auto& name : request.dns_names) std::printf("  %s\n", name.c_str());
+  for (const auto& ip : request.ips) std::printf("  %s\n", ip.c_str());
+  std::printf(
+      "\nNext: restart `relais serve` (or send it SIGHUP); on each tablet, open http://%s/ca.crt and install it\n"
+      "(README, \"HTTPS and offline tablets\").%s\n",
+      request.dns_names.front().c_str(),
+      made->ca_created ? " Keep ca.key secret: whoever holds it can impersonate the box to the tablets." : "");
+  return 0;
+}
+
 }  // namespace
 
 int RunCli(const std::vector<std::string>& argv) {
@@ -387,7 +509,9 @@ int RunCli(const std::vector<std::string>& argv) {
   if (argv[0] == "user" && sub == "list") return UserList(rest2);
   if (argv[0] == "class" && sub == "add") return ClassAdd(rest2);
   if (argv[0] == "roster" && sub == "import") return RosterImport(rest2);
-  if ((argv[0] == "user" || argv[0] == "class" || argv[0] == "roster") && (sub.empty() || sub == "--help")) {
+  if (argv[0] == "tls" && sub == "init") return TlsInit(rest2);
+  if ((argv[0] == "user" || argv[0] == "class" || argv[0] == "roster" || argv[0] == "tls") &&
+      (sub.empty() || sub == "--help")) {
     std::fputs(kUsage, stdout);
     return sub.empty() ? 2 : 0;
   }

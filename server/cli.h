@@ -17,12 +17,16 @@ class Args {
   // an error so a typo never passes silently.
   static Result<Args> Parse(const std::vector<std::string>& argv, const std::vector<std::string>& with_value,
                             const std::vector<std::string>& flags);
+  // The last value given for `name`.
   std::optional<std::string> Get(const std::string& name) const;
+  // Every value given for `name` ("--name a --name b"), in order.
+  std::vector<std::string> GetAll(const std::string& name) const;
   bool Has(const std::string& name) const { return values_.count(name) > 0; }
   const std::vector<std::string>& positional() const { return positional_; }
 
  private:
   std::map<std::string, std::string> values_;
+  std::multimap<std::string, std::string> all_;
   std::vector<std::string> positional_;
 };
 

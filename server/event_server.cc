@@ -5,6 +5,8 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <openssl/err.h>
+#include <poll.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
@@ -14,6 +16,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <climits>
 #include <cstring>
 
 #include "core/log.h"
@@ -22,8 +25,11 @@
 namespace relais::server {
 namespace {
 
-constexpr uint64_t kListenerId = 0;
-constexpr uint64_t kStopId = 1;
+// epoll ids: the stop event, then the listeners, then connections.
+constexpr uint64_t kStopId = 0;
+constexpr uint64_t kFirstListenerId = 1;
+// The largest TLS record's payload: what one SSL_write turns into one record.
+constexpr size_t kTlsRecordBytes = 16384;
 
 int64_t NowMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
@@ -42,10 +48,14 @@ const char* Reason(int status) {
       return "No Content";
     case 206:
       return "Partial Content";
+    case 301:
+      return "Moved Permanently";
     case 303:
       return "See Other";
     case 304:
       return "Not Modified";
+    case 308:
+      return "Permanent Redirect";
     case 400:
       return "Bad Request";
     case 401:
@@ -87,37 +97,167 @@ const char* Reason(int status) {
   }
 }
 
-bool SendAll(int fd, const char* data, size_t n, int flags = 0) {
-  while (n > 0) {
-    ssize_t w = ::send(fd, data, n, flags | MSG_NOSIGNAL);
-    if (w < 0) {
-      if (errno == EINTR) continue;
-      return false;
-    }
-    data += w;
-    n -= static_cast<size_t>(w);
-  }
-  return true;
-}
+enum class Io { kDone, kWantRead, kWantWrite, kClosed };
 
-bool WritevAll(int fd, std::string_view a, std::string_view b) {
-  while (!a.empty() || !b.empty()) {
-    iovec iov[2] = {{const_cast<char*>(a.data()), a.size()}, {const_cast<char*>(b.data()), b.size()}};
-    msghdr msg{};
-    msg.msg_iov = iov;
-    msg.msg_iovlen = 2;
-    ssize_t w = ::sendmsg(fd, &msg, MSG_NOSIGNAL);
-    if (w < 0) {
-      if (errno == EINTR) continue;
-      return false;
+// One connection's bytes: a non-blocking socket, through TLS when `ssl` is
+// set. Recv and Send never wait; Fill and Write* wait in poll(2) up to
+// timeout_ms for each step (used only while a request is in progress).
+class Stream {
+ public:
+  Stream(int fd, SSL* ssl, int timeout_ms) : fd_(fd), ssl_(ssl), timeout_ms_(timeout_ms) {}
+  ~Stream() {
+    if (ssl_) {
+      // close_notify, once, without waiting for the peer's; never after a
+      // fatal error (OpenSSL forbids it).
+      if (!broken_ && SSL_is_init_finished(ssl_)) {
+        ERR_clear_error();
+        SSL_shutdown(ssl_);
+      }
+      ERR_clear_error();
+      SSL_free(ssl_);
     }
-    size_t done = static_cast<size_t>(w);
-    size_t from_a = std::min(done, a.size());
-    a.remove_prefix(from_a);
-    b.remove_prefix(std::min(done - from_a, b.size()));
+    if (fd_ >= 0) ::close(fd_);
   }
-  return true;
-}
+  Stream(const Stream&) = delete;
+  Stream& operator=(const Stream&) = delete;
+
+  int fd() const { return fd_; }
+  SSL* ssl() const { return ssl_; }
+  // Decrypted bytes that OpenSSL holds and epoll cannot see.
+  bool Buffered() const { return ssl_ && SSL_has_pending(ssl_); }
+
+  Io Recv(char* buf, size_t cap, size_t* got) {
+    if (!ssl_) {
+      while (true) {
+        ssize_t r = ::recv(fd_, buf, cap, 0);
+        if (r > 0) return *got = static_cast<size_t>(r), Io::kDone;
+        if (r == 0) return Io::kClosed;
+        if (errno == EINTR) continue;
+        return errno == EAGAIN || errno == EWOULDBLOCK ? Io::kWantRead : Io::kClosed;
+      }
+    }
+    ERR_clear_error();
+    int r = SSL_read(ssl_, buf, static_cast<int>(std::min<size_t>(cap, INT_MAX)));
+    if (r > 0) return *got = static_cast<size_t>(r), Io::kDone;
+    return TlsOutcome(r);
+  }
+
+  Io Send(const char* data, size_t n, size_t* put, bool more = false) {
+    if (!ssl_) {
+      while (true) {
+        ssize_t w = ::send(fd_, data, n, MSG_NOSIGNAL | (more ? MSG_MORE : 0));
+        if (w >= 0) return *put = static_cast<size_t>(w), Io::kDone;
+        if (errno == EINTR) continue;
+        return errno == EAGAIN || errno == EWOULDBLOCK ? Io::kWantWrite : Io::kClosed;
+      }
+    }
+    ERR_clear_error();
+    int w = SSL_write(ssl_, data, static_cast<int>(std::min<size_t>(n, INT_MAX)));
+    if (w > 0) return *put = static_cast<size_t>(w), Io::kDone;
+    return TlsOutcome(w);
+  }
+
+  // One step of the server side of the TLS handshake. On kClosed, `why`
+  // says what went wrong.
+  Io Handshake(std::string* why) {
+    ERR_clear_error();
+    int r = SSL_accept(ssl_);
+    if (r == 1) return Io::kDone;
+    int e = SSL_get_error(ssl_, r);
+    if (e == SSL_ERROR_WANT_READ) return Io::kWantRead;
+    if (e == SSL_ERROR_WANT_WRITE) return Io::kWantWrite;
+    broken_ = true;
+    *why = TakeOpenSslError();
+    if (why->empty()) *why = e == SSL_ERROR_SYSCALL ? "connection closed" : "handshake failed";
+    return Io::kClosed;
+  }
+
+  // Waits until the socket is ready for `want`; false on timeout.
+  bool Wait(Io want) {
+    pollfd p{fd_, static_cast<short>(want == Io::kWantWrite ? POLLOUT : POLLIN), 0};
+    while (true) {
+      int r = ::poll(&p, 1, timeout_ms_);
+      if (r < 0 && errno == EINTR) continue;
+      return r > 0 && !(p.revents & POLLNVAL);
+    }
+  }
+
+  // Appends at least one byte to `in`; false when the peer closed, failed
+  // or stayed silent too long.
+  bool Fill(std::string& in) {
+    char buf[65536];
+    while (true) {
+      size_t got = 0;
+      Io io = Recv(buf, sizeof buf, &got);
+      if (io == Io::kDone) return in.append(buf, got), true;
+      if (io == Io::kClosed || !Wait(io)) return false;
+    }
+  }
+
+  bool WriteAll(std::string_view data, bool more = false) {
+    while (!data.empty()) {
+      size_t put = 0;
+      Io io = Send(data.data(), data.size(), &put, more);
+      if (io == Io::kDone) {
+        data.remove_prefix(put);
+      } else if (io == Io::kClosed || !Wait(io)) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  // Writes `a` then `b`: one sendmsg for plain sockets; over TLS, `a` and
+  // the start of `b` share one record.
+  bool Writev(std::string_view a, std::string_view b) {
+    if (ssl_) {
+      if (a.size() >= kTlsRecordBytes || a.empty()) return WriteAll(a) && WriteAll(b);
+      size_t take = std::min(b.size(), kTlsRecordBytes - a.size());
+      thread_local std::string record;
+      record.assign(a);
+      record.append(b.substr(0, take));
+      return WriteAll(record) && WriteAll(b.substr(take));
+    }
+    while (!a.empty() || !b.empty()) {
+      iovec iov[2] = {{const_cast<char*>(a.data()), a.size()}, {const_cast<char*>(b.data()), b.size()}};
+      msghdr msg{};
+      msg.msg_iov = iov;
+      msg.msg_iovlen = 2;
+      ssize_t w = ::sendmsg(fd_, &msg, MSG_NOSIGNAL);
+      if (w < 0) {
+        if (errno == EINTR) continue;
+        if ((errno == EAGAIN || errno == EWOULDBLOCK) && Wait(Io::kWantWrite)) continue;
+        return false;
+      }
+      size_t done = static_cast<size_t>(w);
+      size_t from_a = std::min(done, a.size());
+      a.remove_prefix(from_a);
+      b.remove_prefix(std::min(done - from_a, b.size()));
+    }
+    return true;
+  }
+
+ private:
+  Io TlsOutcome(int r) {
+    switch (SSL_get_error(ssl_, r)) {
+      case SSL_ERROR_WANT_READ:
+        return Io::kWantRead;
+      case SSL_ERROR_WANT_WRITE:
+        return Io::kWantWrite;
+      case SSL_ERROR_ZERO_RETURN:  // the peer's close_notify
+        return Io::kClosed;
+      default:
+        broken_ = true;
+        ERR_clear_error();
+        return Io::kClosed;
+    }
+  }
+
+  int fd_;
+  SSL* ssl_;
+  int timeout_ms_;
+  bool broken_ = false;
+};
 
 int Hex(char c) {
   if (c >= '0' && c <= '9') return c - '0';
@@ -155,12 +295,19 @@ std::string AddressOf(const sockaddr_storage& sa, int* port) {
 }  // namespace
 
 struct EventServer::Conn {
+  Conn(int fd, SSL* ssl, int timeout_ms) : stream(fd, ssl, timeout_ms), fd(fd) {}
   uint64_t id = 0;
-  int fd = -1;
+  Stream stream;   // owns the socket and the TLS state
+  const int fd;    // stream's socket, for epoll
   std::string in;  // bytes received and not yet consumed
   std::string remote_addr, local_addr;
   int remote_port = 0, local_port = 0;
+  int64_t accepted_ms = 0;
   int64_t last_active_ms = 0;
+  int64_t request_started_ms = 0;  // when part of a header block arrived; 0 when none is pending
+  bool tls_ready = false;          // handshake done (or plain HTTP)
+  bool sniffed = false;            // the first byte on a TLS port was looked at
+  bool want_write = false;         // re-arm for EPOLLOUT rather than EPOLLIN
   bool busy = false;
 };
 
@@ -170,13 +317,14 @@ EventServer::~EventServer() {
   Stop();
   for (auto& t : workers_)
     if (t.joinable()) t.join();
-  for (auto& [id, c] : conns_) ::close(c->fd);
-  if (listen_fd_ >= 0) ::close(listen_fd_);
+  conns_.clear();
+  for (const Listener& l : listeners_) ::close(l.fd);
   if (epoll_fd_ >= 0) ::close(epoll_fd_);
   if (stop_fd_ >= 0) ::close(stop_fd_);
 }
 
-Result<int> EventServer::Bind(const std::string& host, int port) {
+Result<int> EventServer::Bind(const std::string& host, int port, std::shared_ptr<const TlsContext> tls) {
+  if (listeners_.size() >= kMaxListeners) return Status::InvalidArgument("too many listeners");
   addrinfo hints{};
   hints.ai_family = AF_UNSPEC;
   hints.ai_socktype = SOCK_STREAM;
@@ -201,21 +349,30 @@ Result<int> EventServer::Bind(const std::string& host, int port) {
   ::getsockname(fd, reinterpret_cast<sockaddr*>(&bound), &len);
   int bound_port = 0;
   AddressOf(bound, &bound_port);
-  listen_fd_ = fd;
-  epoll_fd_ = ::epoll_create1(EPOLL_CLOEXEC);
-  stop_fd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  if (epoll_fd_ < 0) {
+    epoll_fd_ = ::epoll_create1(EPOLL_CLOEXEC);
+    stop_fd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    epoll_event ev{};
+    ev.events = EPOLLIN;  // level-triggered: every worker sees it
+    ev.data.u64 = kStopId;
+    ::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, stop_fd_, &ev);
+  }
   epoll_event ev{};
   ev.events = EPOLLIN | EPOLLEXCLUSIVE;
-  ev.data.u64 = kListenerId;
-  ::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, listen_fd_, &ev);
-  ev.events = EPOLLIN;  // level-triggered: every worker sees it
-  ev.data.u64 = kStopId;
-  ::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, stop_fd_, &ev);
+  ev.data.u64 = kFirstListenerId + listeners_.size();
+  ::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &ev);
+  listeners_.push_back(Listener{fd, std::move(tls)});
   return bound_port;
 }
 
+void EventServer::ReplaceTls(std::shared_ptr<const TlsContext> tls) {
+  std::lock_guard lock(mu_);
+  for (Listener& l : listeners_)
+    if (l.tls) l.tls = tls;
+}
+
 bool EventServer::Run() {
-  if (listen_fd_ < 0) return false;
+  if (listeners_.empty()) return false;
   last_idle_ms_ = NowMs();
   SpawnWorkers(options_.min_workers);
   Monitor();  // until Stop()
@@ -235,7 +392,7 @@ void EventServer::Stop() {
     ssize_t ignored = ::write(stop_fd_, &one, sizeof one);
     (void)ignored;
   }
-  // Wake workers blocked on slow clients.
+  // Wake workers waiting on slow clients.
   std::lock_guard lock(mu_);
   for (auto& [id, c] : conns_) ::shutdown(c->fd, SHUT_RDWR);
 }
@@ -255,19 +412,36 @@ void EventServer::SpawnWorkers(int n) {
 }
 
 void EventServer::Monitor() {
+  const int64_t keep_alive_ms = options_.keep_alive_timeout_s * 1000LL;
+  const int64_t handshake_ms = options_.handshake_timeout_s * 1000LL;
+  const int64_t header_ms = options_.io_timeout_s * 1000LL;
   while (!stopping_) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
     int64_t now = NowMs();
     // Every worker busy for a while (slow transfers hold theirs): add some.
     if (idle_workers_ == 0 && now - last_idle_ms_ > 100) SpawnWorkers(8);
-    // Close keep-alive connections idle for too long.
-    std::vector<uint64_t> idle;
+    // Close idle keep-alive connections, stalled handshakes and header
+    // blocks that take too long. Checked and removed under the lock, so a
+    // worker never holds a closed connection.
+    std::vector<std::unique_ptr<Conn>> expired;
     {
       std::lock_guard lock(mu_);
-      for (auto& [id, c] : conns_)
-        if (!c->busy && now - c->last_active_ms > options_.keep_alive_timeout_s * 1000LL) idle.push_back(id);
+      for (auto it = conns_.begin(); it != conns_.end();) {
+        const Conn& c = *it->second;
+        bool expire = !c.busy &&
+                      (now - c.last_active_ms > keep_alive_ms || (!c.tls_ready && now - c.accepted_ms > handshake_ms) ||
+                       (c.request_started_ms != 0 && now - c.request_started_ms > header_ms));
+        if (!expire) {
+          ++it;
+          continue;
+        }
+        ::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, c.fd, nullptr);
+        if (!c.tls_ready) core::LogEvent("tls.handshake_timeout", {{"remote", c.remote_addr}});
+        expired.push_back(std::move(it->second));
+        it = conns_.erase(it);
+      }
     }
-    for (uint64_t id : idle) Close(id);
+    expired.clear();  // close_notify and close, outside the lock
   }
 }
 
@@ -281,14 +455,14 @@ void EventServer::WorkerLoop() {
       continue;
     }
     if (ev.data.u64 == kStopId) break;
-    if (ev.data.u64 == kListenerId) {
-      AcceptAll();
+    if (ev.data.u64 < kFirstListenerId + kMaxListeners) {
+      AcceptAll(ev.data.u64 - kFirstListenerId);
       continue;
     }
     Conn* c = Claim(ev.data.u64);
     if (!c) continue;
     --idle_workers_;
-    bool keep = !(ev.events & (EPOLLHUP | EPOLLERR)) && Serve(*c);
+    bool keep = !(ev.events & (EPOLLHUP | EPOLLERR)) && (c->tls_ready || Handshake(*c)) && (!c->tls_ready || Serve(*c));
     ++idle_workers_;
     last_idle_ms_ = NowMs();
     if (keep && !stopping_) {
@@ -301,11 +475,16 @@ void EventServer::WorkerLoop() {
   --idle_workers_;
 }
 
-void EventServer::AcceptAll() {
+void EventServer::AcceptAll(size_t listener) {
+  std::shared_ptr<const TlsContext> tls;
+  {
+    std::lock_guard lock(mu_);
+    tls = listeners_[listener].tls;
+  }
   while (true) {
     sockaddr_storage peer{};
     socklen_t len = sizeof peer;
-    int fd = ::accept4(listen_fd_, reinterpret_cast<sockaddr*>(&peer), &len, SOCK_CLOEXEC);
+    int fd = ::accept4(listeners_[listener].fd, reinterpret_cast<sockaddr*>(&peer), &len, SOCK_CLOEXEC | SOCK_NONBLOCK);
     if (fd < 0) return;  // EAGAIN: nothing more to accept
     {
       std::lock_guard lock(mu_);
@@ -316,18 +495,25 @@ void EventServer::AcceptAll() {
     }
     int yes = 1;
     ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &yes, sizeof yes);
-    timeval tv{options_.io_timeout_s, 0};
-    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-    auto c = std::make_unique<Conn>();
+    SSL* ssl = nullptr;
+    if (tls) {
+      ssl = tls->NewConnection();
+      if (!ssl || SSL_set_fd(ssl, fd) != 1) {
+        SSL_free(ssl);
+        ::close(fd);
+        continue;
+      }
+      SSL_set_accept_state(ssl);
+    }
+    auto c = std::make_unique<Conn>(fd, ssl, options_.io_timeout_s * 1000);
     c->id = next_id_++;
-    c->fd = fd;
+    c->tls_ready = ssl == nullptr;
     c->remote_addr = AddressOf(peer, &c->remote_port);
     sockaddr_storage local{};
     len = sizeof local;
     ::getsockname(fd, reinterpret_cast<sockaddr*>(&local), &len);
     c->local_addr = AddressOf(local, &c->local_port);
-    c->last_active_ms = NowMs();
+    c->accepted_ms = c->last_active_ms = NowMs();
     epoll_event ev{};
     ev.events = EPOLLIN | EPOLLONESHOT | EPOLLRDHUP;
     ev.data.u64 = c->id;
@@ -351,7 +537,7 @@ void EventServer::Release(Conn* c) {
   c->busy = false;
   c->last_active_ms = NowMs();
   epoll_event ev{};
-  ev.events = EPOLLIN | EPOLLONESHOT | EPOLLRDHUP;
+  ev.events = (c->want_write ? EPOLLOUT : EPOLLIN) | EPOLLONESHOT | EPOLLRDHUP;
   ev.data.u64 = c->id;
   ::epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, c->fd, &ev);
 }
@@ -366,7 +552,6 @@ void EventServer::Close(uint64_t id) {
     conns_.erase(it);
     ::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, c->fd, nullptr);
   }
-  ::close(c->fd);
 }
 
 namespace {
@@ -375,8 +560,8 @@ namespace {
 class BodyReader {
  public:
   enum class Kind { kNone, kLength, kChunked };
-  BodyReader(int fd, std::string& in, Kind kind, uint64_t length, bool expect_continue)
-      : fd_(fd), in_(in), kind_(kind), remaining_(length), expect_continue_(expect_continue) {
+  BodyReader(Stream& stream, std::string& in, Kind kind, uint64_t length, bool expect_continue)
+      : stream_(stream), in_(in), kind_(kind), remaining_(length), expect_continue_(expect_continue) {
     if (kind_ == Kind::kNone || (kind_ == Kind::kLength && length == 0)) done_ = true;
   }
   bool done() const { return done_; }
@@ -390,7 +575,7 @@ class BodyReader {
     if (expect_continue_) {
       expect_continue_ = false;
       static const char kContinue[] = "HTTP/1.1 100 Continue\r\n\r\n";
-      if (!SendAll(fd_, kContinue, sizeof kContinue - 1)) return Fail();
+      if (!stream_.WriteAll(std::string_view(kContinue, sizeof kContinue - 1))) return Fail();
     }
     if (kind_ == Kind::kLength) {
       while (remaining_ > 0) {
@@ -467,21 +652,12 @@ class BodyReader {
   }
 
  private:
-  bool Fill() {
-    char buf[65536];
-    while (true) {
-      ssize_t r = ::recv(fd_, buf, sizeof buf, 0);
-      if (r < 0 && errno == EINTR) continue;
-      if (r <= 0) return false;
-      in_.append(buf, static_cast<size_t>(r));
-      return true;
-    }
-  }
+  bool Fill() { return stream_.Fill(in_); }
   bool Fail() {
     failed_ = true;
     return false;
   }
-  int fd_;
+  Stream& stream_;
   std::string& in_;
   Kind kind_;
   uint64_t remaining_;
@@ -505,16 +681,100 @@ void ParseQuery(std::string_view query, httplib::Params* params) {
 }
 
 // Writes a minimal error answer for requests that never reach the handler.
-void SendError(int fd, int status, const char* code, const char* message) {
+void SendError(Stream& stream, int status, const char* code, const char* message) {
   std::string body = std::string("{\"error\":{\"code\":\"") + code + "\",\"message\":\"" + message + "\"}}";
   std::string head =
       "HTTP/1.1 " + std::to_string(status) + " " + Reason(status) +
       "\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: " + std::to_string(body.size()) +
       "\r\nConnection: close\r\n\r\n";
-  WritevAll(fd, head, body);
+  stream.Writev(head, body);
+}
+
+// A plain-HTTP request sent to a TLS port (someone typed http://box:443/):
+// a redirect to the same host and port over https, or a 400 when the
+// request names no host. Reads and writes the socket directly, past TLS.
+void AnswerPlainOnTlsPort(int fd, int timeout_ms) {
+  std::string head;
+  char buf[4096];
+  while (head.find("\r\n\r\n") == std::string::npos && head.size() < 8192) {
+    ssize_t r = ::recv(fd, buf, sizeof buf, 0);
+    if (r > 0) {
+      head.append(buf, static_cast<size_t>(r));
+      continue;
+    }
+    if (r == 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) break;
+    pollfd p{fd, POLLIN, 0};
+    if (errno != EINTR && ::poll(&p, 1, std::min(timeout_ms, 2000)) <= 0) break;
+  }
+  std::string_view h(head);
+  size_t sp1 = h.find(' ');
+  size_t sp2 = sp1 == std::string_view::npos ? sp1 : h.find(' ', sp1 + 1);
+  std::string target = sp2 == std::string_view::npos ? "" : std::string(h.substr(sp1 + 1, sp2 - sp1 - 1));
+  std::string host;
+  for (size_t at = h.find("\r\n"); at != std::string_view::npos; at = h.find("\r\n", at + 2)) {
+    std::string_view line = h.substr(at + 2, h.find("\r\n", at + 2) - at - 2);
+    if (line.size() > 5 && EqualsNoCase(line.substr(0, 5), "host:")) host = std::string(Trim(line.substr(5)));
+  }
+  std::string out;
+  if (host.empty() || host.find_first_of(" /\\\"<>@") != std::string::npos || target.empty() || target.front() != '/' ||
+      target.find_first_of("\r\n ") != std::string::npos) {
+    std::string body =
+        R"({"error":{"code":"https_required","message":"this port speaks HTTPS: use an https:// address"}})";
+    out = "HTTP/1.1 400 Bad Request\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: " +
+          std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body;
+  } else {
+    std::string location = "https://" + host + target;
+    std::string body = "This port speaks HTTPS: " + location + "\n";
+    out = "HTTP/1.1 301 Moved Permanently\r\nLocation: " + location +
+          "\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: " + std::to_string(body.size()) +
+          "\r\nConnection: close\r\n\r\n" + body;
+  }
+  std::string_view rest(out);
+  while (!rest.empty()) {
+    ssize_t w = ::send(fd, rest.data(), rest.size(), MSG_NOSIGNAL);
+    if (w > 0) {
+      rest.remove_prefix(static_cast<size_t>(w));
+      continue;
+    }
+    pollfd p{fd, POLLOUT, 0};
+    if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) && ::poll(&p, 1, 2000) > 0) continue;
+    break;
+  }
+  ::shutdown(fd, SHUT_WR);
 }
 
 }  // namespace
+
+bool EventServer::Handshake(Conn& c) {
+  if (!c.sniffed) {
+    // A TLS connection starts with a handshake record (0x16); a letter is
+    // a plain-HTTP request on the wrong port.
+    unsigned char first = 0;
+    ssize_t r = ::recv(c.fd, &first, 1, MSG_PEEK);
+    if (r == 0 || (r < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) return false;
+    if (r < 0) return true;  // nothing yet: back to epoll
+    c.sniffed = true;
+    if (first >= 'A' && first <= 'Z') {
+      AnswerPlainOnTlsPort(c.fd, options_.io_timeout_s * 1000);
+      return false;
+    }
+    if (first != 0x16) {  // neither: do not wait for the rest of a "record"
+      core::LogEvent("tls.handshake_failed", {{"remote", c.remote_addr}, {"reason", "not a TLS handshake"}});
+      return false;
+    }
+  }
+  std::string why;
+  Io io = c.stream.Handshake(&why);
+  if (io == Io::kClosed) {
+    core::LogEvent("tls.handshake_failed", {{"remote", c.remote_addr}, {"reason", why}});
+    return false;
+  }
+  c.want_write = io == Io::kWantWrite;
+  c.tls_ready = io == Io::kDone;
+  // Done: a TLS 1.3 client sends its request right behind its Finished, so
+  // try to serve at once (Serve returns to epoll if nothing is there).
+  return true;
+}
 
 bool EventServer::Serve(Conn& c) {
   bool first = true;
@@ -524,19 +784,30 @@ bool EventServer::Serve(Conn& c) {
     size_t end;
     while ((end = c.in.find("\r\n\r\n")) == std::string::npos) {
       if (c.in.size() > options_.max_header_bytes) {
-        SendError(c.fd, 431, "header_too_large", "the request headers are too large");
+        SendError(c.stream, 431, "header_too_large", "the request headers are too large");
         return false;
       }
-      // Between requests, go back to epoll rather than wait here.
-      if (!first && c.in.empty()) return true;
-      ssize_t r = ::recv(c.fd, buf, sizeof buf, 0);
-      if (r < 0 && errno == EINTR) continue;
-      if (r <= 0) return false;
-      c.in.append(buf, static_cast<size_t>(r));
+      // Between requests, go back to epoll rather than try a read that
+      // would find nothing (but OpenSSL may hold decrypted bytes).
+      if (!first && c.in.empty() && !c.stream.Buffered()) return true;
+      size_t got = 0;
+      Io io = c.stream.Recv(buf, sizeof buf, &got);
+      if (io == Io::kDone) {
+        c.in.append(buf, got);
+        continue;
+      }
+      if (io == Io::kClosed) return false;
+      // The rest has not arrived: wait in epoll, not here. The monitor
+      // closes the connection if the header block takes too long.
+      if (!c.in.empty() && c.request_started_ms == 0) c.request_started_ms = NowMs();
+      c.want_write = io == Io::kWantWrite;
+      return true;
     }
     first = false;
+    c.request_started_ms = 0;
+    c.want_write = false;
     if (end > options_.max_header_bytes) {
-      SendError(c.fd, 431, "header_too_large", "the request headers are too large");
+      SendError(c.stream, 431, "header_too_large", "the request headers are too large");
       return false;
     }
     std::string head = c.in.substr(0, end);
@@ -549,18 +820,18 @@ bool EventServer::Serve(Conn& c) {
     size_t sp1 = request_line.find(' ');
     size_t sp2 = request_line.rfind(' ');
     if (sp1 == std::string_view::npos || sp2 == sp1) {
-      SendError(c.fd, 400, "bad_request", "malformed request line");
+      SendError(c.stream, 400, "bad_request", "malformed request line");
       return false;
     }
     req.method = std::string(request_line.substr(0, sp1));
     req.target = std::string(request_line.substr(sp1 + 1, sp2 - sp1 - 1));
     req.version = std::string(request_line.substr(sp2 + 1));
     if (req.version != "HTTP/1.1" && req.version != "HTTP/1.0") {
-      SendError(c.fd, 505, "http_version_not_supported", "only HTTP/1.0 and HTTP/1.1 are spoken here");
+      SendError(c.stream, 505, "http_version_not_supported", "only HTTP/1.0 and HTTP/1.1 are spoken here");
       return false;
     }
     if (req.target.empty() || req.target.front() != '/') {
-      SendError(c.fd, 400, "bad_request", "the request target must be a path");
+      SendError(c.stream, 400, "bad_request", "the request target must be a path");
       return false;
     }
     size_t q = req.target.find('?');
@@ -575,11 +846,12 @@ bool EventServer::Serve(Conn& c) {
       size_t colon = line.find(':');
       if (colon == std::string_view::npos || colon == 0 || line.front() == ' ' || line.front() == '\t' ||
           Trim(line.substr(0, colon)).size() != colon) {
-        SendError(c.fd, 400, "bad_request", "malformed header line");
+        SendError(c.stream, 400, "bad_request", "malformed header line");
         return false;
       }
       req.headers.emplace(std::string(line.substr(0, colon)), std::string(Trim(line.substr(colon + 1))));
     }
+    req.ssl = c.stream.ssl();  // non-null over HTTPS
     req.remote_addr = c.remote_addr;
     req.remote_port = c.remote_port;
     req.local_addr = c.local_addr;
@@ -589,7 +861,7 @@ bool EventServer::Serve(Conn& c) {
     std::string te = req.get_header_value("Transfer-Encoding");
     bool chunked = !te.empty();
     if (chunked && !EqualsNoCase(Trim(te), "chunked")) {
-      SendError(c.fd, 501, "not_implemented", "only the chunked transfer coding is supported");
+      SendError(c.stream, 501, "not_implemented", "only the chunked transfer coding is supported");
       return false;
     }
     uint64_t length = 0;
@@ -597,14 +869,14 @@ bool EventServer::Serve(Conn& c) {
       std::string cl = req.get_header_value("Content-Length");
       if (chunked || req.get_header_value_count("Content-Length") > 1 || cl.empty() ||
           cl.find_first_not_of("0123456789") != std::string::npos || cl.size() > 18) {
-        SendError(c.fd, 400, "bad_request", "invalid Content-Length");
+        SendError(c.stream, 400, "bad_request", "invalid Content-Length");
         return false;
       }
       length = std::stoull(cl);
     }
     bool expect = EqualsNoCase(req.get_header_value("Expect"), "100-continue");
     BodyReader body(
-        c.fd, c.in,
+        c.stream, c.in,
         chunked ? BodyReader::Kind::kChunked : (length > 0 ? BodyReader::Kind::kLength : BodyReader::Kind::kNone),
         length, expect && (chunked || length > 0));
     std::string connection = req.get_header_value("Connection");
@@ -656,16 +928,17 @@ bool EventServer::Serve(Conn& c) {
     out += "\r\n";
     bool send_body = has_body && req.method != "HEAD" && body_length > 0;
     if (!send_body || !res.content_provider_) {
-      if (!WritevAll(c.fd, out, send_body ? std::string_view(res.body) : std::string_view())) return false;
+      if (!c.stream.Writev(out, send_body ? std::string_view(res.body) : std::string_view())) return false;
     } else {
-      if (!SendAll(c.fd, out.data(), out.size(), MSG_MORE)) return false;
+      // The head goes out with the first window of the body.
       uint64_t sent = 0;
       bool write_ok = true;
       httplib::DataSink sink;
       sink.write = [&](const char* d, size_t n) {
-        if (!write_ok || !SendAll(c.fd, d, n)) return write_ok = false;
-        sent += n;
-        return true;
+        if (!write_ok) return false;
+        write_ok = sent == 0 ? c.stream.Writev(out, std::string_view(d, n)) : c.stream.WriteAll(std::string_view(d, n));
+        if (write_ok) sent += n;
+        return write_ok;
       };
       sink.is_writable = [&] { return write_ok; };
       sink.done = [] {};

@@ -139,4 +139,21 @@ json ToJson(const content::Course& c) {
           {"sections", ToJsonList(c.sections)}};
 }
 
+json ToJson(const sync::SyncConflict& c) {
+  // Values are stored as JSON text; a value that does not parse is shown as text.
+  auto value = [](const std::string& text) {
+    json v = json::parse(text, nullptr, false);
+    return v.is_discarded() ? json(text) : v;
+  };
+  return {{"id", c.id},
+          {"table", c.table},
+          {"key", value(c.key)},
+          {"column", c.column},
+          {"rule", c.rule},
+          {"class_id", c.class_id.empty() ? json(nullptr) : json(c.class_id)},
+          {"kept", {{"origin", c.winner_origin}, {"seq", c.winner_seq}, {"value", value(c.winner_value)}}},
+          {"lost", {{"origin", c.loser_origin}, {"seq", c.loser_seq}, {"value", value(c.loser_value)}}},
+          {"detected_at", c.detected_at}};
+}
+
 }  // namespace relais::server

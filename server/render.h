@@ -6,6 +6,7 @@
 #include "content/accounts.h"
 #include "content/courses.h"
 #include "content/types.h"
+#include "sync/replica.h"
 
 namespace relais::server {
 
@@ -22,6 +23,7 @@ nlohmann::json ToJson(const content::StudentWork& w);
 nlohmann::json ToJson(const content::Resource& r);
 nlohmann::json ToJson(const content::Section& s);
 nlohmann::json ToJson(const content::Course& c);
+nlohmann::json ToJson(const sync::SyncConflict& c);
 
 template <typename T>
 nlohmann::json ToJsonList(const std::vector<T>& items) {

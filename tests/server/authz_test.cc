@@ -177,6 +177,7 @@ const Row kMatrix[] = {
   {"DELETE", "/api/v1/classes/:id/members/:user_id",
                                                    "the class",                           {401, 403, 403, 403, 403, 200}},
   {"GET",    "/api/v1/users",                      "",                                    {401, 403, 403, 200, 200, 200}},
+  {"GET",    "/api/v1/sync/conflicts",             "",                                    {401, 403, 403, 200, 200, 200}},
   {"POST",   "/api/v1/users",                      "",                                    {401, 403, 403, 403, 403, 201}},
   {"PATCH",  "/api/v1/users/:id",                  "a fresh student of the class",        {401, 403, 403, 403, 403, 200}},
   {"POST",   "/api/v1/roster",                     "",                                    {401, 403, 403, 403, 403, 200}},
@@ -258,6 +259,8 @@ const Row kMatrix[] = {
   {"GET",    "/sw.js",                             "",                                    {200, 200, 200, 200, 200, 200}},
   {"GET",    "/assets/*",                          "the app's stylesheet",                {200, 200, 200, 200, 200, 200}},
   {"GET",    "/assets/*",                          "an asset of another build",           {404, 404, 404, 404, 404, 404}},
+  // The test box has no CA of its own (tls_test.cc covers one that has).
+  {"GET",    "/ca.crt",                            "",                                    {404, 404, 404, 404, 404, 404}},
 };
 // clang-format on
 

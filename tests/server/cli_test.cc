@@ -9,6 +9,9 @@
 #include <string>
 
 #include "core/crypto.h"
+#include "server/box_ca.h"
+#include "server/tls_context.h"
+#include "tests/server/child_server.h"
 
 namespace fs = std::filesystem;
 
@@ -51,7 +54,7 @@ struct TempData {
 }  // namespace
 
 TEST_CASE("every subcommand answers --help and exits 0") {
-  for (const char* sub : {"serve", "user add", "user passwd", "user list", "class add", "roster import"}) {
+  for (const char* sub : {"serve", "user add", "user passwd", "user list", "class add", "roster import", "tls init"}) {
     CAPTURE(sub);
     auto r = Relais(std::string(sub) + " --help");
     CHECK(r.exit_code == 0);
@@ -162,4 +165,158 @@ TEST_CASE("a first start without an administrator prints a setup code and keeps 
   std::string out2 = serve_briefly(demo, "--demo");
   CHECK(out2.find("setup code") == std::string::npos);
   CHECK_FALSE(fs::exists(demo.dir / "setup-code.txt"));
+}
+
+// --- HTTPS -------------------------------------------------------------------
+
+namespace {
+
+// Runs `relais serve` with `flags` until it exits or 2 s pass; returns its
+// exit code ("exit=N" in the output) and output.
+CliResult ServeUntilExit(const TempData& d, const std::string& flags) {
+  std::string cmd = std::string(RELAIS_BINARY) + " serve " + d.arg() + " --listen 127.0.0.1:0 " + flags +
+                    " </dev/null 2>&1 & pid=$!; (sleep 2; kill $pid 2>/dev/null) & wait $pid; echo exit=$?";
+  CliResult r;
+  FILE* p = popen(cmd.c_str(), "r");
+  REQUIRE(p != nullptr);
+  std::array<char, 4096> buf;
+  size_t n;
+  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) r.out.append(buf.data(), n);
+  pclose(p);
+  size_t at = r.out.rfind("exit=");
+  if (at != std::string::npos) r.exit_code = std::stoi(r.out.substr(at + 5));
+  return r;
+}
+
+std::string CaFingerprint(const TempData& d) {
+  return relais::server::ReadCertificateInfo(d.dir / "tls" / "ca.crt").value().sha256;
+}
+
+}  // namespace
+
+TEST_CASE("tls init makes a name-constrained CA and a certificate it signed for the names given, keys private") {
+  TempData d;
+  auto r = Relais("tls init " + d.arg() + " --name ecole.lan --name ecole.local --ip 10.42.0.1");
+  REQUIRE_MESSAGE(r.exit_code == 0, r.out);
+  fs::path tls = d.dir / "tls";
+  for (const char* key : {"ca.key", "server.key"}) {
+    CAPTURE(key);
+    auto perms = fs::status(tls / key).permissions();
+    CHECK((perms & (fs::perms::group_all | fs::perms::others_all)) == fs::perms::none);
+  }
+  auto server = relais::server::ReadCertificateInfo(tls / "server.crt");
+  REQUIRE(server.ok());
+  CHECK(server->dns_names == std::vector<std::string>{"ecole.lan", "ecole.local"});
+  CHECK(server->ips == std::vector<std::string>{"10.42.0.1"});
+  CHECK(server->not_after - server->not_before <= 826LL * 86400);  // what iOS accepts
+  CHECK(r.out.find(CaFingerprint(d)) != std::string::npos);
+  // openssl(1) agrees: the CA signed it, for a TLS server, and the names are within its constraints.
+  std::string verify = "openssl verify -purpose sslserver -CAfile " + (tls / "ca.crt").string() + " " +
+                       (tls / "server.crt").string() + " 2>&1";
+  FILE* p = popen(verify.c_str(), "r");
+  REQUIRE(p != nullptr);
+  char line[512] = "";
+  CHECK(fgets(line, sizeof line, p) != nullptr);
+  CHECK(pclose(p) == 0);
+  CHECK(std::string(line).find(": OK") != std::string::npos);
+  // The CA may not certify another name.
+  std::string ca_text;
+  p = popen(("openssl x509 -noout -text -in " + (tls / "ca.crt").string()).c_str(), "r");
+  std::array<char, 4096> buf;
+  size_t n;
+  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) ca_text.append(buf.data(), n);
+  pclose(p);
+  CHECK(ca_text.find("Name Constraints: critical") != std::string::npos);
+  CHECK(ca_text.find("DNS:ecole.lan") != std::string::npos);
+  CHECK(ca_text.find("CA:TRUE, pathlen:0") != std::string::npos);
+}
+
+TEST_CASE("tls init again keeps the CA, refuses names outside it without --new-ca, and rejects bad names") {
+  TempData d;
+  REQUIRE(Relais("tls init " + d.arg() + " --name ecole.lan").exit_code == 0);
+  std::string first = CaFingerprint(d);
+  auto renew = Relais("tls init " + d.arg() + " --name ecole.lan");
+  CHECK(renew.exit_code == 0);
+  CHECK(renew.out.find("kept the box's CA") != std::string::npos);
+  CHECK(CaFingerprint(d) == first);
+  auto outside = Relais("tls init " + d.arg() + " --name mairie.lan");
+  CHECK(outside.exit_code == 2);
+  CHECK(outside.out.find("--new-ca") != std::string::npos);
+  CHECK(relais::server::ReadCertificateInfo(d.dir / "tls" / "server.crt").value().dns_names.front() == "ecole.lan");
+  auto fresh = Relais("tls init " + d.arg() + " --name mairie.lan --new-ca");
+  CHECK(fresh.exit_code == 0);
+  CHECK(CaFingerprint(d) != first);
+  for (const char* bad : {"--name 'Ecole Lan'", "--name ecole.lan --ip 10.0.0.300", "--ip 10.0.0.1"}) {
+    CAPTURE(bad);
+    auto r = Relais("tls init " + d.arg() + " " + bad);
+    CHECK(r.exit_code == 2);
+    CHECK(r.out.find("relais: ") != std::string::npos);
+  }
+}
+
+TEST_CASE("serve refuses a missing, mismatched or expired certificate with a message and a non-zero exit") {
+  TempData a, b, old;
+  REQUIRE(Relais("tls init " + a.arg() + " --name a.lan").exit_code == 0);
+  REQUIRE(Relais("tls init " + b.arg() + " --name b.lan").exit_code == 0);
+  // Made on 2024-01-02, so valid until April 2026 (825 days).
+  relais::server::BoxCertificateRequest then{{"old.lan"}, {}, 1704153600, false};
+  REQUIRE(relais::server::InitBoxCertificates(old.dir, then).ok());
+  struct Case {
+    std::string flags, message;
+  };
+  fs::path a_tls = a.dir / "tls", b_tls = b.dir / "tls", old_tls = old.dir / "tls";
+  for (const Case& c : {
+           Case{"--tls-cert " + (a_tls / "missing.crt").string() + " --tls-key " + (a_tls / "server.key").string(),
+                "cannot read"},
+           Case{"--tls-cert " + (a_tls / "server.crt").string() + " --tls-key " + (b_tls / "server.key").string(),
+                "does not match"},
+           Case{"--tls-cert " + (a_tls / "server.key").string() + " --tls-key " + (a_tls / "server.key").string(),
+                "not a PEM certificate"},
+           Case{"--tls-cert " + (old_tls / "server.crt").string() + " --tls-key " + (old_tls / "server.key").string(),
+                "expired on 2026-04"},
+           Case{"--tls-cert " + (a_tls / "server.crt").string(), "tls_cert and tls_key go together"},
+       }) {
+    CAPTURE(c.flags);
+    TempData d;
+    auto r = ServeUntilExit(d, c.flags);
+    CHECK(r.exit_code == 2);
+    CHECK_MESSAGE(r.out.find(c.message) != std::string::npos, r.out);
+  }
+}
+
+TEST_CASE("with https_redirect, plain-HTTP app requests go to https on a name the certificate covers") {
+  TempData d;
+  REQUIRE(Relais("tls init " + d.arg() + " --name localhost --name ecole.lan --ip 127.0.0.1").exit_code == 0);
+  std::ofstream(d.dir / "relais.conf") << "https_listen = 127.0.0.1:0\nhttps_redirect = true\n";
+  relais::server::testing::ChildServer::Options options;
+  options.data_dir = d.dir;
+  auto child = relais::server::testing::ChildServer::Start(options);
+  REQUIRE_MESSAGE(child.ok(), child.status().ToString());
+  auto http = (*child)->NewClient();
+  // Probes and the CA stay on plain HTTP.
+  CHECK(http->Get("/generate_204")->status == 204);
+  CHECK(http->Get("/hotspot-detect.html")->status == 200);
+  CHECK(http->Get("/ca.crt")->status == 200);
+  CHECK(http->Get("/api/v1/health")->status == 200);
+  // The app moves to HTTPS, on the name typed when the certificate covers it…
+  auto moved = http->Get("/api/v1/homework?x=1", {{"Host", "ecole.lan"}});
+  REQUIRE(moved);
+  CHECK(moved->status == 301);
+  std::string location = moved->get_header_value("Location");
+  CHECK(location.rfind("https://ecole.lan:", 0) == 0);
+  CHECK(location.size() > 5);
+  CHECK(location.substr(location.size() - 20) == "/api/v1/homework?x=1");
+  // …else on the certificate's first name.
+  auto other = http->Get("/", {{"Host", "10.0.0.7"}});
+  REQUIRE(other);
+  CHECK(other->get_header_value("Location").rfind("https://localhost:", 0) == 0);
+  // And there, HTTPS answers with the certificate tablets trust.
+  std::string https_port = location.substr(18, location.find('/', 18) - 18);
+  httplib::Client tls("https://localhost:" + https_port);
+  tls.set_ca_cert_path((d.dir / "tls" / "ca.crt").string());
+  tls.enable_server_certificate_verification(true);
+  auto health = tls.Get("/api/v1/health");
+  REQUIRE(health);
+  CHECK(health->status == 200);
+  CHECK((*child)->Stop().ok());
 }

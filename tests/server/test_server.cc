@@ -12,6 +12,8 @@
 #include <stdexcept>
 
 #include "core/crypto.h"
+#include "server/box_ca.h"
+#include "server/tls_context.h"
 
 namespace relais::server::testing {
 
@@ -58,7 +60,16 @@ std::string Describe(const Reply& r) {
   return out.str();
 }
 
-TestServer::TestServer(const std::function<void(core::Config&)>& configure)
+void UseBoxCertificate(core::Config& config) {
+  BoxCertificateRequest request{{"localhost"}, {"127.0.0.1"}, core::SystemClock().Now(), false};
+  auto made = InitBoxCertificates(config.data_dir, request);
+  if (!made.ok()) throw std::runtime_error("cannot make certificates: " + made.status().ToString());
+  config.tls_cert = made->server_cert;
+  config.tls_key = made->server_key;
+}
+
+TestServer::TestServer(const std::function<void(core::Config&)>& configure,
+                       const std::function<void(EventServer::Options&)>& transport)
     : dir_(fs::temp_directory_path() / ("relais-api-test-" + core::RandomToken(9))) {
   fs::create_directories(dir_);
   config_.data_dir = dir_;
@@ -72,6 +83,7 @@ TestServer::TestServer(const std::function<void(core::Config&)>& configure)
   EventServer::Options options;
   options.min_workers = 8;
   options.keep_alive_timeout_s = config_.keep_alive_timeout_s;
+  if (transport) transport(options);
   server_ =
       std::make_unique<EventServer>([this](const httplib::Request& req, httplib::Response& res,
                                            const httplib::ContentReader* reader) { api_->Dispatch(req, res, reader); },
@@ -79,6 +91,13 @@ TestServer::TestServer(const std::function<void(core::Config&)>& configure)
   auto port = server_->Bind("127.0.0.1", 0);
   if (!port.ok()) throw std::runtime_error("cannot bind: " + port.status().ToString());
   port_ = *port;
+  if (!config_.tls_cert.empty()) {
+    auto tls = TlsContext::Load(config_.tls_cert, config_.tls_key, core::SystemClock().Now());
+    if (!tls.ok()) throw std::runtime_error("cannot load the certificate: " + tls.status().ToString());
+    auto bound = server_->Bind("127.0.0.1", 0, *tls);
+    if (!bound.ok()) throw std::runtime_error("cannot bind: " + bound.status().ToString());
+    https_port_ = *bound;
+  }
   thread_ = std::thread([this] { server_->Run(); });
 }
 
@@ -142,7 +161,12 @@ Reply TestServer::Upload(const std::string& token, const std::string& bytes, con
 
 Reply TestServer::Send(const std::string& method, const std::string& path, const std::string& token,
                        const std::string& body, const std::string& content_type, const httplib::Headers& extra) {
-  httplib::Client client("127.0.0.1", port_);
+  httplib::Client client(https_ ? "https://localhost:" + std::to_string(https_port_)
+                                : "http://127.0.0.1:" + std::to_string(port_));
+  if (https_) {
+    client.set_ca_cert_path((BoxTlsDir(dir_) / "ca.crt").string());
+    client.enable_server_certificate_verification(true);
+  }
   client.set_connection_timeout(5, 0);
   client.set_read_timeout(20, 0);
   client.set_write_timeout(20, 0);

@@ -60,8 +60,10 @@ bool IsJsonError(const Reply& r);
 class TestServer {
  public:
   // `configure` may change the defaults (upload limit, JSON limit …) before
-  // the server starts.
-  explicit TestServer(const std::function<void(core::Config&)>& configure = {});
+  // the server starts, `transport` the transport's. When the Config has a
+  // tls_cert (see UseBoxCertificate), the server also listens for HTTPS.
+  explicit TestServer(const std::function<void(core::Config&)>& configure = {},
+                      const std::function<void(EventServer::Options&)>& transport = {});
   ~TestServer();
   TestServer(const TestServer&) = delete;
   TestServer& operator=(const TestServer&) = delete;
@@ -71,6 +73,10 @@ class TestServer {
   const core::Config& config() const { return config_; }
   const fs::path& data_dir() const { return dir_; }
   int port() const { return port_; }
+  int https_port() const { return https_port_; }  // 0 without TLS
+  // Send() and the helpers below go over HTTPS (verifying the certificate
+  // against DATA/tls/ca.crt) when true.
+  void set_https(bool on) { https_ = on; }
 
   // --- Seeding through the stores ---
   content::ClassInfo AddClass(const std::string& name);
@@ -104,7 +110,14 @@ class TestServer {
   std::unique_ptr<EventServer> server_;
   std::thread thread_;
   int port_ = 0;
+  int https_port_ = 0;
+  bool https_ = false;
 };
+
+// For TestServer's `configure`: makes the box's CA and a certificate for
+// "localhost" and 127.0.0.1 in DATA/tls/ (as `relais tls init` does) and
+// points tls_cert and tls_key at it.
+void UseBoxCertificate(core::Config& config);
 
 // Sends `bytes` as they are on a new connection and returns what comes back,
 // up to the end of the first response (by its Content-Length), the server
