@@ -157,22 +157,31 @@ Result<User> Accounts::CreateUser(const Viewer* actor, const NewUser& in) {
   return u;
 }
 
+Status Accounts::SetDisabled(core::Db& db, const Viewer* actor, const User& u, bool disabled, const std::string& now) {
+  RELAIS_ASSIGN_OR_RETURN(auto up, db.Query("UPDATE users SET disabled_at = ?1, updated_at = ?2 WHERE id = ?3"));
+  up.Bind(1, disabled ? std::optional<std::string>(now) : std::nullopt).Bind(2, now).Bind(3, u.id);
+  RELAIS_RETURN_IF_ERROR(up.Run());
+  if (disabled) {
+    for (const char* sql : {"DELETE FROM sessions WHERE user_id = ?1", "DELETE FROM login_cards WHERE user_id = ?1"}) {
+      RELAIS_ASSIGN_OR_RETURN(auto del, db.Query(sql, u.id));
+      RELAIS_RETURN_IF_ERROR(del.Run());
+    }
+  }
+  return RecordAudit(db, actor, now, disabled ? "user.end" : "user.reopen", "user", u.id, u.login);
+}
+
 Status Accounts::EndAccount(const Viewer* actor, std::string_view user_id) {
   std::string now = core::FormatTime(clock_.Now());
   auto db = db_.Writer();
   core::Transaction txn(*db);
   RELAIS_RETURN_IF_ERROR(txn.status());
-  RELAIS_ASSIGN_OR_RETURN(auto q, db->Query("SELECT login, disabled_at FROM users WHERE id = ?1", user_id));
+  RELAIS_ASSIGN_OR_RETURN(auto q,
+                          db->Query(std::string("SELECT ") + kUserColumns + " FROM users WHERE id = ?1", user_id));
   RELAIS_ASSIGN_OR_RETURN(bool row, q.Step());
   if (!row) return Status::NotFound("no such user");
-  if (!q.IsNull(1)) return Status::Ok();
-  std::string login = q.Text(0);
-  RELAIS_ASSIGN_OR_RETURN(auto up,
-                          db->Query("UPDATE users SET disabled_at = ?1, updated_at = ?1 WHERE id = ?2", now, user_id));
-  RELAIS_RETURN_IF_ERROR(up.Run());
-  RELAIS_ASSIGN_OR_RETURN(auto del, db->Query("DELETE FROM sessions WHERE user_id = ?1", user_id));
-  RELAIS_RETURN_IF_ERROR(del.Run());
-  RELAIS_RETURN_IF_ERROR(RecordAudit(*db, actor, now, "user.end", "user", user_id, login));
+  User u = ReadUser(q);
+  if (u.disabled) return Status::Ok();
+  RELAIS_RETURN_IF_ERROR(SetDisabled(*db, actor, u, true, now));
   return txn.Commit();
 }
 
@@ -313,20 +322,7 @@ Result<User> Accounts::UpdateUser(const Viewer& actor, std::string_view user_id,
       RELAIS_RETURN_IF_ERROR(up.Run());
       RELAIS_RETURN_IF_ERROR(RecordAudit(*db, &actor, now, "user.rename", "user", u.id, *name));
     }
-    if (disabled && *disabled != u.disabled) {
-      RELAIS_ASSIGN_OR_RETURN(auto up, db->Query("UPDATE users SET disabled_at = ?1, updated_at = ?2 WHERE id = ?3"));
-      up.Bind(1, *disabled ? std::optional<std::string>(now) : std::nullopt).Bind(2, now).Bind(3, u.id);
-      RELAIS_RETURN_IF_ERROR(up.Run());
-      if (*disabled) {
-        for (const char* sql :
-             {"DELETE FROM sessions WHERE user_id = ?1", "DELETE FROM login_cards WHERE user_id = ?1"}) {
-          RELAIS_ASSIGN_OR_RETURN(auto del, db->Query(sql, u.id));
-          RELAIS_RETURN_IF_ERROR(del.Run());
-        }
-      }
-      RELAIS_RETURN_IF_ERROR(
-          RecordAudit(*db, &actor, now, *disabled ? "user.disable" : "user.enable", "user", u.id, u.login));
-    }
+    if (disabled && *disabled != u.disabled) RELAIS_RETURN_IF_ERROR(SetDisabled(*db, &actor, u, *disabled, now));
     RELAIS_RETURN_IF_ERROR(txn.Commit());
   }
   return GetUser(user_id);
@@ -447,6 +443,16 @@ Result<ClassInfo> ReadClassRow(core::Stmt& q) {
   c.my_role = q.OptText(6);
   return c;
 }
+// Conflict if a class has `name`, or has the id derived from it (a class
+// renamed from that name keeps its id: docs/sync.md).
+Status RequireNewClass(core::Db& db, const std::string& id, const std::string& name) {
+  RELAIS_ASSIGN_OR_RETURN(auto q, db.Query("SELECT name FROM classes WHERE name = ?1 OR id = ?2", name, id));
+  RELAIS_ASSIGN_OR_RETURN(bool row, q.Step());
+  if (!row) return Status::Ok();
+  if (LowerAscii(q.Text(0)) == LowerAscii(name)) return Status::Conflict("a class named " + name + " already exists");
+  return Status::Conflict("the class " + q.Text(0) + " was once named " + name + ": choose another name");
+}
+
 constexpr const char* kClassSelect =
     "SELECT c.id, c.name, "
     "(SELECT COUNT(*) FROM class_members x WHERE x.class_id = c.id AND x.role = 'student'), "
@@ -467,11 +473,7 @@ Result<ClassInfo> Accounts::CreateClass(const Viewer* actor, std::string_view ra
   auto db = db_.Writer();
   core::Transaction txn(*db);
   RELAIS_RETURN_IF_ERROR(txn.status());
-  {
-    RELAIS_ASSIGN_OR_RETURN(auto q, db->Query("SELECT 1 FROM classes WHERE name = ?1", name));
-    RELAIS_ASSIGN_OR_RETURN(bool taken, q.Step());
-    if (taken) return Status::Conflict("a class named " + name + " already exists");
-  }
+  RELAIS_RETURN_IF_ERROR(RequireNewClass(*db, c.id, name));
   RELAIS_ASSIGN_OR_RETURN(auto q, db->Query("INSERT INTO classes (id, name, created_at, updated_at, author_id) "
                                             "VALUES (?1, ?2, ?3, ?3, ?4)",
                                             c.id, c.name, now));
@@ -766,6 +768,7 @@ Result<RosterReport> Accounts::ImportRoster(const Viewer* actor, std::string_vie
         class_ids[key] = q.Text(0);
       } else {
         std::string id = ClassId(l.class_name);
+        RELAIS_RETURN_IF_ERROR(RequireNewClass(*db, id, l.class_name));
         RELAIS_ASSIGN_OR_RETURN(auto ins, db->Query("INSERT INTO classes (id, name, created_at, updated_at, author_id) "
                                                     "VALUES (?1, ?2, ?3, ?3, ?4)",
                                                     id, l.class_name, now));

@@ -77,8 +77,8 @@ class Accounts {
   // new one is generated. Returns the password now in force.
   Result<std::string> ResetPassword(const Viewer& actor, std::string_view user_id,
                                     const std::optional<std::string>& password);
-  // Ends an account (a pupil who left): it can no longer log in and its
-  // sessions end. Its work stays. NotFound for an unknown id; ending an ended
+  // Ends an account (a pupil who left): it can no longer log in, its
+  // sessions end and its login cards are revoked. Its work stays. NotFound for an unknown id; ending an ended
   // account changes nothing. (Command line and sync: actor may be null.)
   Status EndAccount(const Viewer* actor, std::string_view user_id);
   Result<std::vector<User>> ListUsers();
@@ -141,6 +141,8 @@ class Accounts {
 
  private:
   Status StorePassword(const Viewer* actor, const User& user, std::string_view password);
+  // Ends (sessions and login cards with it) or reopens `user` inside the caller's transaction.
+  Status SetDisabled(core::Db& db, const Viewer* actor, const User& user, bool disabled, const std::string& now);
   Result<User> CreateUserLocked(core::Db& db, const Viewer* actor, const NewUser& user, const std::string& hash,
                                 const std::string& now);
   core::DbPool& db_;

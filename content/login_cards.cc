@@ -9,7 +9,28 @@
 namespace relais::content {
 
 namespace {
+
 constexpr size_t kCardTokenBytes = 16;  // 22 characters: a small QR code, 128 bits
+
+// The class's students who can hold a card (not ended), in the class list's
+// order, each with the time their card for the class was issued ("" if none).
+Result<std::vector<LoginCard>> StudentsOf(core::Db& db, std::string_view class_id) {
+  RELAIS_ASSIGN_OR_RETURN(auto q, db.Query("SELECT u.id, u.login, u.display_name, c.created_at FROM class_members m "
+                                           "JOIN users u ON u.id = m.user_id "
+                                           "LEFT JOIN login_cards c ON c.user_id = u.id AND c.class_id = m.class_id "
+                                           "WHERE m.class_id = ?1 AND m.role = 'student' AND u.role = 'student' "
+                                           "AND u.disabled_at IS NULL "
+                                           "ORDER BY u.display_name COLLATE NOCASE, u.login",
+                                           class_id));
+  std::vector<LoginCard> out;
+  while (true) {
+    RELAIS_ASSIGN_OR_RETURN(bool row, q.Step());
+    if (!row) break;
+    out.push_back({{q.Text(0), q.Text(1), q.Text(2), "student"}, "", q.OptText(3).value_or("")});
+  }
+  return out;
+}
+
 }  // namespace
 
 Result<std::vector<LoginCard>> LoginCards::Issue(const Viewer& viewer, std::string_view class_id,
@@ -20,20 +41,12 @@ Result<std::vector<LoginCard>> LoginCards::Issue(const Viewer& viewer, std::stri
   core::Transaction txn(*db);
   RELAIS_RETURN_IF_ERROR(txn.status());
   RELAIS_RETURN_IF_ERROR(RequireTeacherOf(*db, viewer, class_id));
+  RELAIS_ASSIGN_OR_RETURN(std::vector<LoginCard> students, StudentsOf(*db, class_id));
   std::vector<LoginCard> cards;
-  {
-    RELAIS_ASSIGN_OR_RETURN(auto q, db->Query("SELECT u.id, u.login, u.display_name FROM class_members m "
-                                              "JOIN users u ON u.id = m.user_id "
-                                              "WHERE m.class_id = ?1 AND m.role = 'student' AND u.role = 'student' "
-                                              "AND u.disabled_at IS NULL "
-                                              "ORDER BY u.display_name COLLATE NOCASE, u.login",
-                                              class_id));
-    while (true) {
-      RELAIS_ASSIGN_OR_RETURN(bool row, q.Step());
-      if (!row) break;
-      if (!wanted.empty() && !wanted.count(q.Text(0))) continue;
-      cards.push_back({{q.Text(0), q.Text(1), q.Text(2), "student"}, "", now});
-    }
+  for (LoginCard& card : students) {
+    if (!wanted.empty() && !wanted.count(card.student.user_id)) continue;
+    card.issued_at = now;
+    cards.push_back(std::move(card));
   }
   if (cards.size() != wanted.size() && !wanted.empty())
     return Status::NotFound("a user_id is not a student of this class");
@@ -51,6 +64,13 @@ Result<std::vector<LoginCard>> LoginCards::Issue(const Viewer& viewer, std::stri
       RecordAudit(*db, &viewer, now, "class.login_cards", "class", class_id, std::to_string(cards.size()) + " cards"));
   RELAIS_RETURN_IF_ERROR(txn.Commit());
   return cards;
+}
+
+Result<std::vector<LoginCard>> LoginCards::List(const Viewer& viewer, std::string_view class_id) {
+  auto db = db_.Reader();
+  core::ReadTransaction snapshot(*db);
+  RELAIS_RETURN_IF_ERROR(RequireTeacherOf(*db, viewer, class_id));
+  return StudentsOf(*db, class_id);
 }
 
 Result<User> LoginCards::Redeem(std::string_view token) {

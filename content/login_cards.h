@@ -40,6 +40,12 @@ class LoginCards {
   Result<std::vector<LoginCard>> Issue(const Viewer& viewer, std::string_view class_id,
                                        const std::vector<std::string>& user_ids);
 
+  // Every student of the class with the time their card for this class was
+  // issued ("" when they have none), in the class list's order; `token` is
+  // always empty. Same access as Issue. Lets the app warn before issuing
+  // again revokes cards already printed.
+  Result<std::vector<LoginCard>> List(const Viewer& viewer, std::string_view class_id);
+
   // The account a card logs in. Unauthenticated, with one message, when the
   // token is malformed, unknown or revoked, the account is ended, or it is no
   // longer a student of the card's class.

@@ -7,8 +7,8 @@
 #include "core/crypto.h"
 #include "core/files.h"
 #include "core/log.h"
-#include "server/box_ca.h"
 #include "server/assets.h"
+#include "server/box_ca.h"
 #include "server/file_response.h"
 #include "server/qr_svg.h"
 #include "server/render.h"
@@ -70,11 +70,11 @@ std::string BaseContentType(std::string_view v) {
   return out;
 }
 
-// "http://HOST" as the client named the box, for links back to it.
+// "http://HOST" or "https://HOST" as the client reached the box, for links back to it.
 std::string BoxOrigin(const httplib::Request& req) {
   std::string host = req.get_header_value("Host");
   if (host.empty() || host.find_first_of(" /\\\"<>'") != std::string::npos) host = req.local_addr;
-  return "http://" + host;
+  return (req.ssl ? "https://" : "http://") + host;
 }
 
 json UserSummary(const content::Viewer& v, const std::string& display_name) {
@@ -103,6 +103,7 @@ const std::vector<Api::Route>& Api::Routes() {
       {"PATCH", "/api/v1/users/:id", Access::kAdmin, &Api::PatchUser},
       {"POST", "/api/v1/roster", Access::kAdmin, &Api::ImportRoster},
       {"POST", "/api/v1/users/:id/password", Access::kUser, &Api::ResetPassword},
+      {"GET", "/api/v1/classes/:id/login-cards", Access::kUser, &Api::ListLoginCards},
       {"POST", "/api/v1/classes/:id/login-cards", Access::kUser, &Api::IssueLoginCards},
       {"GET", "/c/:token", Access::kPublic, &Api::CardLogin},  // a login card's QR code
       {"POST", "/api/v1/files", Access::kUser, &Api::Upload},
@@ -551,6 +552,16 @@ void Api::IssueLoginCards(Call& c) {
     out.push_back({{"user", ToJson(card.student)}, {"url", url}, {"qr_svg", *svg}, {"issued_at", card.issued_at}});
   }
   WriteJson(c.res, {{"class_id", c.params[0]}, {"cards", out}}, 201);
+}
+
+void Api::ListLoginCards(Call& c) {
+  auto cards = school_.login_cards().List(c.viewer, c.params[0]);
+  if (!cards.ok()) return WriteError(c.res, cards.status());
+  json out = json::array();
+  for (const content::LoginCard& card : *cards)
+    out.push_back(
+        {{"user", ToJson(card.student)}, {"issued_at", card.issued_at.empty() ? json(nullptr) : json(card.issued_at)}});
+  WriteJson(c.res, {{"class_id", c.params[0]}, {"cards", out}});
 }
 
 // A scanned card: log the student in and open the app. Failures also go to

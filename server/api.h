@@ -82,6 +82,7 @@ class Api {
   void ImportRoster(Call& c);
   void AdminStatus(Call& c);
   void IssueLoginCards(Call& c);
+  void ListLoginCards(Call& c);
   void CardLogin(Call& c);
   void Upload(Call& c);
   void Download(Call& c);

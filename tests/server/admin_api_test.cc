@@ -167,6 +167,11 @@ TEST_CASE("an admin renames classes, deletes empty ones, and removes members") {
   CHECK(renamed.body["students"] == 2);
   CHECK(box.Patch("/api/v1/classes/" + cast.class_a.id, {{"name", "5e b"}}, admin).status == 409);
   CHECK(box.Patch("/api/v1/classes/" + cast.class_a.id, {{"name", "  "}}, admin).status == 400);
+  // The old name stays tied to the renamed class (its id derives from it, for sync).
+  Reply reused = box.Post("/api/v1/classes", {{"name", "5e A"}}, admin);
+  CHECK(reused.status == 409);
+  CHECK(reused.body["error"]["message"].get<std::string>().find("5e Alpha") != std::string::npos);
+  CHECK(box.Send("POST", "/api/v1/roster", admin, "nouveau;Nouveau;student;5e A\n", "text/csv").status == 409);
 
   // A class with homework keeps it: it cannot be deleted.
   std::string teacher = box.Login("teacher.a");

@@ -184,6 +184,7 @@ const Row kMatrix[] = {
   {"POST",   "/api/v1/users/:id/password",         "a fresh student of the class",        {401, 403, 403, 200, 404, 200}},
   {"POST",   "/api/v1/users/:id/password",         "a fresh student of another class",    {401, 403, 403, 404, 200, 200}},
   {"POST",   "/api/v1/users/:id/password",         "a fresh teacher of the class",        {401, 403, 403, 404, 404, 200}},
+  {"GET",    "/api/v1/classes/:id/login-cards",    "the class",                           {401, 403, 404, 200, 404, 200}},
   {"POST",   "/api/v1/classes/:id/login-cards",    "the class",                           {401, 403, 404, 201, 404, 201}},
   {"POST",   "/api/v1/classes/:id/login-cards",    "another class",                       {401, 404, 403, 404, 201, 201}},
   {"GET",    "/c/:token",                          "",                                    {303, 303, 303, 303, 303, 303}},

@@ -67,6 +67,20 @@ TEST_CASE("a teacher prints login cards for a class and a scanned card logs its 
   CHECK(box.Get(PathOf(card)).Header("Location") == "/");
 }
 
+TEST_CASE("cards printed from an HTTPS page carry an https URL that logs in over HTTPS") {
+  TestServer box(UseBoxCertificate);
+  Cast cast = SeedTwoClasses(box);
+  box.set_https(true);
+  Reply issued =
+      box.Post("/api/v1/classes/" + cast.class_a.id + "/login-cards", json::object(), box.Login("teacher.a"));
+  REQUIRE_MESSAGE(issued.status == 201, Describe(issued));
+  json card = CardOf(issued.body, "student.a");
+  CHECK(card["url"].get<std::string>().rfind("https://localhost:" + std::to_string(box.https_port()) + "/c/", 0) == 0);
+  Reply scan = box.Get(PathOf(card));
+  CHECK(scan.Header("Location") == "/");
+  CHECK(box.Get("/api/v1/me", CookieToken(scan)).body["user"]["login"] == "student.a");
+}
+
 TEST_CASE("issuing cards again revokes the earlier ones; issuing for one student leaves the others") {
   TestServer box;
   Cast cast = SeedTwoClasses(box);
@@ -84,6 +98,25 @@ TEST_CASE("issuing cards again revokes the earlier ones; issuing for one student
   CHECK(box.Get(PathOf(CardOf(second, "student.a2"))).Header("Location") == "/?card=invalid");
   CHECK(box.Get(PathOf(CardOf(one.body, "student.a2"))).Header("Location") == "/");
   CHECK(box.Get(PathOf(CardOf(second, "student.a"))).Header("Location") == "/");
+}
+
+TEST_CASE("the class's card list tells who holds a card and since when, without the tokens") {
+  TestServer box;
+  Cast cast = SeedTwoClasses(box);
+  std::string teacher = box.Login("teacher.a");
+  std::string path = "/api/v1/classes/" + cast.class_a.id + "/login-cards";
+  Reply none = box.Get(path, teacher);
+  REQUIRE_MESSAGE(none.status == 200, Describe(none));
+  REQUIRE(none.body["cards"].size() == 2);
+  CHECK(none.body["cards"][0]["issued_at"].is_null());
+  REQUIRE(box.Post(path, {{"user_ids", {cast.student_a2.id}}}, teacher).status == 201);
+  Reply some = box.Get(path, teacher);
+  CHECK(some.body["cards"][0]["user"]["login"] == "student.a");
+  CHECK(some.body["cards"][0]["issued_at"].is_null());
+  CHECK(some.body["cards"][1]["issued_at"] == core::FormatTime(box.clock().Now()));
+  CHECK(some.raw.find("/c/") == std::string::npos);
+  CHECK(!some.body["cards"][1].contains("url"));
+  CHECK(box.Get(path, box.Login("student.a")).status == 403);
 }
 
 TEST_CASE("cards are only for the students of the class, and only teachers of the class or admins issue them") {
