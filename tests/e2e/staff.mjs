@@ -232,7 +232,7 @@ export async function adminTour(page, name, suffix) {
   const good = `login;nom;rôle;classe\nzoe.${suffix};Zoé ${suffix};élève;4e C\nhugo.${suffix};Hugo ${suffix};élève;4e C\n`;
   await importForm.getByLabel('Fichier CSV').setInputFiles({ name: 'liste.csv', mimeType: 'text/csv', buffer: Buffer.from(good) });
   await page.getByRole('button', { name: 'Importer' }).click();
-  await page.locator('#import-result').getByText('Import terminé').waitFor();
+  await page.locator('#import-result').getByText('Import terminé. 2 comptes créés').waitFor();
   await page.getByRole('table', { name: /Comptes créés/ }).getByText(`zoe.${suffix}`).waitFor();
   await checkA11y(page, name + ' admin: roster imported');
   await snap(page, `${name}-a3-imported`);

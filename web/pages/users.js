@@ -138,13 +138,16 @@ function importForm(redraw) {
       const answer = await sendRaw('POST', '/api/v1/roster', f, 'text/csv');
       result.textContent = '';
       result.className = 'ok-box';
-      result.appendChild(h('p', { text: t('import.done', { created: answer.created, updated: answer.updated, unchanged: answer.unchanged, classes: answer.classes_created }) }));
+      result.appendChild(h('p', { text: t('import.done_short') + ' ' + [tn('import.created', answer.created), tn('import.updated', answer.updated),
+        tn('import.unchanged', answer.unchanged), tn('import.classes', answer.classes_created)].join(', ') + '.' }));
       if (answer.accounts && answer.accounts.length) {
         result.appendChild(tableBox(t('import.accounts_caption'),
-          [t('class.col_name'), t('class.col_login'), t('users.class'), t('login.password')],
+          [t('import.col_account'), t('login.password')],
           answer.accounts.map((a) => h('tr', null,
-            h('th', { scope: 'row', text: a.display_name }), h('td', { text: a.login }),
-            h('td', { text: a.class || '—' }), h('td', { class: 'password', text: a.password })))));
+            h('th', { scope: 'row' }, a.display_name,
+              h('span', { class: 'meta block login-cell', text: a.login }),
+              h('span', { class: 'meta block', text: a.class || '' })),
+            h('td', { class: 'password', text: a.password })))));
       }
       result.hidden = false;
       announce(t('import.done_short'));
