@@ -132,7 +132,7 @@ export async function printCards(page, name) {
     await page.getByText('élèves ont déjà une carte de cette classe').waitFor();
     await page.getByText('Une carte perdue ?').click();
     await page.getByRole('button', { name: 'Refaire la carte de Léa Dubois' }).click();
-    await page.getByText('1 carte prête').waitFor();
+    await page.locator('#main').getByText('1 carte prête').waitFor();
     assert.equal(await page.locator('li.login-card').count(), 1);
     await checkA11y(page, name + ' teacher: one lost card redone');
   }

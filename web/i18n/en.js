@@ -308,7 +308,7 @@ export default {
   'cards.lost': 'A lost card? Redo it for one pupil only',
   'cards.lost_hint': "Only this pupil's card is replaced; the others keep working.",
   'cards.held_since': '{name}: card of {date}',
-  'cards.redo': 'Redo their card',
+  'cards.redo': 'Redo the card',
   'cards.redo_named': 'Redo the card of {name}',
   'cards.print': 'Print the cards',
   'cards.ready.one': '{n} card ready. Print it now.',

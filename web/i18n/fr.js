@@ -309,7 +309,7 @@ export default {
   'cards.lost': 'Une carte perdue ? La refaire pour un seul élève',
   'cards.lost_hint': "Seule la carte de cet élève est remplacée ; celles des autres continuent de marcher.",
   'cards.held_since': '{name} : carte du {date}',
-  'cards.redo': 'Refaire sa carte',
+  'cards.redo': 'Refaire la carte',
   'cards.redo_named': 'Refaire la carte de {name}',
   'cards.print': 'Imprimer les cartes',
   'cards.ready.one': '{n} carte prête. Imprimez-la maintenant.',
