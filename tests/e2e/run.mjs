@@ -3,8 +3,8 @@
 // playwright-core, in a phone and a tablet viewport.
 //
 // Scenario, per viewport: a teacher publishes homework with a PDF in the UI
-// (staff.mjs); a student logs in in the UI (a wrong
-// password first: the error is shown and announced), opens the homework,
+// (staff.mjs); a student logs in in the UI (phone: a wrong password first, the
+// error shown and announced; tablet: with a login card's URL, after a refused one), opens the homework,
 // types a text, adds a photo from the "camera" (a 3000×2000 JPEG that must
 // arrive at most 1600 px wide), loses the Wi-Fi while handing in (the text and
 // photo must survive and go out when the Wi-Fi is back), and sees "Rendu"; the teacher
@@ -54,21 +54,33 @@ async function runViewport(base, name, viewport, student, studentName, teacherTo
     });
     page.setDefaultTimeout(10000);
 
-    // Log in: a wrong password first.
-    await page.goto(base + '/');
-    await page.waitForURL(/\/app\/login/);
-    await page.getByRole('heading', { name: 'Connexion' }).waitFor();
-    assert.equal(await page.evaluate(() => document.documentElement.lang), 'fr');
-    await checkA11y(page, name + ' login');
-    await snap(page, `${name}-1-login`);
-    await page.getByLabel('Identifiant').fill(student);
-    await page.getByLabel('Mot de passe').fill('pas-le-bon');
-    await page.getByRole('button', { name: 'Se connecter' }).click();
-    await page.locator('#login-error').getByText('Identifiant ou mot de passe incorrect').waitFor();
-    await page.locator('#alert').getByText('Identifiant ou mot de passe incorrect').waitFor();
-    await checkA11y(page, name + ' login error');
-    await page.getByLabel('Mot de passe').fill('demo-eleve');
-    await page.getByRole('button', { name: 'Se connecter' }).click();
+    if (name === 'tablet') {
+      // A login card: a card that no longer works says so; the pupil's own card logs them in.
+      await page.goto(`${base}/c/not-a-real-card-token`);
+      await page.getByRole('heading', { name: 'Connexion' }).waitFor();
+      await page.locator('#login-error').getByText('Cette carte ne marche plus').waitFor();
+      await checkA11y(page, name + ' login with a refused card');
+      const classes = (await call(base, 'GET', '/api/v1/classes', teacherToken)).classes;
+      const classId = classes.find((c) => c.name === '6e A').id;
+      const cards = (await call(base, 'POST', `/api/v1/classes/${classId}/login-cards`, teacherToken, {})).cards;
+      await page.goto(cards.find((c) => c.user.login === student).url);
+    } else {
+      // Log in: a wrong password first.
+      await page.goto(base + '/');
+      await page.waitForURL(/\/app\/login/);
+      await page.getByRole('heading', { name: 'Connexion' }).waitFor();
+      assert.equal(await page.evaluate(() => document.documentElement.lang), 'fr');
+      await checkA11y(page, name + ' login');
+      await snap(page, `${name}-1-login`);
+      await page.getByLabel('Identifiant').fill(student);
+      await page.getByLabel('Mot de passe').fill('pas-le-bon');
+      await page.getByRole('button', { name: 'Se connecter' }).click();
+      await page.locator('#login-error').getByText('Identifiant ou mot de passe incorrect').waitFor();
+      await page.locator('#alert').getByText('Identifiant ou mot de passe incorrect').waitFor();
+      await checkA11y(page, name + ' login error');
+      await page.getByLabel('Mot de passe').fill('demo-eleve');
+      await page.getByRole('button', { name: 'Se connecter' }).click();
+    }
 
     // À faire.
     await page.getByRole('heading', { name: 'À faire', level: 1 }).waitFor();
