@@ -15,7 +15,8 @@ security=${DEBIAN_SECURITY_MIRROR:-http://deb.debian.org/debian-security}
 # customise stage installs it with dpkg alone, without network.
 common="systemd systemd-sysv udev dbus kmod iproute2 nftables hostapd dnsmasq avahi-daemon iw wireless-regdb
         initramfs-tools e2fsprogs fdisk dosfstools util-linux procps openssl
-        libcpp-httplib0.11 libsqlite3-0 libsodium23 libzstd1 libssl3 zlib1g libbrotli1"
+        libcpp-httplib0.11 libsqlite3-0 libsodium23 libzstd1 libssl3 zlib1g libbrotli1
+        libqrencode4 libpq5"
 case "$arch" in
   # Raspberry Pi 3B+/4/400: Debian's arm64 kernel, the Pi boot firmware and the Wi-Fi firmware.
   arm64) pkgs="$common linux-image-arm64 raspi-firmware firmware-brcm80211" ;;

@@ -20,21 +20,25 @@ async function parse(res) {
   if (res.ok) return data;
   const err = data && data.error ? data.error : {};
   if (res.status === 401 && onUnauthenticated) onUnauthenticated();
-  throw new ApiError(res.status, err.code || 'http_' + res.status, err.message);
+  const e = new ApiError(res.status, err.code || 'http_' + res.status, err.message);
+  e.details = err;  // the whole error object: a roster import lists its wrong lines there
+  throw e;
 }
 
 // A request with no answer after this long is treated as a lost connection
 // (a Wi-Fi that drops mid-request often leaves it hanging rather than failing).
 const STALL_MS = 30000;
 
-export async function api(method, path, body) {
+// Sends `body` (a Blob or string; undefined for none) as it is, with
+// `contentType`; resolves with the JSON answer.
+export async function sendRaw(method, path, body, contentType) {
   const init = { method: method, credentials: 'same-origin', headers: {} };
   const abort = window.AbortController ? new AbortController() : null;
   if (abort) init.signal = abort.signal;
   const timer = setTimeout(() => { if (abort) abort.abort(); }, STALL_MS);
   if (body !== undefined) {
-    init.headers['Content-Type'] = 'application/json';
-    init.body = JSON.stringify(body);
+    init.headers['Content-Type'] = contentType;
+    init.body = body;
   }
   try {
     let res;
@@ -47,6 +51,10 @@ export async function api(method, path, body) {
   } finally {
     clearTimeout(timer);
   }
+}
+
+export function api(method, path, body) {
+  return sendRaw(method, path, body === undefined ? undefined : JSON.stringify(body), 'application/json');
 }
 
 export const get = (path) => api('GET', path);

@@ -59,15 +59,22 @@ function drawBanner() {
 
 async function renderCurrent() {
   newRender();
-  if (!session.user && location.pathname !== '/app/login') {
-    // "/?card=invalid" (a refused login card) keeps its query for the login page.
-    const next = location.pathname === '/' ? location.search : '?next=' + encodeURIComponent(location.pathname + location.search);
+  const asked = new URLSearchParams(location.search);
+  if (!session.user && session.setupNeeded) {
+    // A new box: everyone goes to the first-run page until an administrator exists.
+    if (location.pathname !== '/app/setup') history.replaceState({}, '', '/app/setup');
+  } else if (!session.user && location.pathname !== '/app/login' && location.pathname !== '/app/setup') {
+    // A scanned login card that did not work comes back as /?card=invalid|rate_limited.
+    const card = asked.get('card');
+    const next = card ? '?card=' + encodeURIComponent(card)
+      : location.pathname === '/' ? '' : '?next=' + encodeURIComponent(location.pathname + location.search);
     history.replaceState({}, '', '/app/login' + next);
   }
-  if (session.user && location.pathname === '/app/login') history.replaceState({}, '', '/');
+  if (session.user && (location.pathname === '/app/login' || location.pathname === '/app/setup')) history.replaceState({}, '', '/');
+  if (session.user && asked.get('card')) history.replaceState({}, '', location.pathname);
+  const query = new URLSearchParams(location.search);
   drawHeader();
   drawBanner();
-  const query = new URLSearchParams(location.search);
   const found = findRoute(location.pathname);
   if (!found) return errorPage({ status: 404 });
   try {
@@ -92,6 +99,9 @@ async function loadSession() {
     } else {
       session.user = null;
     }
+  }
+  if (!session.user && !offline) {
+    try { session.setupNeeded = !!(await get('/api/v1/setup')).needed; } catch (e) { session.setupNeeded = false; }
   }
 }
 

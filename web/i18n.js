@@ -51,11 +51,19 @@ export function formatDateTime(iso) {
   }).format(d);
 }
 
+// "sam. 21 nov., 18:00": for tables.
+export function formatShortDateTime(iso) {
+  return new Intl.DateTimeFormat(current, {
+    weekday: 'short', day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit',
+  }).format(new Date(iso));
+}
+
 export function formatDate(iso) {
   return new Intl.DateTimeFormat(current, { weekday: 'long', day: 'numeric', month: 'long' }).format(new Date(iso));
 }
 
 export function formatSize(bytes) {
+  if (bytes >= 1073741824) return t('size.gb', { n: formatNumber(Math.round(bytes / 107374182.4) / 10) });
   if (bytes >= 1048576) return t('size.mb', { n: formatNumber(Math.round(bytes / 104857.6) / 10) });
   return t('size.kb', { n: formatNumber(Math.max(1, Math.round(bytes / 1024))) });
 }

@@ -5,7 +5,9 @@
 // Pages are registered in routes.js: {path: '/app/homework/:id',
 // render(ctx), roles?: ['student'], public?: true}. ctx = {params, query, user}.
 
-export const session = { user: null };  // {id, login, display_name, role} once logged in
+// user: {id, login, display_name, role} once logged in; setupNeeded: the box
+// has no administrator yet (pages/setup.js).
+export const session = { user: null, setupNeeded: false };
 let renderCurrent = () => {};
 
 export function setRenderer(fn) { renderCurrent = fn; }

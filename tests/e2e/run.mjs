@@ -2,15 +2,18 @@
 // (free port, temporary data folder) and Debian's Chromium driven by
 // playwright-core, in a phone and a tablet viewport.
 //
-// Scenario, per viewport: a teacher publishes homework with a PDF (over the
-// API until the teacher pages exist); a student logs in in the UI (phone: a
-// wrong password first, the error shown and announced; tablet: with a login
-// card's URL, after a refused one), opens the homework,
+// Scenario, per viewport: a teacher publishes homework with a PDF in the UI
+// (staff.mjs); a student logs in in the UI (phone: a wrong password first, the
+// error shown and announced; tablet: with a login card's URL, after a refused one), opens the homework,
 // types a text, adds a photo from the "camera" (a 3000×2000 JPEG that must
 // arrive at most 1600 px wide), loses the Wi-Fi while handing in (the text and
 // photo must survive and go out when the Wi-Fi is back), and sees "Rendu"; the teacher
-// grades and returns with a corrected PDF; the student sees the grade, the
-// comment and the file.
+// marks and returns it in the UI with a corrected file; the student sees the grade,
+// the comment and the file. Then the teacher prints login cards and adds a course
+// resource (tablet: also a new password for a pupil, and a draft edited and
+// deleted); the administrator creates an account and imports a roster (a wrong
+// one first) and opens the box's status. Last, a box without administrator
+// sends the browser to the first-run page, which sets it up.
 // axe-core (WCAG 2.0/2.1 A and AA) runs on every page with zero violations
 // allowed; any JavaScript error or Content-Security-Policy violation fails.
 // Also: the page reflows at 200 % text; with the box out of reach, the
@@ -18,124 +21,24 @@
 // Screenshots go to build/e2e-screenshots/.
 //
 // Usage: node run.mjs [path/to/relais]   (RELAIS_BINARY also works)
-import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, mkdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, dirname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { createRequire } from 'node:module';
+import { join } from 'node:path';
 import assert from 'node:assert/strict';
 import { chromium } from 'playwright-core';
+import { shots, log, startBox, call, loginApi, jpegSize, chromiumArgs, checkA11y, snap } from './lib.mjs';
+import { openStaff, publishHomework, markHandIn, printCards, addCourseResource, passwordAndDraft, adminTour, firstRun } from './staff.mjs';
 
-const here = dirname(fileURLToPath(import.meta.url));
-const root = resolve(here, '../..');
-const binary = process.argv[2] || process.env.RELAIS_BINARY || join(root, 'build/relais');
-const shots = process.env.RELAIS_SCREENSHOTS || join(root, 'build/e2e-screenshots');
-const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
-const started = Date.now();
-
-function log(...args) { console.log(`[${((Date.now() - started) / 1000).toFixed(1)}s]`, ...args); }
-
-// --- The box --------------------------------------------------------------------
-function startBox(dataDir) {
-  return new Promise((resolveBox, reject) => {
-    const child = spawn(binary, ['serve', '--data', dataDir, '--listen', '127.0.0.1:0', '--demo'],
-      { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    const timer = setTimeout(() => reject(new Error('relais did not start:\n' + out)), 10000);
-    const onData = (d) => {
-      out += d;
-      const m = /Listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
-      if (m) { clearTimeout(timer); resolveBox({ child, url: m[1] }); }
-    };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', (d) => { if (process.env.RELAIS_E2E_VERBOSE) process.stderr.write(d); });
-    child.on('error', (e) => reject(new Error('cannot start ' + binary + ': ' + e.message)));
-    child.on('exit', (code) => reject(new Error('relais exited with ' + code + ':\n' + out)));
-  });
-}
-
-async function call(base, method, path, token, body, headers) {
-  const res = await fetch(base + path, {
-    method,
-    headers: Object.assign({ Authorization: 'Bearer ' + token }, headers || {}),
-    body: body === undefined ? undefined : (body instanceof Uint8Array ? body : JSON.stringify(body)),
-  });
-  const data = await res.json().catch(() => null);
-  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(data)}`);
-  return data;
-}
-
-async function loginApi(base, login, password) {
-  const res = await fetch(base + '/api/v1/session', { method: 'POST', body: JSON.stringify({ login, password }) });
-  assert.equal(res.status, 200, 'API login of ' + login);
-  return (await res.json()).token;
-}
-
-// A one-page PDF that Chromium renders ("Fiche d'exercices").
-function pdfBytes() {
-  const objs = [
-    '<< /Type /Catalog /Pages 2 0 R >>',
-    '<< /Type /Pages /Kids [3 0 R] /Count 1 >>',
-    '<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>',
-    null,
-    '<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>',
-  ];
-  const text = 'BT /F1 28 Tf 72 760 Td (Fiche d\'exercices n. 1) Tj ET';
-  objs[3] = `<< /Length ${text.length} >>\nstream\n${text}\nendstream`;
-  let pdf = '%PDF-1.4\n';
-  const offsets = [];
-  objs.forEach((o, i) => { offsets.push(pdf.length); pdf += `${i + 1} 0 obj\n${o}\nendobj\n`; });
-  const xref = pdf.length;
-  pdf += `xref\n0 ${objs.length + 1}\n0000000000 65535 f \n`;
-  for (const off of offsets) pdf += String(off).padStart(10, '0') + ' 00000 n \n';
-  pdf += `trailer\n<< /Size ${objs.length + 1} /Root 1 0 R >>\nstartxref\n${xref}\n%%EOF\n`;
-  return new TextEncoder().encode(pdf);
-}
-
-// Width and height of a JPEG, from its SOF marker.
-function jpegSize(buf) {
-  let i = 2;
-  while (i < buf.length) {
-    if (buf[i] !== 0xff) { i++; continue; }
-    const marker = buf[i + 1];
-    const len = buf.readUInt16BE(i + 2);
-    if (marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc) {
-      return { height: buf.readUInt16BE(i + 5), width: buf.readUInt16BE(i + 7) };
-    }
-    i += 2 + len;
-  }
-  return null;
-}
-
-// --- The browser -----------------------------------------------------------------
-const chromiumArgs = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync'];
-
-async function checkA11y(page, label) {
-  await page.evaluate(axeSource);
-  const result = await page.evaluate(() => window.axe.run(document, {
-    runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] },
-  }));
-  const problems = result.violations.map((v) => `${v.id} (${v.impact}): ${v.help}\n    ` +
-    v.nodes.slice(0, 3).map((n) => n.target.join(' ') + ' — ' + n.failureSummary.replace(/\n/g, ' ')).join('\n    '));
-  assert.equal(problems.length, 0, `axe-core on "${label}":\n  ${problems.join('\n  ')}`);
-}
-
-async function snap(page, name) {
-  await page.screenshot({ path: join(shots, name + '.png'), fullPage: true });
-}
-
-async function runViewport(base, name, viewport, student, teacherToken, classId, viaCard) {
+async function runViewport(base, name, viewport, student, studentName, teacherToken, teacher) {
   const title = `Exercices de géométrie (${name})`;
-  const pdf = await call(base, 'POST', '/api/v1/files', teacherToken, pdfBytes(),
-    { 'Content-Type': 'application/pdf', 'X-Filename': encodeURIComponent('Fiche n°1.pdf') });
-  const due = new Date(Date.now() + 7 * 86400e3).toISOString().replace(/\.\d+Z$/, 'Z');
-  const hw = await call(base, 'POST', '/api/v1/homework', teacherToken, {
-    class_id: classId, subject: 'Mathématiques', title, due_at: due, published: true, attachments: [pdf.id],
-    instructions: 'Faire les exercices 1 à 3 de la fiche.\nRecopier les figures sur le cahier.',
-  });
-  log(name, 'published', hw.id);
+  // The teacher publishes it through the UI, with a PDF.
+  const hwId = await publishHomework(teacher.page, name, title);
+  const hw = await call(base, 'GET', '/api/v1/homework/' + hwId, teacherToken);
+  assert.equal(hw.published, true);
+  assert.equal(hw.attachments.length, 1);
+  const pdf = hw.attachments[0];
+  assert.equal(pdf.name, 'Fiche n°1.pdf');
+  log(name, 'published through the UI', hw.id);
 
   const profile = mkdtempSync(join(tmpdir(), 'relais-e2e-profile-'));
   const context = await chromium.launchPersistentContext(profile, {
@@ -151,16 +54,16 @@ async function runViewport(base, name, viewport, student, teacherToken, classId,
     });
     page.setDefaultTimeout(10000);
 
-    if (viaCard) {
-      // A login card: a card that no longer works says so; the pupil's card logs them in.
+    if (name === 'tablet') {
+      // A login card: a card that no longer works says so; the pupil's own card logs them in.
       await page.goto(`${base}/c/not-a-real-card-token`);
       await page.getByRole('heading', { name: 'Connexion' }).waitFor();
       await page.locator('#login-error').getByText('Cette carte ne marche plus').waitFor();
       await checkA11y(page, name + ' login with a refused card');
+      const classes = (await call(base, 'GET', '/api/v1/classes', teacherToken)).classes;
+      const classId = classes.find((c) => c.name === '6e A').id;
       const cards = (await call(base, 'POST', `/api/v1/classes/${classId}/login-cards`, teacherToken, {})).cards;
-      const card = cards.find((c) => c.user.login === student);
-      await page.goto(card.url);
-      await page.getByRole('heading', { name: 'À faire', level: 1 }).waitFor();
+      await page.goto(cards.find((c) => c.user.login === student).url);
     } else {
       // Log in: a wrong password first.
       await page.goto(base + '/');
@@ -268,11 +171,8 @@ async function runViewport(base, name, viewport, student, teacherToken, classId,
     assert.ok(size && Math.max(size.width, size.height) === 1600, 'downscaled to 1600 px: ' + JSON.stringify(size));
     log(name, `photo ${photo.length} B ${3000}x${2000} -> ${sent.length} B ${size.width}x${size.height}`);
 
-    // The teacher returns it; the student sees the grade.
-    const corrected = await call(base, 'POST', '/api/v1/files', teacherToken, pdfBytes(),
-      { 'Content-Type': 'application/pdf', 'X-Filename': encodeURIComponent('Corrigé.pdf') });
-    await call(base, 'POST', `/api/v1/submissions/${row.submission.id}/feedback`, teacherToken,
-      { comment: 'Très bien ! Attention à la figure de l\'exercice 3.', grade: 16.5, files: [corrected.id] });
+    // The teacher marks and returns it through the UI; the student sees the grade.
+    await markHandIn(teacher.page, name, title, studentName, 'Très bien ! Attention à la figure de l\'exercice 3.');
     await page.getByRole('link', { name: 'À faire' }).click();
     await page.getByRole('heading', { name: 'À faire', level: 1 }).waitFor();
     await page.locator('li.item', { hasText: title }).getByText('Corrigé : 16,5/20').waitFor();
@@ -280,7 +180,6 @@ async function runViewport(base, name, viewport, student, teacherToken, classId,
     await page.locator('li.item', { hasText: title }).getByRole('link').click();
     await page.getByText('Note : 16,5/20').waitFor();
     await page.getByText('Très bien ! Attention à la figure').waitFor();
-    await page.getByRole('heading', { name: 'Fichiers du professeur' }).waitFor();
     await page.getByText('Corrigé.pdf', { exact: true }).waitFor();
     assert.equal(await page.getByRole('button', { name: /Rendre/ }).count(), 0, 'no hand-in form once returned');
     await checkA11y(page, name + ' feedback');
@@ -299,18 +198,6 @@ async function runViewport(base, name, viewport, student, teacherToken, classId,
     await page.getByRole('button', { name: 'Se déconnecter' }).click();
     await page.getByRole('heading', { name: 'Connexion' }).waitFor();
     assert.equal(await page.evaluate(() => localStorage.getItem('relais.user')), null);
-    assert.equal(await page.evaluate(async () => (await caches.keys()).filter((k) => k !== 'relais-shell').length), 0,
-      'nothing of the student stays in the caches');
-    await checkA11y(page, name + ' login after logout');
-    await snap(page, `${name}-9-logged-out`);
-
-    // The teachers' home page of the shell (their pages build on it).
-    await page.getByLabel('Identifiant').fill('m.martin');
-    await page.getByLabel('Mot de passe').fill('demo-prof');
-    await page.getByRole('button', { name: 'Se connecter' }).click();
-    await page.getByRole('heading', { name: 'Mes classes', level: 1 }).waitFor();
-    await checkA11y(page, name + ' teacher home');
-    await snap(page, `${name}-10-teacher-home`);
   } catch (e) {
     const page = context.pages()[0];
     if (page) await snap(page, `${name}-failure`).catch(() => {});
@@ -323,37 +210,57 @@ async function runViewport(base, name, viewport, student, teacherToken, classId,
   assert.deepEqual(errors, [], 'JavaScript errors or CSP violations in ' + name);
 }
 
-// Both languages have exactly the same strings.
-function checkCatalogues() {
-  const keys = (lang) => new Set(Array.from(readFileSync(join(root, 'web/i18n', lang + '.js'), 'utf8')
-    .matchAll(/^\s*'([^']+)':/gm), (m) => m[1]));
-  const fr = keys('fr'), en = keys('en');
-  assert.ok(fr.size > 50);
-  assert.deepEqual([...fr].filter((k) => !en.has(k)), [], 'strings missing in English');
-  assert.deepEqual([...en].filter((k) => !fr.has(k)), [], 'strings missing in French');
-}
-
 async function main() {
   mkdirSync(shots, { recursive: true });
-  checkCatalogues();
   const dataDir = mkdtempSync(join(tmpdir(), 'relais-e2e-data-'));
+  const setupDir = mkdtempSync(join(tmpdir(), 'relais-e2e-setup-'));
   const box = await startBox(dataDir);
+  let browser = null;
   log('relais at', box.url);
   let failed = false;
   try {
-    const teacher = await loginApi(box.url, 'm.martin', 'demo-prof');
-    const classes = (await call(box.url, 'GET', '/api/v1/classes', teacher)).classes;
-    const classId = classes.find((c) => c.name === '6e A').id;
-    await runViewport(box.url, 'phone', { width: 390, height: 844 }, 'lea.dubois', teacher, classId);
-    log('phone viewport: ok');
-    await runViewport(box.url, 'tablet', { width: 800, height: 1280 }, 'noah.petit', teacher, classId, true);
-    log('tablet viewport: ok');
+    const teacherToken = await loginApi(box.url, 'm.martin', 'demo-prof');
+    browser = await chromium.launch({ executablePath: process.env.CHROMIUM || '/usr/bin/chromium', args: chromiumArgs, headless: true });
+    const viewports = [
+      ['phone', { width: 390, height: 844 }, 'lea.dubois', 'Léa Dubois'],
+      ['tablet', { width: 800, height: 1280 }, 'noah.petit', 'Noah Petit'],
+    ];
+    for (const [name, viewport, student, studentName] of viewports) {
+      const teacher = await openStaff(browser, box.url, viewport, 'm.martin', 'demo-prof');
+      try {
+        await runViewport(box.url, name, viewport, student, studentName, teacherToken, teacher);
+        await printCards(teacher.page, name);
+        await addCourseResource(teacher.page, name);
+        if (name === 'tablet') await passwordAndDraft(teacher.page, box.url, name);
+      } catch (e) {
+        await snap(teacher.page, `${name}-teacher-failure`).catch(() => {});
+        throw e;
+      } finally {
+        await teacher.context.close();
+      }
+      assert.deepEqual(teacher.errors, [], 'JavaScript errors in the teacher pages (' + name + ')');
+      log(name, 'student and teacher: ok');
+      const admin = await openStaff(browser, box.url, viewport, 'admin', 'demo-admin');
+      try {
+        await adminTour(admin.page, name, name);
+      } catch (e) {
+        await snap(admin.page, `${name}-admin-failure`).catch(() => {});
+        throw e;
+      } finally {
+        await admin.context.close();
+      }
+      assert.deepEqual(admin.errors, [], 'JavaScript errors in the admin pages (' + name + ')');
+      log(name, 'admin: ok');
+    }
+    await firstRun(browser, setupDir, { width: 390, height: 844 });
   } catch (e) {
     failed = true;
     console.error(e && e.stack ? e.stack : e);
   } finally {
+    if (browser) await browser.close().catch(() => {});
     box.child.kill('SIGTERM');
     rmSync(dataDir, { recursive: true, force: true });
+    rmSync(setupDir, { recursive: true, force: true });
   }
   log(failed ? 'FAILED' : 'all end-to-end checks passed', '— screenshots in', shots);
   process.exit(failed ? 1 : 0);
