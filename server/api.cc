@@ -912,6 +912,7 @@ void Api::AdminStatus(Call& c) {
   auto used = core::DirectoryBytes(dir);
   auto school = school_.accounts().GetSetting("school_name");
   auto or_null = [](const Result<uint64_t>& r) { return r.ok() ? json(*r) : json(nullptr); };
+  json sync = SyncStatusJson();
   WriteJson(c.res,
             {{"version", RELAIS_VERSION},
              {"uptime_s", (clock_.MonotonicMs() - started_ms_) / 1000},
@@ -920,7 +921,8 @@ void Api::AdminStatus(Call& c) {
              {"disk", {{"data_bytes", or_null(used)}, {"free_bytes", or_null(free)}, {"total_bytes", or_null(total)}}},
              {"connected_users", sessions_.ActiveUsers(kConnectedWindowS * 1000)},
              {"connected_window_s", kConnectedWindowS},
-             {"last_sync", SyncStatusJson()}});  // null until the box enrols (sync/)
+             {"last_sync", sync.is_object() ? sync["last_sync"] : json(nullptr)},
+             {"sync", sync}});
 }
 
 // The box's DNS sends the operating systems' connectivity checks here. Each

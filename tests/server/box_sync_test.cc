@@ -13,12 +13,14 @@
 #include <array>
 #include <cstdio>
 #include <filesystem>
+#include <nlohmann/json.hpp>
 #include <string>
 
 #include "content/school.h"
 #include "core/clock.h"
 #include "core/crypto.h"
 #include "sync/replica.h"
+#include "tests/server/child_server.h"
 
 namespace fs = std::filesystem;
 using namespace relais;
@@ -189,6 +191,18 @@ TEST_CASE("two boxes converge through the gateway over the network; a second rou
   CHECK(again_b.out.find("Sync done: 0 sent, 0 received") != std::string::npos);
   CHECK(Dump(w.a) == dump_a);
   CHECK(Dump(w.b) == dump_a);
+
+  // The box's server shows the status.
+  server::testing::ChildServer::Options options;
+  options.data_dir = w.a;
+  auto served = server::testing::ChildServer::Start(options);
+  REQUIRE_MESSAGE(served.ok(), served.status().ToString());
+  auto health = (*served)->NewClient()->Get("/api/v1/health");
+  REQUIRE(health);
+  auto body = nlohmann::json::parse(health->body);
+  CHECK(body["sync"]["pending"] == 0);
+  CHECK(body["sync"]["last_sync"].is_string());
+  CHECK(body["sync"]["last_error"].is_null());
 }
 
 TEST_CASE("two boxes converge through the gateway by USB stick; importing twice is harmless") {
