@@ -19,6 +19,7 @@
 #include "content/school.h"
 #include "core/clock.h"
 #include "core/crypto.h"
+#include "core/files.h"
 #include "sync/replica.h"
 #include "tests/server/child_server.h"
 
@@ -211,11 +212,26 @@ TEST_CASE("two boxes converge through the gateway by USB stick; importing twice 
   w.Must("class add --data " + w.b.string() + " --name 3eA");
   CHECK(SyncStatus(w.a).pending > 0);
   w.Must("sync export --data " + w.a.string() + " --to " + stick);
-  w.Must("sync export --data " + w.b.string() + " --to " + stick);
+  Run exported_b = w.Must("sync export --data " + w.b.string() + " --to " + stick);
+  size_t to = exported_b.out.find(" to ") + 4;
+  fs::path box_b_dir = exported_b.out.substr(to, exported_b.out.find('\n', to) - to);
   w.Must("hub import --data " + w.hub_dir.string() + " " + stick);
   // The second pass answers each box with everything the first pass took in.
   w.Must("hub import --data " + w.hub_dir.string() + " " + stick);
   w.Must("sync import --data " + w.a.string() + " --from " + stick);
+  {
+    // A damaged answer is refused and changes nothing.
+    fs::path answer = box_b_dir / "to-box" / "answer.bundle";
+    std::string good = core::ReadFile(answer).value();
+    std::string bad = good;
+    bad[bad.size() / 2] ^= 0x01;
+    REQUIRE(core::WriteFileAtomic(answer, bad).ok());
+    std::string b_before = Dump(w.b);
+    Run refused = Relais("sync import --data " + w.b.string() + " --from " + stick);
+    CHECK(refused.exit_code != 0);
+    CHECK(Dump(w.b) == b_before);
+    REQUIRE(core::WriteFileAtomic(answer, good).ok());
+  }
   w.Must("sync import --data " + w.b.string() + " --from " + stick);
   std::string dump_a = Dump(w.a);
   CHECK(dump_a.find("prof.martin") != std::string::npos);
