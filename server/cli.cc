@@ -86,6 +86,7 @@ Commands:
   roster import  import students and teachers from a CSV file
   school name    set the school's name
   hub            the gateway boxes sync with (relais hub --help)
+  sync           sync with the gateway: enrol, a network round, USB export/import
   tls init       make the box's own certificate authority and HTTPS certificate
 )";
 
