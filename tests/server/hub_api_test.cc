@@ -140,7 +140,7 @@ std::string BundleFor(const Box& box, const std::string& school, int n, int64_t 
     op.hlc = (static_cast<uint64_t>(now) * 1000 << 16) + static_cast<uint64_t>(i);
     op.table = "submissions";
     op.key = {core::SqlValue(core::NewUuid())};
-    op.columns = {{"body", core::SqlValue(core::ToHex(core::RandomBytes(950)))}};
+    op.columns = {{"body", core::SqlValue(core::ToHex(core::RandomBytes(1900)))}};
     REQUIRE((*w)->Add(1, EncodeOp(op)).ok());
   }
   REQUIRE((*w)->Finish().ok());
@@ -319,7 +319,7 @@ TEST_CASE("a bundle upload cut mid-body resumes at the offset the gateway kept, 
   CHECK(first["op"] == "insert");
   CHECK(first["origin"] == box.origin);
   CHECK(first["seq"] == 1);
-  CHECK(first["columns"]["body"].get<std::string>().size() == 1900);
+  CHECK(first["columns"]["body"].get<std::string>().size() == 3800);
 
   // A bundle with one flipped byte is refused once complete.
   std::string bad = BundleFor(box, school->id, 3, clock.Now());
