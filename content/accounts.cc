@@ -28,6 +28,14 @@ User ReadUser(const core::Stmt& q) {
 }
 constexpr const char* kUserColumns = "id, login, display_name, role, disabled_at, created_at, updated_at";
 
+// The user `id` on `db` (a reader, or the writer inside a transaction); NotFound if there is none.
+Result<User> LoadUser(core::Db& db, std::string_view id) {
+  RELAIS_ASSIGN_OR_RETURN(auto q, db.Query(std::string("SELECT ") + kUserColumns + " FROM users WHERE id = ?1", id));
+  RELAIS_ASSIGN_OR_RETURN(bool row, q.Step());
+  if (!row) return Status::NotFound("no such user");
+  return ReadUser(q);
+}
+
 Status ValidatePassword(std::string_view password) {
   if (password.size() < kMinPasswordLength)
     return Status::InvalidArgument("the password must have at least " + std::to_string(kMinPasswordLength) +
@@ -175,11 +183,7 @@ Status Accounts::EndAccount(const Viewer* actor, std::string_view user_id) {
   auto db = db_.Writer();
   core::Transaction txn(*db);
   RELAIS_RETURN_IF_ERROR(txn.status());
-  RELAIS_ASSIGN_OR_RETURN(auto q,
-                          db->Query(std::string("SELECT ") + kUserColumns + " FROM users WHERE id = ?1", user_id));
-  RELAIS_ASSIGN_OR_RETURN(bool row, q.Step());
-  if (!row) return Status::NotFound("no such user");
-  User u = ReadUser(q);
+  RELAIS_ASSIGN_OR_RETURN(User u, LoadUser(*db, user_id));
   if (u.disabled) return Status::Ok();
   RELAIS_RETURN_IF_ERROR(SetDisabled(*db, actor, u, true, now));
   return txn.Commit();
@@ -311,11 +315,7 @@ Result<User> Accounts::UpdateUser(const Viewer& actor, std::string_view user_id,
     auto db = db_.Writer();
     core::Transaction txn(*db);
     RELAIS_RETURN_IF_ERROR(txn.status());
-    RELAIS_ASSIGN_OR_RETURN(auto q,
-                            db->Query(std::string("SELECT ") + kUserColumns + " FROM users WHERE id = ?1", user_id));
-    RELAIS_ASSIGN_OR_RETURN(bool row, q.Step());
-    if (!row) return Status::NotFound("no such user");
-    User u = ReadUser(q);
+    RELAIS_ASSIGN_OR_RETURN(User u, LoadUser(*db, user_id));
     if (name && *name != u.display_name) {
       RELAIS_ASSIGN_OR_RETURN(
           auto up, db->Query("UPDATE users SET display_name = ?1, updated_at = ?2 WHERE id = ?3", *name, now, u.id));
@@ -339,10 +339,7 @@ Result<User> Accounts::FindUser(std::string_view login) {
 
 Result<User> Accounts::GetUser(std::string_view id) {
   auto db = db_.Reader();
-  RELAIS_ASSIGN_OR_RETURN(auto q, db->Query(std::string("SELECT ") + kUserColumns + " FROM users WHERE id = ?1", id));
-  RELAIS_ASSIGN_OR_RETURN(bool row, q.Step());
-  if (!row) return Status::NotFound("no such user");
-  return ReadUser(q);
+  return LoadUser(*db, id);
 }
 
 Result<User> Accounts::CheckPassword(std::string_view login, std::string_view password) {
