@@ -137,6 +137,8 @@ export async function printCards(page, name) {
     await checkA11y(page, name + ' teacher: one lost card redone');
   }
   await page.getByRole('button', { name: /^Préparer (les|de nouvelles) cartes/ }).click();
+  // Wait for the whole class's cards, not the lost card's list still on screen.
+  await page.locator('#main').getByText(/^[0-9]+ cartes prêtes/).waitFor();
   await page.getByRole('button', { name: 'Imprimer les cartes' }).waitFor();
   const cards = page.getByRole('list', { name: 'Cartes de la 6e A' }).getByRole('listitem');
   const count = await cards.count();
