@@ -3,7 +3,8 @@
 // SQLite (one process), on PostgreSQL with one process, and with two
 // processes on one database, boxes spread over them in turn.
 //
-//   build/relais_bench_hub_http [--boxes N] [--ops-per-box N] [--concurrency N] [--schools N]
+//   build/relais_bench_hub_http [--boxes N] [--ops-per-box N] [--concurrency N] [--schools N] [--connections N]
+//   BENCH_KEEP=1 build/relais_bench_hub_http …   # keep the folders (the gateways' request logs)
 //
 // Each configuration is set up as an operator would (`relais hub keygen`,
 // `school add`, `enrol-code --count`), the simulated boxes of
@@ -43,6 +44,7 @@ struct Params {
   int ops_per_box = 200;
   int concurrency = 32;
   int schools = 4;
+  int connections = 8;  // hub_connections: PostgreSQL connections per gateway process (its default)
 };
 
 struct Figure {
@@ -70,7 +72,8 @@ Result<Figure> Measure(const char* name, const Params& p, const fs::path& dir, c
   const std::string ent_key = "ent-" + core::RandomToken(16);
   RELAIS_RETURN_IF_ERROR(core::WriteFileAtomic(dir / "ent.key", ent_key + "\n"));
   RELAIS_RETURN_IF_ERROR(
-      core::WriteFileAtomic(dir / "bench.conf", "hub_ent_key_file = " + (dir / "ent.key").string() + "\n"));
+      core::WriteFileAtomic(dir / "bench.conf", "hub_ent_key_file = " + (dir / "ent.key").string() +
+                                                    "\nhub_connections = " + std::to_string(p.connections) + "\n"));
   std::vector<std::pair<std::string, std::string>> codes;
   std::vector<std::string> schools;
   std::vector<std::vector<std::string>> issued;
@@ -124,7 +127,9 @@ Result<Figure> Measure(const char* name, const Params& p, const fs::path& dir, c
 }
 
 int Usage() {
-  std::fprintf(stderr, "usage: relais_bench_hub_http [--boxes N] [--ops-per-box N] [--concurrency N] [--schools N]\n");
+  std::fprintf(
+      stderr,
+      "usage: relais_bench_hub_http [--boxes N] [--ops-per-box N] [--concurrency N] [--schools N] [--connections N]\n");
   return 2;
 }
 
@@ -145,12 +150,15 @@ int main(int argc, char** argv) {
       p.concurrency = v;
     else if (k == "--schools")
       p.schools = v;
+    else if (k == "--connections")
+      p.connections = v;
     else
       return Usage();
   }
   if (!core::InitCrypto().ok()) return 1;
-  std::printf("hub ingest over HTTP: %d boxes x %d operations, %d in flight, %d schools\n", p.boxes, p.ops_per_box,
-              p.concurrency, p.schools);
+  std::printf(
+      "hub ingest over HTTP: %d boxes x %d operations, %d in flight, %d schools, %d PostgreSQL connections a process\n",
+      p.boxes, p.ops_per_box, p.concurrency, p.schools, p.connections);
   fs::path root = fs::temp_directory_path() / ("relais-hub-http-bench-" + core::RandomToken(6));
   auto fail = [&](const Status& st) {
     std::fprintf(stderr, "relais_bench_hub_http: %s\n", st.ToString().c_str());
@@ -178,6 +186,9 @@ int main(int argc, char** argv) {
   }
   std::printf("ratio postgresql 1 process / sqlite:        %.2fx\n", pg[0].ops_per_s / sqlite->ops_per_s);
   std::printf("ratio postgresql 2 processes / 1 process:   %.2fx\n", pg[1].ops_per_s / pg[0].ops_per_s);
-  fs::remove_all(root);
+  if (std::getenv("BENCH_KEEP"))
+    std::printf("kept %s (the gateways' logs: */hub-N.log)\n", root.c_str());
+  else
+    fs::remove_all(root);
   return 0;
 }
