@@ -21,7 +21,6 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -32,7 +31,6 @@
 #include "tests/sync/pg_fixture.h"
 
 using namespace relais;
-using relais::server::testing::ChildServer;
 using relais::server::testing::HubFleet;
 using relais::server::testing::RunRelais;
 namespace fs = std::filesystem;
@@ -52,56 +50,23 @@ struct Figure {
   double ops_per_s = 0;
 };
 
-std::vector<std::string> Lines(const std::string& text) {
-  std::vector<std::string> out;
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);)
-    if (!line.empty()) out.push_back(line);
-  return out;
-}
-
 double Seconds() { return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count(); }
 
 // One configuration: `store` names the store's flags, `processes` gateways serve it.
 Result<Figure> Measure(const char* name, const Params& p, const fs::path& dir, const std::vector<std::string>& store,
                        int processes) {
-  auto with_store = [&](std::vector<std::string> args) {
-    args.insert(args.end(), store.begin(), store.end());
-    return args;
-  };
   const std::string ent_key = "ent-" + core::RandomToken(16);
   RELAIS_RETURN_IF_ERROR(core::WriteFileAtomic(dir / "ent.key", ent_key + "\n"));
   RELAIS_RETURN_IF_ERROR(
       core::WriteFileAtomic(dir / "bench.conf", "hub_ent_key_file = " + (dir / "ent.key").string() +
                                                     "\nhub_connections = " + std::to_string(p.connections) + "\n"));
-  std::vector<std::pair<std::string, std::string>> codes;
-  std::vector<std::string> schools;
-  std::vector<std::vector<std::string>> issued;
-  for (int s = 0; s < p.schools; ++s) {
-    RELAIS_ASSIGN_OR_RETURN(std::string id,
-                            RunRelais(with_store({"hub", "school", "add", "school " + std::to_string(s)})));
-    schools.push_back(Lines(id).at(0));
-    int count = (p.boxes + p.schools - 1 - s) / p.schools;
-    RELAIS_ASSIGN_OR_RETURN(
-        std::string list,
-        RunRelais(with_store({"hub", "enrol-code", "--school", schools.back(), "--count", std::to_string(count)})));
-    issued.push_back(Lines(list));
-  }
-  for (int i = 0; i < p.boxes; ++i)
-    codes.emplace_back(schools[static_cast<size_t>(i % p.schools)],
-                       issued[static_cast<size_t>(i % p.schools)].at(static_cast<size_t>(i / p.schools)));
+  std::vector<std::string> names;
+  for (int s = 0; s < p.schools; ++s) names.push_back("school " + std::to_string(s));
+  RELAIS_ASSIGN_OR_RETURN(auto codes, server::testing::AddSchoolsAndCodes(store, names, p.boxes));
 
-  std::vector<std::unique_ptr<ChildServer>> hubs;
+  RELAIS_ASSIGN_OR_RETURN(auto hubs, server::testing::StartHubs(store, dir / "bench.conf", dir, processes));
   HubFleet::Options options;
-  for (int h = 0; h < processes; ++h) {
-    ChildServer::Options child;
-    child.command = with_store({"hub", "serve", "--config", (dir / "bench.conf").string(), "--listen", "127.0.0.1:0"});
-    child.health_path = "/hub/v1/health";
-    child.log_file = dir / ("hub-" + std::to_string(h) + ".log");
-    RELAIS_ASSIGN_OR_RETURN(auto hub, ChildServer::Start(child));
-    options.ports.push_back(hub->port());
-    hubs.push_back(std::move(hub));
-  }
+  for (const auto& hub : hubs) options.ports.push_back(hub->port());
   options.ops_per_box = p.ops_per_box;
   options.concurrency = p.concurrency;
   options.vary_uploads = false;

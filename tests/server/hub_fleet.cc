@@ -92,6 +92,72 @@ Result<std::string> RunRelais(const std::vector<std::string>& args, const std::s
   return text;
 }
 
+namespace {
+
+std::vector<std::string> NonEmptyLines(const std::string& text) {
+  std::vector<std::string> out;
+  size_t at = 0;
+  while (at < text.size()) {
+    size_t end = text.find('\n', at);
+    if (end == std::string::npos) end = text.size();
+    if (end > at) out.push_back(text.substr(at, end - at));
+    at = end + 1;
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<std::vector<std::pair<std::string, std::string>>> AddSchoolsAndCodes(const std::vector<std::string>& store,
+                                                                            const std::vector<std::string>& names,
+                                                                            int boxes) {
+  auto with_store = [&](std::vector<std::string> args) {
+    args.insert(args.end(), store.begin(), store.end());
+    return args;
+  };
+  const int n = static_cast<int>(names.size());
+  std::vector<std::string> ids;
+  std::vector<std::vector<std::string>> codes;
+  for (int s = 0; s < n; ++s) {
+    RELAIS_ASSIGN_OR_RETURN(std::string added, RunRelais(with_store({"hub", "school", "add", names[s]})));
+    std::vector<std::string> lines = NonEmptyLines(added);
+    if (lines.size() != 1) return Status::Internal("school add printed: " + added);
+    ids.push_back(lines[0]);
+    int count = boxes / n + (s < boxes % n ? 1 : 0);
+    if (count == 0) {
+      codes.emplace_back();
+      continue;
+    }
+    RELAIS_ASSIGN_OR_RETURN(
+        std::string issued,
+        RunRelais(with_store({"hub", "enrol-code", "--school", ids.back(), "--count", std::to_string(count)})));
+    codes.push_back(NonEmptyLines(issued));
+    if (codes.back().size() != static_cast<size_t>(count))
+      return Status::Internal("enrol-code --count " + std::to_string(count) + " printed " +
+                              std::to_string(codes.back().size()) + " lines");
+  }
+  std::vector<std::pair<std::string, std::string>> out;
+  for (int i = 0; i < boxes; ++i) out.emplace_back(ids[i % n], codes[i % n][i / n]);
+  return out;
+}
+
+Result<std::vector<std::unique_ptr<ChildServer>>> StartHubs(const std::vector<std::string>& store,
+                                                            const fs::path& config, const fs::path& log_dir,
+                                                            int count) {
+  std::vector<std::unique_ptr<ChildServer>> hubs;
+  for (int h = 0; h < count; ++h) {
+    ChildServer::Options options;
+    options.command = {"hub", "serve"};
+    options.command.insert(options.command.end(), store.begin(), store.end());
+    options.command.insert(options.command.end(), {"--config", config.string(), "--listen", "127.0.0.1:0"});
+    options.health_path = "/hub/v1/health";
+    options.log_file = log_dir / ("hub-" + std::to_string(h) + ".log");
+    RELAIS_ASSIGN_OR_RETURN(auto hub, ChildServer::Start(options));
+    hubs.push_back(std::move(hub));
+  }
+  return hubs;
+}
+
 struct HubFleet::Box {
   size_t index = 0;
   std::string school;

@@ -21,6 +21,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <filesystem>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -30,6 +31,7 @@
 #include "core/status.h"
 #include "sync/certificate.h"
 #include "sync/identity.h"
+#include "tests/server/child_server.h"
 
 namespace relais::server::testing {
 
@@ -37,6 +39,21 @@ namespace relais::server::testing {
 // `args` and returns its standard output. Internal with its standard error
 // if it exits non-zero.
 Result<std::string> RunRelais(const std::vector<std::string>& args, const std::string& binary = "");
+
+// Adds one school per name with `relais hub school add`, then issues one-time
+// codes with `relais hub enrol-code --count`: box i joins school i % names,
+// as HubFleet takes its codes. `store` is the store's flags (--data DIR, or
+// --postgres URL --key-file FILE).
+Result<std::vector<std::pair<std::string, std::string>>> AddSchoolsAndCodes(const std::vector<std::string>& store,
+                                                                            const std::vector<std::string>& names,
+                                                                            int boxes);
+
+// Starts `count` processes of `relais hub serve STORE --config CONFIG
+// --listen 127.0.0.1:0`, each logging to LOG_DIR/hub-N.log, once each
+// answers GET /hub/v1/health.
+Result<std::vector<std::unique_ptr<ChildServer>>> StartHubs(const std::vector<std::string>& store,
+                                                            const std::filesystem::path& config,
+                                                            const std::filesystem::path& log_dir, int count);
 
 class HubFleet {
  public:

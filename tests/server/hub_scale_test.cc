@@ -6,7 +6,6 @@
 #include <doctest/doctest.h>
 
 #include <filesystem>
-#include <sstream>
 
 #include "core/crypto.h"
 #include "core/files.h"
@@ -16,7 +15,6 @@
 
 namespace fs = std::filesystem;
 using namespace relais;
-using relais::server::testing::ChildServer;
 using relais::server::testing::HubFleet;
 using relais::server::testing::RunRelais;
 
@@ -27,14 +25,6 @@ struct ScaleDir {
   ScaleDir() { fs::create_directories(path); }
   ~ScaleDir() { fs::remove_all(path); }
 };
-
-std::vector<std::string> Lines(const std::string& text) {
-  std::vector<std::string> out;
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);)
-    if (!line.empty()) out.push_back(line);
-  return out;
-}
 
 std::string Describe(const HubFleet::Stats& s) {
   std::string out = "requests per gateway:";
@@ -67,48 +57,18 @@ TEST_CASE("a thousand boxes sync at once through two gateway processes sharing o
   auto keygen = RunRelais({"hub", "keygen", "--key-file", key_file});
   REQUIRE_MESSAGE(keygen.ok(), keygen.status().ToString());
   const std::vector<std::string> store = {"--postgres", *url, "--key-file", key_file};
-  auto with_store = [&](std::vector<std::string> args) {
-    args.insert(args.end(), store.begin(), store.end());
-    return args;
-  };
-  std::vector<std::string> school_ids;
-  std::vector<std::vector<std::string>> codes;
-  for (size_t s = 0; s < kSchools.size(); ++s) {
-    auto added = RunRelais(with_store({"hub", "school", "add", kSchools[s]}));
-    REQUIRE_MESSAGE(added.ok(), added.status().ToString());
-    REQUIRE(Lines(*added).size() == 1);
-    school_ids.push_back(Lines(*added)[0]);
-    int count = kBoxes / static_cast<int>(kSchools.size()) + (static_cast<int>(s) < kBoxes % 3 ? 1 : 0);
-    auto issued =
-        RunRelais(with_store({"hub", "enrol-code", "--school", school_ids.back(), "--count", std::to_string(count)}));
-    REQUIRE_MESSAGE(issued.ok(), issued.status().ToString());
-    codes.push_back(Lines(*issued));
-    REQUIRE(codes.back().size() == static_cast<size_t>(count));
-  }
-  std::vector<std::pair<std::string, std::string>> fleet_codes;
-  for (int i = 0; i < kBoxes; ++i) {
-    size_t s = static_cast<size_t>(i) % kSchools.size();
-    fleet_codes.emplace_back(school_ids[s], codes[s][static_cast<size_t>(i) / kSchools.size()]);
-  }
+  auto fleet_codes = server::testing::AddSchoolsAndCodes(store, kSchools, kBoxes);
+  REQUIRE_MESSAGE(fleet_codes.ok(), fleet_codes.status().ToString());
 
-  std::vector<std::unique_ptr<ChildServer>> hubs;
-  for (int h = 0; h < 2; ++h) {
-    ChildServer::Options options;
-    options.command =
-        with_store({"hub", "serve", "--config", (dir.path / "hub.conf").string(), "--listen", "127.0.0.1:0"});
-    options.health_path = "/hub/v1/health";
-    options.log_file = dir.path / ("hub-" + std::to_string(h) + ".log");
-    auto hub = ChildServer::Start(options);
-    REQUIRE_MESSAGE(hub.ok(), hub.status().ToString());
-    hubs.push_back(std::move(hub).value());
-  }
+  auto hubs = server::testing::StartHubs(store, dir.path / "hub.conf", dir.path, 2);
+  REQUIRE_MESSAGE(hubs.ok(), hubs.status().ToString());
 
   HubFleet::Options options;
-  options.ports = {hubs[0]->port(), hubs[1]->port()};
+  options.ports = {(*hubs)[0]->port(), (*hubs)[1]->port()};
   options.ops_per_box = kOpsPerBox;
   options.concurrency = 48;
   options.ent_key = ent_key;
-  HubFleet fleet(options, fleet_codes);
+  HubFleet fleet(options, *fleet_codes);
 
   Status enrolled = fleet.Enrol();
   REQUIRE_MESSAGE(enrolled.ok(), (enrolled.ToString() + "\n" + Describe(fleet.stats())));
@@ -130,7 +90,7 @@ TEST_CASE("a thousand boxes sync at once through two gateway processes sharing o
   REQUIRE(stats.requests.size() == 2);
   CHECK(stats.requests[0] > kBoxes);  // each gateway served a real share
   CHECK(stats.requests[1] > kBoxes);
-  for (auto& hub : hubs) {
+  for (auto& hub : *hubs) {
     Status stopped = hub->Stop();
     CHECK_MESSAGE(stopped.ok(), stopped.ToString());
     CHECK(hub->LogTail(1 << 20).find("hub.exception") == std::string::npos);
