@@ -441,14 +441,14 @@ Status HubFleet::Worker::Answer(Box& box) {
   // other box's (received in an earlier round).
   json vector = {{box.origin, n}};
   std::map<std::string, int64_t> have;
-  for (const Box* other : fleet_.schools_[box.school]) {
+  for (const Box* other : fleet_.schools_.at(box.school)) {
     if (other == &box || (other->index + box.index) % 3 != 0) continue;
     have[other->origin] = static_cast<int64_t>((box.index + 2 * other->index) % (other->records.size() + 1));
     vector[other->origin] = have[other->origin];
   }
   std::map<std::string, const Box*> lacked;  // origin → box whose operations above have[origin] are due
   int64_t due = 0;
-  for (const Box* other : fleet_.schools_[box.school]) {
+  for (const Box* other : fleet_.schools_.at(box.school)) {
     if (other == &box) continue;
     lacked[other->origin] = other;
     due += static_cast<int64_t>(other->records.size()) - (have.count(other->origin) ? have[other->origin] : 0);
