@@ -45,21 +45,26 @@ import         applies the gateway's answer from the stick. Running any of
 // A gateway client: signed requests, the gateway's clock, clear errors.
 class Gateway {
  public:
-  Gateway(const std::string& url, const sync::Identity* box) : url_(url), client_(url), box_(box) {
+  // `clock` must outlive the Gateway.
+  Gateway(const std::string& url, const sync::Identity* box, const core::Clock& clock)
+      : url_(url), client_(url), box_(box), clock_(clock) {
     client_.set_connection_timeout(10, 0);
     client_.set_read_timeout(120, 0);
     client_.set_write_timeout(120, 0);
   }
 
   // Learns the gateway's clock (a Pi has no real-time clock).
-  Status Connect(int64_t local_now) {
+  Status Connect() {
+    int64_t local_now = clock_.Now();
     RELAIS_ASSIGN_OR_RETURN(json health, JsonOf(client_.Get("/hub/v1/health"), "GET /hub/v1/health"));
     if (!health.contains("time_s") || !health["time_s"].is_number_integer())
       return Status::Corruption(url_ + " does not look like a relais gateway");
     offset_ = health["time_s"].get<int64_t>() - local_now;
     return Status::Ok();
   }
-  int64_t GatewayTime() const { return std::time(nullptr) + offset_; }
+  // The offset was learned against clock_: read the same clock (std::time
+  // would disagree with a test's shifted clock, or after a time setting).
+  int64_t GatewayTime() const { return clock_.Now() + offset_; }
 
   httplib::Headers Signed(const std::string& method, const std::string& target, const std::string& offset = "") {
     httplib::Headers h;
@@ -96,6 +101,7 @@ class Gateway {
   std::string url_;
   httplib::Client client_;
   const sync::Identity* box_;
+  const core::Clock& clock_;
   int64_t offset_ = 0;
 };
 
@@ -153,8 +159,8 @@ std::string HubUrl(const Args& args, content::School& school) {
 Status SyncRound(const Args& args, Setup& setup, sync::BoxSync& box) {
   std::string url = HubUrl(args, *setup.school);
   if (url.empty()) return Status::InvalidArgument("no gateway: give --hub URL");
-  Gateway gw(url, &box.identity());
-  RELAIS_RETURN_IF_ERROR(gw.Connect(setup.clock.Now()));
+  Gateway gw(url, &box.identity(), setup.clock);
+  RELAIS_RETURN_IF_ERROR(gw.Connect());
   RELAIS_ASSIGN_OR_RETURN(content::VersionVector held, box.replica().Held());
   RELAIS_ASSIGN_OR_RETURN(json hello,
                           gw.JsonOf(gw.client().Post("/hub/v1/hello", gw.Signed("POST", "/hub/v1/hello"),
@@ -222,7 +228,7 @@ int Enrol(const std::vector<std::string>& argv) {
   if (Status st = OpenSchool(*args, &setup); !st.ok()) return Fail(st);
   auto request = sync::BoxSync::EnrolmentRequest(setup.config.data_dir, *code, setup.clock.Now());
   if (!request.ok()) return Fail(request.status());
-  Gateway gw(*url, nullptr);
+  Gateway gw(*url, nullptr, setup.clock);
   auto res = gw.client().Post("/hub/v1/enrol", *request, "application/octet-stream");
   if (Status st = gw.Check(res, "the enrolment"); !st.ok()) return Fail(st);
   if (Status st = sync::BoxSync::FinishEnrolment(*setup.school, setup.config.data_dir, *code, res->body); !st.ok())
@@ -248,6 +254,21 @@ int Export(const std::vector<std::string>& argv) {
   if (!box.ok()) return Fail(box.status());
   fs::path dir = StickBoxDir(*to, (*box)->box_id());
   auto run = [&]() -> Status {
+    // This export replaces what an earlier one left for this box: its
+    // bundles (what they hold above the acknowledged seq is written again
+    // below; a damaged one would block `hub import` for ever) and the
+    // gateway's answer to it. A stale answer must not be imported as if it
+    // answered this export: importing an answer marks the exported seq as
+    // held by the gateway. Until this export is complete, no seq counts as
+    // exported (a kill -9 half-way must not vouch for removed bundles).
+    RELAIS_RETURN_IF_ERROR(setup.school->accounts().SetSetting("sync_exported_seq", "0"));
+    std::error_code ec, removing;
+    std::vector<fs::path> old = {dir / "to-box" / "answer.bundle"};
+    for (const auto& entry : fs::directory_iterator(dir / "to-gateway", ec))
+      if (entry.path().extension() == ".bundle") old.push_back(entry.path());
+    for (const fs::path& file : old)
+      if (!fs::remove(file, removing) && removing)
+        return Status::IOError("cannot remove " + file.string() + ": " + removing.message());
     RELAIS_RETURN_IF_ERROR(core::MakeDirs(dir / "to-gateway"));
     // The gateway holds every other origin's operations (it sent them); of
     // ours, those up to the last seq it acknowledged.
