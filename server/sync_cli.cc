@@ -111,8 +111,12 @@ json VectorJson(const content::VersionVector& v) {
   return out;
 }
 
+constexpr const char* kVerdictLost = "the upload ended but its verdict was lost";
+
 // Uploads a bundle resumably: on a cut, asks the gateway where it stands and
-// sends the rest. Returns the gateway's verdict.
+// sends the rest. Returns the gateway's verdict; NotFound(kVerdictLost) when
+// the upload is gone after a cut (the gateway took the last byte, and may or
+// may not have ingested the bundle).
 Result<json> Upload(Gateway& gw, const std::string& bundle) {
   RELAIS_ASSIGN_OR_RETURN(json created,
                           gw.JsonOf(gw.client().Post("/hub/v1/uploads", gw.Signed("POST", "/hub/v1/uploads"),
@@ -143,6 +147,9 @@ Result<json> Upload(Gateway& gw, const std::string& bundle) {
     }
     if (++failures > kResumeAttempts) return gw.Check(res, "the bundle");
     auto head = gw.client().Head(target, gw.Signed("HEAD", target));
+    // Gone: the cut fell after the last byte reached the gateway, which then
+    // gave its verdict and deleted the upload. The caller asks hello what it holds.
+    if (head && head->status == 404) return Status::NotFound(kVerdictLost);
     RELAIS_RETURN_IF_ERROR(gw.Check(head, "the upload's offset"));
     std::string stored = head->get_header_value("Upload-Offset");
     offset = std::strtoull(stored.c_str(), nullptr, 10);
@@ -162,16 +169,22 @@ Status SyncRound(const Args& args, Setup& setup, sync::BoxSync& box) {
   Gateway gw(url, &box.identity(), setup.clock);
   RELAIS_RETURN_IF_ERROR(gw.Connect());
   RELAIS_ASSIGN_OR_RETURN(content::VersionVector held, box.replica().Held());
-  RELAIS_ASSIGN_OR_RETURN(json hello,
-                          gw.JsonOf(gw.client().Post("/hub/v1/hello", gw.Signed("POST", "/hub/v1/hello"),
-                                                     json{{"vector", VectorJson(held)}}.dump(), "application/json"),
-                                    "hello"));
-  content::VersionVector gateway;
-  if (hello.contains("vector") && hello["vector"].is_object())
-    for (const auto& [origin, seq] : hello["vector"].items())
-      if (seq.is_number_integer()) gateway[origin] = seq.get<int64_t>();
+  // What the gateway holds for the school.
+  auto hello = [&]() -> Result<content::VersionVector> {
+    RELAIS_ASSIGN_OR_RETURN(json answer,
+                            gw.JsonOf(gw.client().Post("/hub/v1/hello", gw.Signed("POST", "/hub/v1/hello"),
+                                                       json{{"vector", VectorJson(held)}}.dump(), "application/json"),
+                                      "hello"));
+    content::VersionVector vector;
+    if (answer.contains("vector") && answer["vector"].is_object())
+      for (const auto& [origin, seq] : answer["vector"].items())
+        if (seq.is_number_integer()) vector[origin] = seq.get<int64_t>();
+    return vector;
+  };
+  RELAIS_ASSIGN_OR_RETURN(content::VersionVector gateway, hello());
   std::printf("Connected to %s (school %s)\n", url.c_str(), box.school_scope().c_str());
   int64_t sent = 0;
+  int verdicts_lost = 0;
   while (true) {
     RELAIS_ASSIGN_OR_RETURN(std::vector<content::Op> ops, box.replica().OpsSince(gateway, kOpsPerBundle));
     if (ops.empty()) break;
@@ -179,7 +192,15 @@ Status SyncRound(const Args& args, Setup& setup, sync::BoxSync& box) {
     RELAIS_ASSIGN_OR_RETURN(sync::BundleSummary summary, box.WriteBundle(ops, gw.GatewayTime(), &sink));
     std::printf("Sending %zu changes (%llu bytes)\n", ops.size(),
                 static_cast<unsigned long long>(summary.bundle_bytes));
-    RELAIS_ASSIGN_OR_RETURN(json verdict, Upload(gw, sink.data()));
+    Result<json> uploaded = Upload(gw, sink.data());
+    if (!uploaded.ok() && uploaded.status().message() == kVerdictLost && ++verdicts_lost <= kResumeAttempts) {
+      // Ask again what the gateway holds: the ops it took are not sent twice,
+      // the ones it did not are sent again.
+      std::printf("  %s: asking the gateway what it holds\n", kVerdictLost);
+      RELAIS_ASSIGN_OR_RETURN(gateway, hello());
+      continue;
+    }
+    RELAIS_ASSIGN_OR_RETURN(json verdict, std::move(uploaded));
     for (const content::Op& op : ops) gateway[op.origin] = std::max(gateway[op.origin], op.seq);
     sent += static_cast<int64_t>(ops.size());
     std::printf("  the gateway took %lld new, %lld already held\n",
