@@ -13,7 +13,7 @@
 //
 // Reproduce a run with RELAIS_CHAOS_SEED=<seed> (printed at the start and on
 // failure; the order of actions repeats, the exact byte where a kill lands
-// does not). RELAIS_CHAOS_STEPS=<n> makes a longer soak run (default 110,
+// does not). RELAIS_CHAOS_STEPS=<n> makes a longer soak run (default 160,
 // about 40 s on two cores).
 #include <doctest/doctest.h>
 #include <httplib.h>
@@ -59,6 +59,7 @@ struct Box {
   std::string name;
   fs::path data;
   bool usb_only = false;
+  fs::path stick;         // the box's own USB stick (a directory)
   std::string stick_dir;  // STICK/relais/<box id>, once exported
   std::unique_ptr<ChildServer> server;
   std::unique_ptr<httplib::Client> http;
@@ -75,7 +76,6 @@ class World {
  public:
   ScratchDir tmp{"relais-chaos"};
   fs::path hub_dir = tmp.path / "hub";
-  fs::path stick = tmp.path / "stick";
   std::string ent_key = "ent-key-" + core::RandomToken(16);
   std::unique_ptr<HubServer> hub;
   std::string school;
@@ -107,6 +107,7 @@ class World {
     box->name = name;
     box->data = tmp.path / name;
     box->usb_only = usb_only;
+    box->stick = tmp.path / ("stick-" + name);
     boxes.push_back(std::move(box));
     return *boxes.back();
   }
@@ -158,10 +159,10 @@ class World {
   // A clean USB trip: export, import on the gateway, import on the box.
   // True when nothing travelled either way.
   bool UsbTrip(Box& box) {
-    CommandResult exported = Must({"sync", "export", "--data", box.data.string(), "--to", stick.string()});
+    CommandResult exported = Must({"sync", "export", "--data", box.data.string(), "--to", box.stick.string()});
     NoteStickDir(box, exported.out);
-    Must({"hub", "import", "--data", hub_dir.string(), stick.string()});
-    CommandResult imported = Must({"sync", "import", "--data", box.data.string(), "--from", stick.string()});
+    Must({"hub", "import", "--data", hub_dir.string(), box.stick.string()});
+    CommandResult imported = Must({"sync", "import", "--data", box.data.string(), "--from", box.stick.string()});
     return exported.out.find("Exported 0 changes") != std::string::npos &&
            imported.out.find("(0 new") != std::string::npos;
   }
@@ -423,7 +424,7 @@ class Chaos {
 
   void UsbTrip(Box& box) {
     CommandResult exported =
-        MaybeKilled({"sync", "export", "--data", box.data.string(), "--to", w_.stick.string()}, "export");
+        MaybeKilled({"sync", "export", "--data", box.data.string(), "--to", box.stick.string()}, "export");
     w_.NoteStickDir(box, exported.out);
     if (!box.stick_dir.empty() && Chance(12)) {
       std::vector<fs::path> bundles;
@@ -432,10 +433,10 @@ class Chaos {
         bundles.push_back(e.path());
       Truncate(bundles);
     }
-    MaybeKilled({"hub", "import", "--data", w_.hub_dir.string(), w_.stick.string()}, "hub_import");
+    MaybeKilled({"hub", "import", "--data", w_.hub_dir.string(), box.stick.string()}, "hub_import");
     if (!box.stick_dir.empty() && Chance(8)) Truncate({fs::path(box.stick_dir) / "to-box" / "answer.bundle"});
     CommandResult imported =
-        MaybeKilled({"sync", "import", "--data", box.data.string(), "--from", w_.stick.string()}, "import");
+        MaybeKilled({"sync", "import", "--data", box.data.string(), "--from", box.stick.string()}, "import");
     ++counts_[imported.exit_code == 0 ? "usb_trip" : "usb_trip_failed"];
   }
 
@@ -474,7 +475,7 @@ TEST_SUITE("chaos") {
   TEST_CASE("three boxes and a gateway end identical after random edits, cut and killed syncs and USB trips") {
     uint64_t seed = static_cast<uint64_t>(
         EnvNumber("RELAIS_CHAOS_SEED", std::chrono::steady_clock::now().time_since_epoch().count() % 1000000007));
-    int64_t steps = EnvNumber("RELAIS_CHAOS_STEPS", 110);
+    int64_t steps = EnvNumber("RELAIS_CHAOS_STEPS", 160);
     INFO("reproduce with RELAIS_CHAOS_SEED=" << seed << " RELAIS_CHAOS_STEPS=" << steps);
     MESSAGE("chaos seed " << seed << ", " << steps << " steps");
     World w;
