@@ -80,7 +80,7 @@ int Enrol(const std::vector<std::string>& argv) {
   if (Status st = OpenSchool(*args, &setup); !st.ok()) return Fail(st);
   auto request = sync::BoxSync::EnrolmentRequest(setup.config.data_dir, *code, setup.clock.Now());
   if (!request.ok()) return Fail(request.status());
-  GatewayClient gw(*url, nullptr);
+  GatewayClient gw(*url, nullptr, setup.clock);
   auto res = gw.client().Post("/hub/v1/enrol", *request, "application/octet-stream");
   if (Status st = gw.Check(res, "the enrolment"); !st.ok()) return Fail(st);
   if (Status st = sync::BoxSync::FinishEnrolment(*setup.school, setup.config.data_dir, *code, res->body); !st.ok())
@@ -106,6 +106,21 @@ int Export(const std::vector<std::string>& argv) {
   if (!box.ok()) return Fail(box.status());
   fs::path dir = StickBoxDir(*to, (*box)->box_id());
   auto run = [&]() -> Status {
+    // This export replaces what an earlier one left for this box: its
+    // bundles (what they hold above the acknowledged seq is written again
+    // below; a damaged one would block `hub import` for ever) and the
+    // gateway's answer to it. A stale answer must not be imported as if it
+    // answered this export: importing an answer marks the exported seq as
+    // held by the gateway. Until this export is complete, no seq counts as
+    // exported (a kill -9 half-way must not vouch for removed bundles).
+    RELAIS_RETURN_IF_ERROR(setup.school->accounts().SetSetting("sync_exported_seq", "0"));
+    std::error_code ec, removing;
+    std::vector<fs::path> old = {dir / "to-box" / "answer.bundle"};
+    for (const auto& entry : fs::directory_iterator(dir / "to-gateway", ec))
+      if (entry.path().extension() == ".bundle") old.push_back(entry.path());
+    for (const fs::path& file : old)
+      if (!fs::remove(file, removing) && removing)
+        return Status::IOError("cannot remove " + file.string() + ": " + removing.message());
     RELAIS_RETURN_IF_ERROR(core::MakeDirs(dir / "to-gateway"));
     // The gateway holds every other origin's operations (it sent them); of
     // ours, those up to the last seq it acknowledged.
