@@ -149,9 +149,9 @@ Result<RoundReport> RunSyncRound(sync::BoxSync& box, const std::string& url, con
   auto upload = [&](const std::string& bundle) { return Upload(gw, bundle, progress).status(); };
   RELAIS_ASSIGN_OR_RETURN(sync::FileNews news, SendFiles(gw, box, upload, progress, &files));
   RELAIS_ASSIGN_OR_RETURN(held, box.replica().Held());
-  auto answer = gw.client().Post("/hub/v1/answer", gw.Signed("POST", "/hub/v1/answer"),
-                                 json{{"vector", VectorJson(held)}, {"files", FileNewsJson(news)}}.dump(),
-                                 "application/json");
+  auto answer =
+      gw.client().Post("/hub/v1/answer", gw.Signed("POST", "/hub/v1/answer"),
+                       json{{"vector", VectorJson(held)}, {"files", FileNewsJson(news)}}.dump(), "application/json");
   RELAIS_RETURN_IF_ERROR(gw.Check(answer, "the answer"));
   sync::StringSource source(answer->body);
   std::vector<sync::Record> file_records;

@@ -17,7 +17,7 @@ class GatewayChunkPeer final : public sync::ChunkPeer {
   Result<std::vector<std::string>> Missing(const std::vector<std::string>& ids) override {
     const std::string target = "/hub/v1/chunks/missing";
     RELAIS_ASSIGN_OR_RETURN(json body, gw_.JsonOf(gw_.client().Post(target, gw_.Signed("POST", target),
-                                                                     json{{"ids", ids}}.dump(), "application/json"),
+                                                                    json{{"ids", ids}}.dump(), "application/json"),
                                                   "the chunk list"));
     if (!body.contains("missing") || !body["missing"].is_array())
       return Status::Corruption("the gateway's chunk list is malformed");
@@ -29,8 +29,8 @@ class GatewayChunkPeer final : public sync::ChunkPeer {
 
   Status Put(const sync::Manifest& manifest, uint32_t index, std::string_view sealed) override {
     std::string target = Target(manifest, index);
-    auto res = gw_.client().Put(target, gw_.Signed("PUT", target), sealed.data(), sealed.size(),
-                                "application/octet-stream");
+    auto res =
+        gw_.client().Put(target, gw_.Signed("PUT", target), sealed.data(), sealed.size(), "application/octet-stream");
     // 409: the gateway holds another manifest of the file; 404: it did not
     // take this file's manifest (over its size limit). Either way the file waits.
     if (res && (res->status == 409 || res->status == 404))

@@ -368,8 +368,7 @@ void HubApi::PutChunk(Call& c) {
   if (!place.ok()) return WriteError(c.res, place.status());
   auto bytes = RawBody(c, kMaxChunkBytes);
   if (!bytes.ok()) return WriteError(c.res, bytes.status());
-  Status st =
-      sync::PutSealedChunk(hub_.store(), c.box.school_id, place->first, place->second, c.params[0], *bytes);
+  Status st = sync::PutSealedChunk(hub_.store(), c.box.school_id, place->first, place->second, c.params[0], *bytes);
   if (!st.ok()) return WriteError(c.res, st);
   WriteJson(c.res, {{"id", c.params[0]}, {"size", bytes->size()}}, 201);
 }
@@ -465,8 +464,8 @@ void HubApi::EntFile(Call& c) {
                                               std::to_string(missing->size()) + " chunks missing)"));
   struct Cursor {
     sync::Manifest manifest;
-    size_t index = 0;      // the chunk held in `bytes`
-    uint64_t start = 0;    // its offset in the file
+    size_t index = 0;    // the chunk held in `bytes`
+    uint64_t start = 0;  // its offset in the file
     std::string bytes;
   };
   auto cursor = std::make_shared<Cursor>();
@@ -475,25 +474,25 @@ void HubApi::EntFile(Call& c) {
   sync::HubStore& store = hub_.store();
   c.res.set_header("ETag", "\"" + blob + "\"");
   c.res.set_header("Cache-Control", "private, max-age=31536000, immutable");
-  c.res.set_content_provider(
-      cursor->manifest.size, kOctets, [cursor, &store](size_t offset, size_t length, httplib::DataSink& sink) {
-        const auto& chunks = cursor->manifest.chunks;
-        // The chunk holding `offset`: usually the current one or the next.
-        size_t i = cursor->index == SIZE_MAX ? 0 : cursor->index;
-        if (i < chunks.size() && offset < chunks[i].offset) i = 0;
-        while (i < chunks.size() && offset >= chunks[i].offset + chunks[i].size) ++i;
-        if (i >= chunks.size()) return false;
-        if (i != cursor->index) {
-          auto bytes = store.GetChunk(sync::ChunkHashHex(chunks[i].hash));
-          if (!bytes.ok() || bytes->size() != chunks[i].size) return false;
-          cursor->bytes = std::move(bytes).value();
-          cursor->index = i;
-          cursor->start = chunks[i].offset;
-        }
-        size_t at = offset - cursor->start;
-        size_t n = std::min(length, cursor->bytes.size() - at);
-        return sink.write(cursor->bytes.data() + at, n);
-      });
+  c.res.set_content_provider(cursor->manifest.size, kOctets,
+                             [cursor, &store](size_t offset, size_t length, httplib::DataSink& sink) {
+                               const auto& chunks = cursor->manifest.chunks;
+                               // The chunk holding `offset`: usually the current one or the next.
+                               size_t i = cursor->index == SIZE_MAX ? 0 : cursor->index;
+                               if (i < chunks.size() && offset < chunks[i].offset) i = 0;
+                               while (i < chunks.size() && offset >= chunks[i].offset + chunks[i].size) ++i;
+                               if (i >= chunks.size()) return false;
+                               if (i != cursor->index) {
+                                 auto bytes = store.GetChunk(sync::ChunkHashHex(chunks[i].hash));
+                                 if (!bytes.ok() || bytes->size() != chunks[i].size) return false;
+                                 cursor->bytes = std::move(bytes).value();
+                                 cursor->index = i;
+                                 cursor->start = chunks[i].offset;
+                               }
+                               size_t at = offset - cursor->start;
+                               size_t n = std::min(length, cursor->bytes.size() - at);
+                               return sink.write(cursor->bytes.data() + at, n);
+                             });
 }
 
 }  // namespace relais::server

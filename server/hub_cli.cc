@@ -18,8 +18,8 @@
 #include "server/hub_api.h"
 #include "sync/box_files.h"
 #include "sync/box_sync.h"
-#include "sync/hub_files.h"
 #include "sync/hub.h"
+#include "sync/hub_files.h"
 
 namespace relais::server {
 namespace {
@@ -351,7 +351,7 @@ Status ImportBox(sync::Hub& hub, const fs::path& dir, const std::string& box_id)
     std::vector<uint32_t> all = sync::WantedChunks(m, [](const sync::ChunkHash&) { return false; });
     for (uint32_t index : all) {
       RELAIS_ASSIGN_OR_RETURN(std::string sealed, sync::SealedChunkOf(hub.store(), box.school_id, blob, index,
-                                                                       sync::ChunkHashHex(m.chunks[index].hash)));
+                                                                      sync::ChunkHashHex(m.chunks[index].hash)));
       RELAIS_RETURN_IF_ERROR(stick.Put(m, index, sealed));
       ++chunks;
     }
@@ -359,7 +359,8 @@ Status ImportBox(sync::Hub& hub, const fs::path& dir, const std::string& box_id)
   if (!manifests.empty())
     std::printf("  files: %zu for the box (%lld chunks written)\n", manifests.size(), static_cast<long long>(chunks));
   if (refused > 0)
-    return Status::Corruption(std::to_string(refused) + " chunks on the stick were refused (altered or cut): export "
+    return Status::Corruption(std::to_string(refused) +
+                              " chunks on the stick were refused (altered or cut): export "
                               "again from the box");
   return Status::Ok();
 }

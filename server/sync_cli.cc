@@ -97,8 +97,8 @@ int Enrol(const std::vector<std::string>& argv) {
 fs::path StickBoxDir(const fs::path& stick, const std::string& box_id) { return stick / "relais" / box_id; }
 
 std::string BundleFileName(const sync::BundleSummary& summary) {
-  return core::ToHex(std::string_view(reinterpret_cast<const char*>(summary.bundle_id.data()),
-                                      summary.bundle_id.size())) +
+  return core::ToHex(
+             std::string_view(reinterpret_cast<const char*>(summary.bundle_id.data()), summary.bundle_id.size())) +
          ".bundle";
 }
 
@@ -152,10 +152,11 @@ int Export(const std::vector<std::string>& argv) {
     RELAIS_RETURN_IF_ERROR(core::WriteFileAtomic(dir / "statement.sig", statement.signature_hex));
     if (last > 0)
       RELAIS_RETURN_IF_ERROR(setup.school->accounts().SetSetting("sync_exported_seq", std::to_string(last)));
-    std::printf("Exported %lld changes and %lld files (%lld chunks) to %s\n"
-                "Next: relais hub import %s on a connected PC, then relais sync import\n",
-                static_cast<long long>(count), static_cast<long long>(outgoing.size()),
-                static_cast<long long>(sent.chunks), dir.c_str(), to->c_str());
+    std::printf(
+        "Exported %lld changes and %lld files (%lld chunks) to %s\n"
+        "Next: relais hub import %s on a connected PC, then relais sync import\n",
+        static_cast<long long>(count), static_cast<long long>(outgoing.size()), static_cast<long long>(sent.chunks),
+        dir.c_str(), to->c_str());
     return Status::Ok();
   };
   if (Status st = run(); !st.ok()) return Fail(st);

@@ -152,8 +152,8 @@ Result<FileTransfer> BoxFiles::Send(ChunkPeer& peer, const std::vector<Manifest>
     if (!missing.empty()) {
       RELAIS_ASSIGN_OR_RETURN(auto reader, core::FileReader::Open(school_->blobs().PathFor(blob)));
       if (progress)
-        progress("Sending file " + blob.substr(0, 12) + "… (" + std::to_string(m.size) + " bytes): " +
-                 std::to_string(missing.size()) + " of " + std::to_string(ids.size()) + " chunks");
+        progress("Sending file " + blob.substr(0, 12) + "… (" + std::to_string(m.size) +
+                 " bytes): " + std::to_string(missing.size()) + " of " + std::to_string(ids.size()) + " chunks");
       for (const std::string& id : missing) {
         uint32_t index = index_of.at(id);
         RELAIS_ASSIGN_OR_RETURN(std::string sealed, ReadAndSealChunk(m, index, *reader));
@@ -222,8 +222,8 @@ Result<FileTransfer> BoxFiles::Fetch(ChunkPeer& peer, const FileProgress& progre
     if (school_->blobs().Contains(blob)) continue;
     std::vector<uint32_t> wanted = WantedChunks(m, [&](const ChunkHash& h) { return chunks_.Has(h); });
     if (progress && !wanted.empty())
-      progress("Fetching file " + blob.substr(0, 12) + "… (" + std::to_string(m.size) + " bytes): " +
-               std::to_string(wanted.size()) + " of " + std::to_string(m.chunks.size()) + " chunks");
+      progress("Fetching file " + blob.substr(0, 12) + "… (" + std::to_string(m.size) +
+               " bytes): " + std::to_string(wanted.size()) + " of " + std::to_string(m.chunks.size()) + " chunks");
     bool complete = true;
     for (uint32_t index : wanted) {
       auto sealed = peer.Get(m, index);

@@ -70,11 +70,11 @@ class DirChunkPeer final : public ChunkPeer {
 
 // What a send or a fetch moved.
 struct FileTransfer {
-  int64_t files = 0;        // files now complete on the other side (send) or here (fetch)
-  int64_t chunks = 0;       // chunks moved
-  int64_t bytes = 0;        // sealed bytes moved
-  int64_t waiting = 0;      // files left for a later round (chunks not available, another manifest)
-  int64_t refused = 0;      // chunks that failed to verify (altered, cut): not stored
+  int64_t files = 0;    // files now complete on the other side (send) or here (fetch)
+  int64_t chunks = 0;   // chunks moved
+  int64_t bytes = 0;    // sealed bytes moved
+  int64_t waiting = 0;  // files left for a later round (chunks not available, another manifest)
+  int64_t refused = 0;  // chunks that failed to verify (altered, cut): not stored
 };
 
 using FileProgress = std::function<void(const std::string& line)>;
@@ -82,8 +82,7 @@ using FileProgress = std::function<void(const std::string& line)>;
 class BoxFiles {
  public:
   // `school` must outlive this. Chunks being received live in DATA/sync/chunks.
-  static Result<BoxFiles> Open(content::School& school, const std::filesystem::path& data_dir,
-                               ChunkParams params = {});
+  static Result<BoxFiles> Open(content::School& school, const std::filesystem::path& data_dir, ChunkParams params = {});
 
   // The manifests of the blobs to send: every blob of a files row that is in
   // the blob store and not acknowledged (a manifest is built and recorded the

@@ -63,17 +63,17 @@ Status PutSealedChunk(HubStore& store, std::string_view school_id, std::string_v
   if (!manifest.ok()) return manifest.status();
   if (index >= manifest->chunks.size()) return Status::InvalidArgument("the file has no chunk at that index");
   std::string id = ChunkHashHex(manifest->chunks[index].hash);
-  if (!chunk_id.empty() && chunk_id != id)
-    return Status::InvalidArgument("that is not the file's chunk at that index");
+  if (!chunk_id.empty() && chunk_id != id) return Status::InvalidArgument("that is not the file's chunk at that index");
   auto plain = OpenChunk(*manifest, index, sealed);
   if (!plain.ok())
-    return Status::Conflict("the chunk does not open with the school's manifest of this file (altered, or sealed "
-                            "under another box's manifest: take the gateway's from the answer)");
+    return Status::Conflict(
+        "the chunk does not open with the school's manifest of this file (altered, or sealed "
+        "under another box's manifest: take the gateway's from the answer)");
   return store.PutChunk(id, *plain);
 }
 
-Result<std::string> SealedChunkOf(HubStore& store, std::string_view school_id, std::string_view blob_id,
-                                  uint32_t index, std::string_view chunk_id) {
+Result<std::string> SealedChunkOf(HubStore& store, std::string_view school_id, std::string_view blob_id, uint32_t index,
+                                  std::string_view chunk_id) {
   RELAIS_ASSIGN_OR_RETURN(Manifest manifest, SchoolManifest(store, school_id, blob_id));
   RELAIS_RETURN_IF_ERROR(CheckIndex(manifest, index, chunk_id));
   RELAIS_ASSIGN_OR_RETURN(std::string plain, store.GetChunk(chunk_id));

@@ -74,8 +74,8 @@ Status PutSealedChunk(HubStore& store, std::string_view school_id, std::string_v
 // Chunk `index` of the school's file, sealed under the school's manifest.
 // NotFound if there is no manifest or the chunk is not held yet;
 // InvalidArgument if `chunk_id` is not the manifest's chunk at `index`.
-Result<std::string> SealedChunkOf(HubStore& store, std::string_view school_id, std::string_view blob_id,
-                                  uint32_t index, std::string_view chunk_id);
+Result<std::string> SealedChunkOf(HubStore& store, std::string_view school_id, std::string_view blob_id, uint32_t index,
+                                  std::string_view chunk_id);
 
 // Adds to an answer bundle what the box should learn about files: the
 // manifest of every blob in `wanted` (the box's `want` list and the files

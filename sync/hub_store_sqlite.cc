@@ -470,8 +470,8 @@ class SqliteHubStore final : public HubStore {
   Result<std::string> GetManifest(std::string_view school_id, std::string_view blob_id) override {
     auto db = pool_->Reader();
     RELAIS_ASSIGN_OR_RETURN(
-        auto q, db->Query("SELECT manifest FROM hub_manifests WHERE school_id = ?1 AND blob_id = ?2", school_id,
-                          blob_id));
+        auto q,
+        db->Query("SELECT manifest FROM hub_manifests WHERE school_id = ?1 AND blob_id = ?2", school_id, blob_id));
     RELAIS_ASSIGN_OR_RETURN(bool row, q.Step());
     if (!row) return Status::NotFound("no manifest for this file");
     return q.Text(0);

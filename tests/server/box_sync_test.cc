@@ -377,8 +377,7 @@ TEST_CASE("a hand-in's photo made on box A reaches box B and the ENT with identi
   auto served = server::testing::ChildServer::Start(options);
   REQUIRE_MESSAGE(served.ok(), served.status().ToString());
   auto client = (*served)->NewClient();
-  auto login = client->Post("/api/v1/session", R"({"login":"prof.durand","password":"pw-123456"})",
-                            "application/json");
+  auto login = client->Post("/api/v1/session", R"({"login":"prof.durand","password":"pw-123456"})", "application/json");
   REQUIRE(login);
   REQUIRE_MESSAGE(login->status == 200, login->body);
   std::string token = nlohmann::json::parse(login->body).value("token", std::string());
