@@ -75,20 +75,22 @@ Result<std::optional<Manifest>> BoxFiles::ManifestOf(std::string_view blob_id) {
   return std::optional<Manifest>(std::move(m));
 }
 
-Result<std::vector<Manifest>> BoxFiles::Outgoing(size_t limit) {
-  // Blobs of files rows not acknowledged, with their manifest when recorded.
-  std::vector<std::pair<std::string, std::optional<std::string>>> candidates;
-  {
-    auto db = school_->db().Reader();
-    RELAIS_ASSIGN_OR_RETURN(auto q, db->Query("SELECT DISTINCT f.sha256, s.manifest FROM files f "
-                                              "LEFT JOIN sync_files s ON s.blob_id = f.sha256 "
-                                              "WHERE s.acked IS NOT 1 ORDER BY f.sha256"));
-    while (true) {
-      RELAIS_ASSIGN_OR_RETURN(bool row, q.Step());
-      if (!row) break;
-      candidates.emplace_back(q.Text(0), q.OptText(1));
-    }
+Result<std::vector<std::pair<std::string, std::optional<std::string>>>> BoxFiles::Unacknowledged() {
+  std::vector<std::pair<std::string, std::optional<std::string>>> out;
+  auto db = school_->db().Reader();
+  RELAIS_ASSIGN_OR_RETURN(auto q, db->Query("SELECT DISTINCT f.sha256, s.manifest FROM files f "
+                                            "LEFT JOIN sync_files s ON s.blob_id = f.sha256 "
+                                            "WHERE s.acked IS NOT 1 ORDER BY f.sha256"));
+  while (true) {
+    RELAIS_ASSIGN_OR_RETURN(bool row, q.Step());
+    if (!row) break;
+    out.emplace_back(q.Text(0), q.OptText(1));
   }
+  return out;
+}
+
+Result<std::vector<Manifest>> BoxFiles::Outgoing(size_t limit) {
+  RELAIS_ASSIGN_OR_RETURN(auto candidates, Unacknowledged());
   std::vector<Manifest> out;
   for (auto& [blob, stored] : candidates) {
     if (out.size() >= limit) break;
@@ -111,19 +113,12 @@ Result<std::vector<Manifest>> BoxFiles::Outgoing(size_t limit) {
 
 Result<FileNews> BoxFiles::News() {
   FileNews news;
-  auto db = school_->db().Reader();
-  RELAIS_ASSIGN_OR_RETURN(auto q, db->Query("SELECT DISTINCT f.sha256, s.blob_id IS NOT NULL FROM files f "
-                                            "LEFT JOIN sync_files s ON s.blob_id = f.sha256 "
-                                            "WHERE s.acked IS NOT 1 ORDER BY f.sha256"));
-  while (true) {
-    RELAIS_ASSIGN_OR_RETURN(bool row, q.Step());
-    if (!row) break;
-    std::string blob = q.Text(0);
-    bool has_manifest = q.Int(1) != 0;
+  RELAIS_ASSIGN_OR_RETURN(auto candidates, Unacknowledged());
+  for (auto& [blob, manifest] : candidates) {
     if (!content::BlobStore::IsValidSha256(blob)) continue;
     if (school_->blobs().Contains(blob)) {
-      if (has_manifest && news.have.size() < kMaxFileNews) news.have.push_back(std::move(blob));
-    } else if (!has_manifest && news.want.size() < kMaxFileNews) {
+      if (manifest && news.have.size() < kMaxFileNews) news.have.push_back(std::move(blob));
+    } else if (!manifest && news.want.size() < kMaxFileNews) {
       news.want.push_back(std::move(blob));
     }
   }

@@ -26,6 +26,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "content/school.h"
@@ -119,6 +120,8 @@ class BoxFiles {
       : school_(&school), chunks_(std::move(chunks)), params_(params) {}
   Status Keep(std::string_view blob_id, std::string_view manifest, bool replace);
   Status MarkAcked(std::string_view blob_id);
+  // The blobs of files rows not acknowledged, each with its manifest if one is recorded.
+  Result<std::vector<std::pair<std::string, std::optional<std::string>>>> Unacknowledged();
   content::School* school_;
   ChunkStore chunks_;
   ChunkParams params_;
