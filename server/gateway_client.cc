@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <vector>
 
+#include "server/gateway_files.h"
 #include "sync/hub_auth.h"
 
 namespace relais::server {
@@ -165,18 +166,28 @@ Result<RoundReport> RunSyncRound(sync::BoxSync& box, const std::string& url, con
     Say(progress, "  the gateway took " + std::to_string(verdict.value("inserted", 0)) + " new, " +
                       std::to_string(verdict.value("duplicates", 0)) + " already held");
   }
+  // Files' bytes: announce the box's files, send the chunks the gateway lacks (server/gateway_files.h).
+  FilesReport files;
+  auto upload = [&](const std::string& bundle) { return Upload(gw, bundle, progress).status(); };
+  RELAIS_ASSIGN_OR_RETURN(sync::FileNews news, SendFiles(gw, box, upload, progress, &files));
   RELAIS_ASSIGN_OR_RETURN(held, box.replica().Held());
-  auto answer = gw.client().Post("/hub/v1/answer", gw.Signed("POST", "/hub/v1/answer"),
-                                 json{{"vector", VectorJson(held)}}.dump(), "application/json");
+  auto answer =
+      gw.client().Post("/hub/v1/answer", gw.Signed("POST", "/hub/v1/answer"),
+                       json{{"vector", VectorJson(held)}, {"files", FileNewsJson(news)}}.dump(), "application/json");
   RELAIS_RETURN_IF_ERROR(gw.Check(answer, "the answer"));
   sync::StringSource source(answer->body);
-  RELAIS_ASSIGN_OR_RETURN(sync::ApplyReport applied, box.ApplyBundle(source, gw.GatewayTime()));
+  std::vector<sync::Record> file_records;
+  RELAIS_ASSIGN_OR_RETURN(sync::ApplyReport applied, box.ApplyBundle(source, gw.GatewayTime(), &file_records));
   Say(progress, "Received " + std::to_string(applied.received) + " changes (" + std::to_string(applied.new_ops) +
                     " new, " + std::to_string(applied.rows_written) + " rows written, " +
                     std::to_string(applied.pending) + " waiting, " + std::to_string(applied.conflicts) + " conflicts)");
+  RELAIS_RETURN_IF_ERROR(FetchFiles(gw, box, file_records, progress, &files));
   RELAIS_RETURN_IF_ERROR(box.RecordSuccess(clock.Now(), gateway[box.replica().origin()]));
   report.received = applied.received;
   report.new_ops = applied.new_ops;
+  report.chunks_sent = files.sent.chunks;
+  report.chunk_bytes_sent = files.sent.bytes;
+  report.chunks_fetched = files.fetched.chunks;
   return report;
 }
 

@@ -55,9 +55,12 @@ class GatewayClient {
 
 // What a round did.
 struct RoundReport {
-  int64_t sent = 0;      // operations uploaded
-  int64_t received = 0;  // operations in the gateway's answer
-  int64_t new_ops = 0;   // of which new to this box
+  int64_t sent = 0;              // operations uploaded
+  int64_t received = 0;          // operations in the gateway's answer
+  int64_t new_ops = 0;           // of which new to this box
+  int64_t chunks_sent = 0;       // file chunks uploaded (server/gateway_files.h)
+  int64_t chunk_bytes_sent = 0;  // their sealed bytes
+  int64_t chunks_fetched = 0;    // file chunks downloaded
 };
 
 // Progress lines ("Sending 5000 changes…"); may be empty.
