@@ -14,7 +14,8 @@ namespace relais::server {
 namespace {
 constexpr uint64_t kMaxEnrolmentBytes = 64 << 10;
 constexpr uint64_t kMaxChunkBytes = 16 << 20;
-constexpr size_t kUploadPieceBytes = 1 << 20;  // bytes per stored upload part
+constexpr uint64_t kMaxPublishBytes = 16 << 20;  // a whole school's roster and course material
+constexpr size_t kUploadPieceBytes = 1 << 20;    // bytes per stored upload part
 constexpr int kMaxPage = 1000;
 constexpr const char* kOctets = "application/octet-stream";
 }  // namespace
@@ -35,6 +36,7 @@ const std::vector<HubApi::Route>& HubApi::Routes() {
       {"GET", "/hub/v1/chunks/:id", Access::kBox, &HubApi::GetChunk},
       {"GET", "/hub/v1/ent/schools", Access::kEnt, &HubApi::EntSchools},
       {"GET", "/hub/v1/ent/schools/:id/changes", Access::kEnt, &HubApi::EntChanges},
+      {"POST", "/hub/v1/ent/schools/:id/publish", Access::kEnt, &HubApi::EntPublish},
   };
   return kRoutes;
 }
@@ -403,6 +405,23 @@ void HubApi::EntChanges(Call& c) {
                     {"changes", changes},
                     {"next", ops->empty() ? after : ops->back().feed},
                     {"more", static_cast<int>(ops->size()) == limit}});
+}
+
+// The ENT publishes homework, course material, rosters and account ends
+// into a school: the gateway's own operations (sync/ent_publish.h).
+void HubApi::EntPublish(Call& c) {
+  if (!c.reader) return WriteError(c.res, Status::InvalidArgument("the request needs a JSON body"));
+  auto body = ReadJsonBody(c.req, *c.reader, std::max<uint64_t>(config_.max_json_bytes, kMaxPublishBytes));
+  if (!body.ok()) return WriteError(c.res, body.status());
+  auto outcome = hub_.Publish(c.params[0], *body);
+  if (!outcome.ok()) return WriteError(c.res, outcome.status());
+  core::LogEvent("hub.ent_published", {{"school", c.params[0]}, {"operations", std::to_string(outcome->operations)}});
+  WriteJson(c.res, {{"school", c.params[0]},
+                    {"origin", hub_.origin()},
+                    {"operations", outcome->operations},
+                    {"first_seq", outcome->first_seq},
+                    {"last_seq", outcome->last_seq},
+                    {"cursor", outcome->feed_head}});
 }
 
 }  // namespace relais::server

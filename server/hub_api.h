@@ -63,6 +63,7 @@ class HubApi {
   void GetChunk(Call& c);
   void EntSchools(Call& c);
   void EntChanges(Call& c);
+  void EntPublish(Call& c);
 
   // Reads the whole body, at most `limit` bytes.
   Result<std::string> RawBody(Call& c, uint64_t limit);

@@ -10,6 +10,7 @@
 
 #include <functional>
 #include <memory>
+#include <nlohmann/json_fwd.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -90,6 +91,23 @@ class Hub {
   // Corruption, InvalidArgument or PermissionDenied as BundleReader says, or
   // as the decoder says; nothing is stored then.
   Result<BundleOutcome> IngestBundle(const HubBox& box, const ByteSource& source);
+
+  // The gateway's own origin in every school's log: GatewayOrigin of its
+  // signing key (sync/box_sync.h), as every box names it at enrolment.
+  std::string origin() const;
+
+  struct PublishOutcome {
+    int64_t operations = 0;  // operations added to the school's log (0: nothing new)
+    int64_t first_seq = 0;   // their seqs under the gateway's origin
+    int64_t last_seq = 0;
+    int64_t feed_head = 0;  // the school's feed after them
+  };
+  // Publishes what the ENT sent (sync/ent_publish.h, docs/hub-api.md) into
+  // `school_id`: operations of the gateway's origin numbered after its last
+  // one in this school, clocked after every operation the log holds, stored
+  // in one transaction (sync/hub_publish.cc). NotFound for an unknown school;
+  // InvalidArgument naming the bad field, and nothing stored.
+  Result<PublishOutcome> Publish(std::string_view school_id, const nlohmann::json& body);
 
   // The answer to `box`: a bundle sealed to its encryption key, signed by the
   // gateway, holding the revocation list, the gateway's certificate and every

@@ -86,6 +86,15 @@ struct IngestResult {
   int64_t feed_head = 0;  // the school's last feed number after the ingest
 };
 
+// How a batch is ingested (HubStore::IngestOpsAs).
+struct IngestOptions {
+  // Every operation must be new: if one is already stored the whole batch is
+  // refused with Conflict and nothing is stored. The gateway numbers its own
+  // operations after its origin's highest stored seq; a concurrent publisher
+  // that took those numbers first makes it renumber and retry.
+  bool all_new = false;
+};
+
 struct HubRevocation {
   std::string box_id;
   std::string sign_public_key;
@@ -162,6 +171,12 @@ class HubStore {
   // if the school does not exist; InvalidArgument for a seq < 1 or an empty
   // origin (then nothing is stored).
   virtual Result<IngestResult> IngestOps(std::string_view school_id, const std::vector<HubOp>& ops) = 0;
+  // IngestOps with the checks `options` asks for, in the same transaction.
+  virtual Result<IngestResult> IngestOpsAs(std::string_view school_id, const std::vector<HubOp>& ops,
+                                           const IngestOptions& options) = 0;
+  // The highest seq of `origin` stored for the school (0 when none), gaps or
+  // not.
+  virtual Result<int64_t> LastSeq(std::string_view school_id, std::string_view origin) = 0;
   // Up to `limit` operations with feed > `after_feed`, in feed order.
   virtual Result<std::vector<HubOp>> OpsAfterFeed(std::string_view school_id, int64_t after_feed, int limit) = 0;
   // Up to `limit` operations with feed > `after_feed` that `have` does not

@@ -479,6 +479,11 @@ class PgHubStore final : public HubStore {
   }
 
   Result<IngestResult> IngestOps(std::string_view school_id, const std::vector<HubOp>& ops) override {
+    return IngestOpsAs(school_id, ops, IngestOptions{});
+  }
+
+  Result<IngestResult> IngestOpsAs(std::string_view school_id, const std::vector<HubOp>& ops,
+                                   const IngestOptions& options) override {
     RELAIS_RETURN_IF_ERROR(internal::CheckOps(ops));
     RELAIS_ASSIGN_OR_RETURN(auto c, pool_->Get());
     PgTxn txn(*c);
@@ -517,6 +522,7 @@ class PgHubStore final : public HubStore {
     std::set<std::string> touched;
     for (const HubOp& op : ops) {
       if (!present.emplace(op.origin, op.seq).second) {
+        if (options.all_new) return Status::Conflict("operation " + std::to_string(op.seq) + " is already stored");
         ++result.duplicates;
         continue;
       }
@@ -555,6 +561,14 @@ class PgHubStore final : public HubStore {
     }
     RELAIS_RETURN_IF_ERROR(txn.Commit());
     return result;
+  }
+
+  Result<int64_t> LastSeq(std::string_view school_id, std::string_view origin) override {
+    RELAIS_ASSIGN_OR_RETURN(auto c, pool_->Get());
+    RELAIS_ASSIGN_OR_RETURN(auto r, c->Run("SELECT COALESCE(MAX(seq), 0) FROM hub_ops WHERE school_id = $1 AND "
+                                           "origin = $2",
+                                           {Arg(school_id), Arg(origin)}));
+    return r.rows() ? r.Int(0, 0) : 0;
   }
 
   Result<std::vector<HubOp>> OpsAfterFeed(std::string_view school_id, int64_t after_feed, int limit) override {

@@ -270,6 +270,11 @@ class SqliteHubStore final : public HubStore {
   }
 
   Result<IngestResult> IngestOps(std::string_view school_id, const std::vector<HubOp>& ops) override {
+    return IngestOpsAs(school_id, ops, IngestOptions{});
+  }
+
+  Result<IngestResult> IngestOpsAs(std::string_view school_id, const std::vector<HubOp>& ops,
+                                   const IngestOptions& options) override {
     RELAIS_RETURN_IF_ERROR(internal::CheckOps(ops));
     auto db = pool_->Writer();
     Transaction txn(*db);
@@ -289,6 +294,7 @@ class SqliteHubStore final : public HubStore {
       q.Bind(6, result.feed_head + 1);
       RELAIS_RETURN_IF_ERROR(q.Run());
       if (db->Changes() == 0) {
+        if (options.all_new) return Status::Conflict("operation " + std::to_string(op.seq) + " is already stored");
         ++result.duplicates;
         continue;
       }
@@ -304,6 +310,15 @@ class SqliteHubStore final : public HubStore {
     for (const std::string& origin : touched) RELAIS_RETURN_IF_ERROR(AdvanceOrigin(*db, school_id, origin));
     RELAIS_RETURN_IF_ERROR(txn.Commit());
     return result;
+  }
+
+  Result<int64_t> LastSeq(std::string_view school_id, std::string_view origin) override {
+    auto db = pool_->Reader();
+    RELAIS_ASSIGN_OR_RETURN(auto q, db->Query("SELECT COALESCE(MAX(seq), 0) FROM hub_ops WHERE school_id = ?1 AND "
+                                              "origin = ?2",
+                                              school_id, origin));
+    RELAIS_ASSIGN_OR_RETURN(bool row, q.Step());
+    return row ? q.Int(0) : 0;
   }
 
   Result<std::vector<HubOp>> OpsAfterFeed(std::string_view school_id, int64_t after_feed, int limit) override {

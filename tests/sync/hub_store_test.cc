@@ -625,3 +625,21 @@ TEST_CASE("appends racing at the same offset: one wins, the others are told to a
     CHECK(got->offset == 100);
   });
 }
+
+TEST_CASE("publishing numbers must be new: a batch reusing a stored operation is refused whole") {
+  ForEachEngine([](Backend& b) {
+    auto store = b.Open();
+    std::string school = SchoolId(*store);
+    IngestOptions append;
+    append.all_new = true;
+    REQUIRE(store->IngestOpsAs(school, {Op("gw", 1), Op("gw", 2)}, append).ok());
+    auto last = store->LastSeq(school, "gw");
+    REQUIRE(last.ok());
+    CHECK(*last == 2);
+    CHECK(store->IngestOpsAs(school, {Op("gw", 3), Op("gw", 2)}, append).status().code() == StatusCode::kConflict);
+    last = store->LastSeq(school, "gw");
+    REQUIRE(last.ok());
+    CHECK(*last == 2);
+    CHECK(*store->LastSeq(school, "nobody") == 0);
+  });
+}
