@@ -169,6 +169,24 @@ TEST_CASE("an ENT roster meets the account a box made for the same login: one ro
   CHECK(box->accounts().FindUser("lea.martin")->display_name == "Léa Martin");
 }
 
+TEST_CASE("a roster published before the box's first sync does not wipe the password of the box's account") {
+  REQUIRE(core::InitCrypto().ok());
+  TestReplica box;
+  REQUIRE(box.replica().SetGatewayOrigin(kGateway).ok());
+  box.AddUser("prof.durand", content::Role::kTeacher);
+  Log log;  // the gateway has not seen the box's account yet: it inserts one without a password
+  std::vector<content::Op> ops = log.Publish(Roster());
+  Apply(box, ops);
+  CHECK(box->accounts().CheckPassword("prof.durand", "correct-horse-42").ok());
+  CHECK(box->accounts().FindUser("prof.durand")->display_name == "M. Durand");
+  // A third party that gets both in the other order agrees.
+  TestReplica other;
+  REQUIRE(other.replica().SetGatewayOrigin(kGateway).ok());
+  Apply(other, ops);
+  Push(box, other);
+  CHECK(other.Dump() == box.Dump());
+}
+
 TEST_CASE("an account's end reaches the box: the account can no longer log in") {
   REQUIRE(core::InitCrypto().ok());
   TestReplica box;
