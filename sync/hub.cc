@@ -121,9 +121,15 @@ Result<Hub::BundleOutcome> Hub::IngestBundle(const HubBox& box, const ByteSource
     RELAIS_ASSIGN_OR_RETURN(std::optional<HubOp> op, decode_op_(record));
     if (op) ops.push_back(std::move(*op));
   }
-  // Only now is the whole bundle known to be intact.
+  // Only now is the whole bundle known to be intact. New operations must be
+  // of origins this box owns (the first box to send an origin's operations
+  // owns it; the gateway's origin is the gateway's): relaying others'
+  // operations, already stored, is fine.
   if (!ops.empty()) {
-    RELAIS_ASSIGN_OR_RETURN(IngestResult ingested, store_.IngestOps(box.school_id, ops));
+    IngestOptions options;
+    options.owner = box.id;
+    options.gateway_origin = origin();
+    RELAIS_ASSIGN_OR_RETURN(IngestResult ingested, store_.IngestOpsAs(box.school_id, ops, options));
     outcome.inserted = ingested.inserted;
     outcome.duplicates = ingested.duplicates;
   }

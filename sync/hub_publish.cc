@@ -57,6 +57,8 @@ Result<Hub::PublishOutcome> Hub::Publish(std::string_view school_id, const nlohm
       records.push_back({op.origin, op.seq, static_cast<int64_t>(op.hlc), EncodeOp(op), 0});
     IngestOptions options;
     options.all_new = true;
+    options.owner = kGatewayOwner;
+    options.gateway_origin = gateway;
     auto stored = store_.IngestOpsAs(school_id, records, options);
     if (!stored.ok() && stored.status().code() == StatusCode::kConflict) continue;  // numbers taken: again
     if (!stored.ok()) return stored.status();

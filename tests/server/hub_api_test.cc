@@ -507,3 +507,88 @@ TEST_CASE("a verified bundle's operations land in the school's feed once, howeve
   REQUIRE(vector.ok());
   CHECK(vector->at(box.id()) == 4);
 }
+
+namespace {
+
+// A bundle signed by `signer` holding operations seq first..first+n-1 of
+// `origin`, dated `ms` (Unix milliseconds).
+std::string OpsBundle(const Box& signer, const std::string& school, const std::string& origin, int64_t first, int n,
+                      uint64_t ms, int64_t now) {
+  const Certificate& gw = signer.enrolment.gateway_certificate;
+  StringSink sink;
+  BundleOptions opt;
+  opt.scope = school;
+  opt.created_at = now;
+  opt.expires_at = now + 86400;
+  opt.sender_certificate = EncodeCertificate(signer.enrolment.certificate);
+  auto w = BundleWriter::Create(*signer.identity, Recipient{gw.box_key, gw.box_epoch}, opt, &sink);
+  REQUIRE(w.ok());
+  for (int i = 0; i < n; ++i) {
+    content::Op op;
+    op.origin = origin;
+    op.seq = first + i;
+    op.hlc = content::HlcPack(ms, static_cast<uint64_t>(i));
+    op.table = "classes";
+    op.key = {core::SqlValue(core::DerivedUuid("class", {origin + std::to_string(first + i)}))};
+    op.columns = {{"name", core::SqlValue("c" + std::to_string(first + i))}};
+    REQUIRE((*w)->Add(1, EncodeOp(op)).ok());
+  }
+  REQUIRE((*w)->Finish().ok());
+  return std::move(sink.data());
+}
+
+// Uploads a bundle in one PATCH; returns the verdict.
+httplib::Result Upload(Gateway& gw, const Box& box, const std::string& bundle, int64_t now) {
+  std::string id = CreateUpload(gw, box, bundle.size(), now);
+  std::string target = "/hub/v1/uploads/" + id;
+  return gw.Client().Patch(target, Signed(box, "PATCH", target, now, "0"), bundle, "application/offset+octet-stream");
+}
+
+}  // namespace
+
+TEST_CASE("a box may relay other origins' operations but not add new ones, nor any of the gateway's origin") {
+  for (bool postgres : {false, true}) {
+    INFO("postgres: " << postgres);
+    Dir dir;
+    std::string url;
+    if (postgres) {
+      auto server = testing::PgServer::Shared();
+      REQUIRE_MESSAGE(server.ok(), server.status().ToString());
+      auto db = (*server)->NewDatabase();
+      REQUIRE(db.ok());
+      url = *db;
+    }
+    core::FakeClock clock(1790000000);
+    Gateway gw(dir.path, url, clock);
+    auto school = gw.store().AddSchool("École", clock.Now());
+    REQUIRE(school.ok());
+    Box a = Enrol(gw, school->id, clock.Now());
+    Box b = Enrol(gw, school->id, clock.Now());
+    uint64_t ms = static_cast<uint64_t>(clock.Now()) * 1000;
+    auto first = Upload(gw, a, OpsBundle(a, school->id, a.origin, 1, 3, ms, clock.Now()), clock.Now());
+    REQUIRE(first);
+    REQUIRE_MESSAGE(first->status == 200, first->body);
+    // B relays A's operations (it received them in an answer): accepted, nothing new.
+    auto relayed = Upload(gw, b, OpsBundle(b, school->id, a.origin, 1, 3, ms, clock.Now()), clock.Now());
+    REQUIRE(relayed);
+    REQUIRE_MESSAGE(relayed->status == 200, relayed->body);
+    CHECK(json::parse(relayed->body)["duplicates"] == 3);
+    // New operations under A's origin from B: refused, nothing stored.
+    auto forged = Upload(gw, b, OpsBundle(b, school->id, a.origin, 3, 2, ms, clock.Now()), clock.Now());
+    REQUIRE(forged);
+    CHECK(forged->status == 403);
+    CHECK(forged->body.find("belongs to another box") != std::string::npos);
+    // Or under the gateway's own origin.
+    auto as_gateway = Upload(gw, a, OpsBundle(a, school->id, gw.hub().origin(), 1, 1, ms, clock.Now()), clock.Now());
+    REQUIRE(as_gateway);
+    CHECK(as_gateway->status == 403);
+    CHECK(as_gateway->body.find("gateway's own origin") != std::string::npos);
+    auto head = gw.store().FeedHead(school->id);
+    REQUIRE(head.ok());
+    CHECK(*head == 3);
+    // A carries on with its own origin.
+    auto more = Upload(gw, a, OpsBundle(a, school->id, a.origin, 4, 1, ms, clock.Now()), clock.Now());
+    REQUIRE(more);
+    CHECK(more->status == 200);
+  }
+}
