@@ -38,6 +38,17 @@ std::filesystem::path HubKeyFile(const core::Config& config);
 // stateless processes never each make their own. NotFound then.
 Result<std::unique_ptr<Identity>> LoadHubIdentity(const core::Config& config);
 
+// How far ahead of the gateway's clock an operation's hlc may be: a box whose
+// clock says 2040 would otherwise drag every party's hybrid clock to 2040.
+constexpr int64_t kMaxClockAheadSeconds = 86400;
+
+// InvalidArgument, naming the first one, if an operation of `ops` is dated
+// more than kMaxClockAheadSeconds after `now` (Unix seconds). Refused rather
+// than clamped: an operation's hlc is part of what every party merges on,
+// and the box that made it keeps its own copy, so a clamped copy would make
+// parties disagree for ever.
+Status CheckClocks(const std::vector<HubOp>& ops, int64_t now);
+
 // The journal's operation records (sync/op_codec.h; record kinds below the
 // wire layer's 0xF0) as operations of a school's log, the record kept as is.
 // Other records (manifests, certificates, revocation lists): nullopt.

@@ -592,3 +592,33 @@ TEST_CASE("a box may relay other origins' operations but not add new ones, nor a
     CHECK(more->status == 200);
   }
 }
+
+TEST_CASE("operations dated more than a day ahead of the gateway's clock are refused; a few hours ahead pass") {
+  Dir dir;
+  core::FakeClock clock(1790000000);
+  Gateway gw(dir.path, "", clock);
+  auto school = gw.store().AddSchool("École", clock.Now());
+  REQUIRE(school.ok());
+  Box box = Enrol(gw, school->id, clock.Now());
+  uint64_t in_2040 = 2208988800ull * 1000;
+  auto refused = Upload(gw, box, OpsBundle(box, school->id, box.origin, 1, 2, in_2040, clock.Now()), clock.Now());
+  REQUIRE(refused);
+  CHECK(refused->status == 400);
+  CHECK(refused->body.find("ahead of the gateway's clock") != std::string::npos);
+  CHECK(refused->body.find("2040-01-01") != std::string::npos);
+  auto head = gw.store().FeedHead(school->id);
+  REQUIRE(head.ok());
+  CHECK(*head == 0);
+  uint64_t soon = static_cast<uint64_t>(clock.Now() + 6 * 3600) * 1000;
+  auto accepted = Upload(gw, box, OpsBundle(box, school->id, box.origin, 1, 2, soon, clock.Now()), clock.Now());
+  REQUIRE(accepted);
+  CHECK_MESSAGE(accepted->status == 200, accepted->body);
+  // The limit is exactly one day.
+  CHECK(CheckClocks({HubOp{"o", 1, static_cast<int64_t>(content::HlcPack((clock.Now() + 86400) * 1000, 5)), "", 0}},
+                    clock.Now())
+            .ok());
+  CHECK_FALSE(
+      CheckClocks({HubOp{"o", 1, static_cast<int64_t>(content::HlcPack((clock.Now() + 86401) * 1000, 0)), "", 0}},
+                  clock.Now())
+          .ok());
+}
