@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <functional>
 #include <thread>
 
 #include "core/crypto.h"
@@ -122,29 +123,38 @@ Box Enrol(Gateway& gw, const std::string& school, int64_t now) {
   return box;
 }
 
-// A bundle from `box` to the gateway holding `n` journal operations (~2 KB each).
-std::string BundleFor(const Box& box, const std::string& school, int n, int64_t now) {
-  const Certificate& gw = box.enrolment.gateway_certificate;
+// A bundle signed by `signer` to the gateway, scoped to `school`, holding
+// what `add` writes.
+std::string SignedBundle(const Box& signer, const std::string& school, int64_t now,
+                         const std::function<void(BundleWriter&)>& add) {
+  const Certificate& gw = signer.enrolment.gateway_certificate;
   StringSink sink;
   BundleOptions opt;
   opt.scope = school;
   opt.created_at = now;
   opt.expires_at = now + 86400;
-  opt.sender_certificate = EncodeCertificate(box.enrolment.certificate);
-  auto w = BundleWriter::Create(*box.identity, Recipient{gw.box_key, gw.box_epoch}, opt, &sink);
+  opt.sender_certificate = EncodeCertificate(signer.enrolment.certificate);
+  auto w = BundleWriter::Create(*signer.identity, Recipient{gw.box_key, gw.box_epoch}, opt, &sink);
   REQUIRE(w.ok());
-  for (int i = 0; i < n; ++i) {
-    content::Op op;
-    op.origin = box.origin;
-    op.seq = i + 1;
-    op.hlc = (static_cast<uint64_t>(now) * 1000 << 16) + static_cast<uint64_t>(i);
-    op.table = "submissions";
-    op.key = {core::SqlValue(core::NewUuid())};
-    op.columns = {{"body", core::SqlValue(core::ToHex(core::RandomBytes(1900)))}};
-    REQUIRE((*w)->Add(1, EncodeOp(op)).ok());
-  }
+  add(**w);
   REQUIRE((*w)->Finish().ok());
   return std::move(sink.data());
+}
+
+// A bundle from `box` to the gateway holding `n` journal operations (~2 KB each).
+std::string BundleFor(const Box& box, const std::string& school, int n, int64_t now) {
+  return SignedBundle(box, school, now, [&](BundleWriter& w) {
+    for (int i = 0; i < n; ++i) {
+      content::Op op;
+      op.origin = box.origin;
+      op.seq = i + 1;
+      op.hlc = (static_cast<uint64_t>(now) * 1000 << 16) + static_cast<uint64_t>(i);
+      op.table = "submissions";
+      op.key = {core::SqlValue(core::NewUuid())};
+      op.columns = {{"body", core::SqlValue(core::ToHex(core::RandomBytes(1900)))}};
+      REQUIRE(w.Add(1, EncodeOp(op)).ok());
+    }
+  });
 }
 
 std::string CreateUpload(Gateway& gw, const Box& box, size_t length, int64_t now) {
@@ -474,19 +484,10 @@ TEST_CASE("a verified bundle's operations land in the school's feed once, howeve
   auto school = gw.store().AddSchool("École", clock.Now());
   REQUIRE(school.ok());
   Box box = Enrol(gw, school->id, clock.Now());
-  const Certificate& gwc = box.enrolment.gateway_certificate;
-  StringSink sink;
-  BundleOptions opt;
-  opt.scope = school->id;
-  opt.created_at = clock.Now();
-  opt.expires_at = clock.Now() + 86400;
-  opt.sender_certificate = EncodeCertificate(box.enrolment.certificate);
-  auto w = BundleWriter::Create(*box.identity, Recipient{gwc.box_key, gwc.box_epoch}, opt, &sink);
-  REQUIRE(w.ok());
-  for (int s = 1; s <= 4; ++s) REQUIRE((*w)->Add(7, box.id() + " " + std::to_string(s) + " hand-in").ok());
-  REQUIRE((*w)->Add(3, "not an operation").ok());
-  REQUIRE((*w)->Finish().ok());
-  const std::string bundle = sink.data();
+  const std::string bundle = SignedBundle(box, school->id, clock.Now(), [&](BundleWriter& w) {
+    for (int s = 1; s <= 4; ++s) REQUIRE(w.Add(7, box.id() + " " + std::to_string(s) + " hand-in").ok());
+    REQUIRE(w.Add(3, "not an operation").ok());
+  });
 
   for (int round = 0; round < 2; ++round) {
     std::string id = CreateUpload(gw, box, bundle.size(), clock.Now());
@@ -514,27 +515,18 @@ namespace {
 // `origin`, dated `ms` (Unix milliseconds).
 std::string OpsBundle(const Box& signer, const std::string& school, const std::string& origin, int64_t first, int n,
                       uint64_t ms, int64_t now) {
-  const Certificate& gw = signer.enrolment.gateway_certificate;
-  StringSink sink;
-  BundleOptions opt;
-  opt.scope = school;
-  opt.created_at = now;
-  opt.expires_at = now + 86400;
-  opt.sender_certificate = EncodeCertificate(signer.enrolment.certificate);
-  auto w = BundleWriter::Create(*signer.identity, Recipient{gw.box_key, gw.box_epoch}, opt, &sink);
-  REQUIRE(w.ok());
-  for (int i = 0; i < n; ++i) {
-    content::Op op;
-    op.origin = origin;
-    op.seq = first + i;
-    op.hlc = content::HlcPack(ms, static_cast<uint64_t>(i));
-    op.table = "classes";
-    op.key = {core::SqlValue(core::DerivedUuid("class", {origin + std::to_string(first + i)}))};
-    op.columns = {{"name", core::SqlValue("c" + std::to_string(first + i))}};
-    REQUIRE((*w)->Add(1, EncodeOp(op)).ok());
-  }
-  REQUIRE((*w)->Finish().ok());
-  return std::move(sink.data());
+  return SignedBundle(signer, school, now, [&](BundleWriter& w) {
+    for (int i = 0; i < n; ++i) {
+      content::Op op;
+      op.origin = origin;
+      op.seq = first + i;
+      op.hlc = content::HlcPack(ms, static_cast<uint64_t>(i));
+      op.table = "classes";
+      op.key = {core::SqlValue(core::DerivedUuid("class", {origin + std::to_string(first + i)}))};
+      op.columns = {{"name", core::SqlValue("c" + std::to_string(first + i))}};
+      REQUIRE(w.Add(1, EncodeOp(op)).ok());
+    }
+  });
 }
 
 // Uploads a bundle in one PATCH; returns the verdict.
