@@ -17,7 +17,8 @@ namespace relais::server {
 namespace {
 constexpr uint64_t kMaxEnrolmentBytes = 64 << 10;
 constexpr uint64_t kMaxChunkBytes = 16 << 20;
-constexpr size_t kUploadPieceBytes = 1 << 20;  // bytes per stored upload part
+constexpr uint64_t kMaxPublishBytes = 16 << 20;  // a whole school's roster and course material
+constexpr size_t kUploadPieceBytes = 1 << 20;    // bytes per stored upload part
 constexpr int kMaxPage = 1000;
 constexpr const char* kOctets = "application/octet-stream";
 }  // namespace
@@ -39,6 +40,7 @@ const std::vector<HubApi::Route>& HubApi::Routes() {
       {"GET", "/hub/v1/ent/schools", Access::kEnt, &HubApi::EntSchools},
       {"GET", "/hub/v1/ent/schools/:id/changes", Access::kEnt, &HubApi::EntChanges},
       {"GET", "/hub/v1/ent/schools/:id/files/:sha256", Access::kEnt, &HubApi::EntFile},
+      {"POST", "/hub/v1/ent/schools/:id/publish", Access::kEnt, &HubApi::EntPublish},
   };
   return kRoutes;
 }
@@ -493,6 +495,23 @@ void HubApi::EntFile(Call& c) {
                                size_t n = std::min(length, cursor->bytes.size() - at);
                                return sink.write(cursor->bytes.data() + at, n);
                              });
+}
+
+// The ENT publishes homework, course material, rosters and account ends
+// into a school: the gateway's own operations (sync/ent_publish.h).
+void HubApi::EntPublish(Call& c) {
+  if (!c.reader) return WriteError(c.res, Status::InvalidArgument("the request needs a JSON body"));
+  auto body = ReadJsonBody(c.req, *c.reader, std::max<uint64_t>(config_.max_json_bytes, kMaxPublishBytes));
+  if (!body.ok()) return WriteError(c.res, body.status());
+  auto outcome = hub_.Publish(c.params[0], *body);
+  if (!outcome.ok()) return WriteError(c.res, outcome.status());
+  core::LogEvent("hub.ent_published", {{"school", c.params[0]}, {"operations", std::to_string(outcome->operations)}});
+  WriteJson(c.res, {{"school", c.params[0]},
+                    {"origin", hub_.origin()},
+                    {"operations", outcome->operations},
+                    {"first_seq", outcome->first_seq},
+                    {"last_seq", outcome->last_seq},
+                    {"cursor", outcome->feed_head}});
 }
 
 }  // namespace relais::server

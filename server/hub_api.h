@@ -64,6 +64,7 @@ class HubApi {
   void EntSchools(Call& c);
   void EntChanges(Call& c);
   void EntFile(Call& c);
+  void EntPublish(Call& c);
 
   // Reads the whole body, at most `limit` bytes.
   Result<std::string> RawBody(Call& c, uint64_t limit);

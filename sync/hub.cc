@@ -1,6 +1,7 @@
 #include "sync/hub.h"
 
 #include <set>
+#include <algorithm>
 
 #include "core/crypto.h"
 #include "sync/enrolment.h"
@@ -13,6 +14,19 @@ namespace {
 constexpr int64_t kCertificateLifetime = 2 * 365 * 86400;
 std::string Bytes(const auto& array) { return std::string(reinterpret_cast<const char*>(array.data()), array.size()); }
 }  // namespace
+
+Status CheckClocks(const std::vector<HubOp>& ops, int64_t now) {
+  const uint64_t limit_ms = static_cast<uint64_t>(std::max<int64_t>(now + kMaxClockAheadSeconds, 0)) * 1000;
+  for (const HubOp& op : ops) {
+    uint64_t ms = content::HlcMs(static_cast<uint64_t>(op.hlc));
+    if (ms <= limit_ms) continue;
+    return Status::InvalidArgument("operation " + std::to_string(op.seq) + " of origin " + op.origin + " is dated " +
+                                   core::FormatTime(static_cast<int64_t>(ms / 1000)) +
+                                   ", more than a day ahead of the gateway's clock (" + core::FormatTime(now) +
+                                   "): the box's clock is wrong");
+  }
+  return Status::Ok();
+}
 
 Result<std::unique_ptr<HubStore>> OpenHubStore(const core::Config& config) {
   if (!config.hub_postgres.empty()) return OpenPostgresHubStore(config.hub_postgres, config.hub_connections);
@@ -129,9 +143,16 @@ Result<Hub::BundleOutcome> Hub::IngestBundle(const HubBox& box, const ByteSource
     RELAIS_ASSIGN_OR_RETURN(std::optional<HubOp> op, decode_op_(record));
     if (op) ops.push_back(std::move(*op));
   }
-  // Only now is the whole bundle known to be intact.
+  RELAIS_RETURN_IF_ERROR(CheckClocks(ops, clock_.Now()));
+  // Only now is the whole bundle known to be intact. New operations must be
+  // of origins this box owns (the first box to send an origin's operations
+  // owns it; the gateway's origin is the gateway's): relaying others'
+  // operations, already stored, is fine.
   if (!ops.empty()) {
-    RELAIS_ASSIGN_OR_RETURN(IngestResult ingested, store_.IngestOps(box.school_id, ops));
+    IngestOptions options;
+    options.owner = box.id;
+    options.gateway_origin = origin();
+    RELAIS_ASSIGN_OR_RETURN(IngestResult ingested, store_.IngestOpsAs(box.school_id, ops, options));
     outcome.inserted = ingested.inserted;
     outcome.duplicates = ingested.duplicates;
   }

@@ -10,6 +10,7 @@
 
 #include <functional>
 #include <memory>
+#include <nlohmann/json_fwd.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -37,6 +38,17 @@ std::filesystem::path HubKeyFile(const core::Config& config);
 // PostgreSQL the key file must exist (`relais hub keygen`), so that
 // stateless processes never each make their own. NotFound then.
 Result<std::unique_ptr<Identity>> LoadHubIdentity(const core::Config& config);
+
+// How far ahead of the gateway's clock an operation's hlc may be: a box whose
+// clock says 2040 would otherwise drag every party's hybrid clock to 2040.
+constexpr int64_t kMaxClockAheadSeconds = 86400;
+
+// InvalidArgument, naming the first one, if an operation of `ops` is dated
+// more than kMaxClockAheadSeconds after `now` (Unix seconds). Refused rather
+// than clamped: an operation's hlc is part of what every party merges on,
+// and the box that made it keeps its own copy, so a clamped copy would make
+// parties disagree for ever.
+Status CheckClocks(const std::vector<HubOp>& ops, int64_t now);
 
 // The journal's operation records (sync/op_codec.h; record kinds below the
 // wire layer's 0xF0) as operations of a school's log, the record kept as is.
@@ -94,6 +106,23 @@ class Hub {
   // Corruption, InvalidArgument or PermissionDenied as BundleReader says, or
   // as the decoder says; nothing is stored then.
   Result<BundleOutcome> IngestBundle(const HubBox& box, const ByteSource& source);
+
+  // The gateway's own origin in every school's log: GatewayOrigin of its
+  // signing key (sync/box_sync.h), as every box names it at enrolment.
+  std::string origin() const;
+
+  struct PublishOutcome {
+    int64_t operations = 0;  // operations added to the school's log (0: nothing new)
+    int64_t first_seq = 0;   // their seqs under the gateway's origin
+    int64_t last_seq = 0;
+    int64_t feed_head = 0;  // the school's feed after them
+  };
+  // Publishes what the ENT sent (sync/ent_publish.h, docs/hub-api.md) into
+  // `school_id`: operations of the gateway's origin numbered after its last
+  // one in this school, clocked after every operation the log holds, stored
+  // in one transaction (sync/hub_publish.cc). NotFound for an unknown school;
+  // InvalidArgument naming the bad field, and nothing stored.
+  Result<PublishOutcome> Publish(std::string_view school_id, const nlohmann::json& body);
 
   // The answer to `box`: a bundle sealed to its encryption key, signed by the
   // gateway, holding the revocation list, the gateway's certificate and every

@@ -25,6 +25,13 @@ Status CheckOps(const std::vector<HubOp>& ops) {
   return Status::Ok();
 }
 
+Status CheckOwner(const std::string& origin, const std::string& owner, const std::string& sender) {
+  if (owner == sender) return Status::Ok();
+  if (owner == kGatewayOwner)
+    return Status::PermissionDenied("new operations of origin " + origin + ": that is the gateway's own origin");
+  return Status::PermissionDenied("new operations of origin " + origin + ", which belongs to another box");
+}
+
 std::string VectorJson(const VersionVector& v) {
   nlohmann::json j = nlohmann::json::object();
   for (const auto& [origin, seq] : v) j[origin] = seq;

@@ -23,6 +23,8 @@
 //  * An enrolment code is consumed at most once, even by concurrent hubs.
 //  * An upload's offset and its bytes commit together: a crash never leaves
 //    an offset ahead of the stored bytes.
+//  * An origin, once bound to a sender in a school (IngestOptions::owner),
+//    stays bound to it: only that sender adds new operations of it.
 //
 // Thread-safety: every method may be called from any thread at once.
 #pragma once
@@ -84,6 +86,30 @@ struct IngestResult {
   int inserted = 0;       // operations new to the store
   int duplicates = 0;     // already present (or repeated within the batch)
   int64_t feed_head = 0;  // the school's last feed number after the ingest
+};
+
+// The owner of the gateway's own origin (IngestOptions::owner).
+inline constexpr const char* kGatewayOwner = "gateway";
+
+// How a batch is ingested (HubStore::IngestOpsAs).
+struct IngestOptions {
+  // Who sends the batch: a box id, or kGatewayOwner for the gateway's own
+  // publishing. When set, each origin with a NEW operation in the batch must
+  // be bound to `owner`, or to no one yet — it is then bound to `owner`: an
+  // origin belongs to the first sender of its operations, per school. A new
+  // operation of an origin bound to another sender is PermissionDenied, and
+  // nothing is stored. Operations already stored (a box relaying what it
+  // received from others) are not checked: they change nothing. Empty: no
+  // binding (tools and tests).
+  std::string owner;
+  // The gateway's origin, bound to kGatewayOwner in every school whether or
+  // not the gateway has published there yet. Empty: none.
+  std::string gateway_origin;
+  // Every operation must be new: if one is already stored the whole batch is
+  // refused with Conflict and nothing is stored. The gateway numbers its own
+  // operations after its origin's highest stored seq; a concurrent publisher
+  // that took those numbers first makes it renumber and retry.
+  bool all_new = false;
 };
 
 struct HubRevocation {
@@ -162,6 +188,12 @@ class HubStore {
   // if the school does not exist; InvalidArgument for a seq < 1 or an empty
   // origin (then nothing is stored).
   virtual Result<IngestResult> IngestOps(std::string_view school_id, const std::vector<HubOp>& ops) = 0;
+  // IngestOps with the checks `options` asks for, in the same transaction.
+  virtual Result<IngestResult> IngestOpsAs(std::string_view school_id, const std::vector<HubOp>& ops,
+                                           const IngestOptions& options) = 0;
+  // The highest seq of `origin` stored for the school (0 when none), gaps or
+  // not.
+  virtual Result<int64_t> LastSeq(std::string_view school_id, std::string_view origin) = 0;
   // Up to `limit` operations with feed > `after_feed`, in feed order.
   virtual Result<std::vector<HubOp>> OpsAfterFeed(std::string_view school_id, int64_t after_feed, int limit) = 0;
   // Up to `limit` operations with feed > `after_feed` that `have` does not

@@ -12,6 +12,9 @@ namespace relais::sync::internal {
 // InvalidArgument for an operation without origin or with seq < 1.
 Status CheckOps(const std::vector<HubOp>& ops);
 
+// PermissionDenied unless `sender` is `owner`, the owner of `origin`.
+Status CheckOwner(const std::string& origin, const std::string& owner, const std::string& sender);
+
 // {"origin": seq, …}: how a version vector is passed to SQL (json_each in
 // SQLite, jsonb_each_text in PostgreSQL).
 std::string VectorJson(const VersionVector& v);

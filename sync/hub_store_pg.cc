@@ -24,6 +24,7 @@
 #include <condition_variable>
 #include <cstring>
 #include <deque>
+#include <map>
 #include <mutex>
 #include <set>
 #include <unordered_map>
@@ -125,6 +126,14 @@ CREATE TABLE hub_manifests (
   manifest bytea NOT NULL,
   created_at bigint NOT NULL,
   PRIMARY KEY (school_id, blob_id)
+);
+)sql",
+      R"sql(
+CREATE TABLE hub_origin_owners (
+  school_id text NOT NULL REFERENCES hub_schools(id),
+  origin text NOT NULL,
+  owner text NOT NULL,
+  PRIMARY KEY (school_id, origin)
 );
 )sql",
   };
@@ -488,6 +497,11 @@ class PgHubStore final : public HubStore {
   }
 
   Result<IngestResult> IngestOps(std::string_view school_id, const std::vector<HubOp>& ops) override {
+    return IngestOpsAs(school_id, ops, IngestOptions{});
+  }
+
+  Result<IngestResult> IngestOpsAs(std::string_view school_id, const std::vector<HubOp>& ops,
+                                   const IngestOptions& options) override {
     RELAIS_RETURN_IF_ERROR(internal::CheckOps(ops));
     RELAIS_ASSIGN_OR_RETURN(auto c, pool_->Get());
     PgTxn txn(*c);
@@ -526,6 +540,7 @@ class PgHubStore final : public HubStore {
     std::set<std::string> touched;
     for (const HubOp& op : ops) {
       if (!present.emplace(op.origin, op.seq).second) {
+        if (options.all_new) return Status::Conflict("operation " + std::to_string(op.seq) + " is already stored");
         ++result.duplicates;
         continue;
       }
@@ -537,6 +552,8 @@ class PgHubStore final : public HubStore {
       touched.insert(op.origin);
       ++result.inserted;
     }
+    if (!options.owner.empty() && !touched.empty())
+      RELAIS_RETURN_IF_ERROR(ClaimOrigins(*c, school_id, touched, options));
     if (result.inserted > 0) {
       RELAIS_ASSIGN_OR_RETURN(
           auto r, c->Run("INSERT INTO hub_ops (school_id, origin, seq, hlc, record, feed) "
@@ -564,6 +581,14 @@ class PgHubStore final : public HubStore {
     }
     RELAIS_RETURN_IF_ERROR(txn.Commit());
     return result;
+  }
+
+  Result<int64_t> LastSeq(std::string_view school_id, std::string_view origin) override {
+    RELAIS_ASSIGN_OR_RETURN(auto c, pool_->Get());
+    RELAIS_ASSIGN_OR_RETURN(auto r, c->Run("SELECT COALESCE(MAX(seq), 0) FROM hub_ops WHERE school_id = $1 AND "
+                                           "origin = $2",
+                                           {Arg(school_id), Arg(origin)}));
+    return r.rows() ? r.Int(0, 0) : 0;
   }
 
   Result<std::vector<HubOp>> OpsAfterFeed(std::string_view school_id, int64_t after_feed, int limit) override {
@@ -763,6 +788,34 @@ class PgHubStore final : public HubStore {
   }
 
  private:
+  // Binds the origins with new operations to options.owner, unless one is
+  // bound to another sender (PermissionDenied). Under the school's row lock,
+  // so two senders of one school cannot both claim an origin.
+  static Status ClaimOrigins(PgConn& c, std::string_view school_id, const std::set<std::string>& origins,
+                             const IngestOptions& options) {
+    std::vector<std::string_view> list(origins.begin(), origins.end());
+    std::map<std::string, std::string> owners;
+    RELAIS_ASSIGN_OR_RETURN(auto r, c.Run("SELECT origin, owner FROM hub_origin_owners WHERE school_id = $1 AND "
+                                          "origin = ANY($2::text[])",
+                                          {Arg(school_id), BytesArray(kTextArrayOid, kTextOid, list)}));
+    for (int i = 0; i < r.rows(); ++i) owners[r.Text(i, 0)] = r.Text(i, 1);
+    if (!options.gateway_origin.empty()) owners[options.gateway_origin] = kGatewayOwner;
+    std::vector<std::string_view> unowned;
+    for (const std::string& origin : origins) {
+      auto it = owners.find(origin);
+      if (it == owners.end())
+        unowned.push_back(origin);
+      else
+        RELAIS_RETURN_IF_ERROR(internal::CheckOwner(origin, it->second, options.owner));
+    }
+    if (unowned.empty()) return Status::Ok();
+    RELAIS_ASSIGN_OR_RETURN(auto ins,
+                            c.Run("INSERT INTO hub_origin_owners (school_id, origin, owner) "
+                                  "SELECT $1, o, $3 FROM unnest($2::text[]) AS o",
+                                  {Arg(school_id), BytesArray(kTextArrayOid, kTextOid, unowned), Arg(options.owner)}));
+    return Status::Ok();
+  }
+
   static Status InsertBox(PgConn& c, const HubBox& b) {
     RELAIS_RETURN_IF_ERROR(SchoolExists(c, b.school_id));
     RELAIS_ASSIGN_OR_RETURN(auto r,

@@ -105,6 +105,17 @@ CREATE TABLE hub_manifests (
   PRIMARY KEY (school_id, blob_id)
 );
 )sql"},
+      {3, "0003_origin_owners", R"sql(
+-- Who may add new operations of an origin in a school: the first sender
+-- (a box id, or 'gateway'). Origins stored before this table get their owner
+-- from the next sender of a new operation.
+CREATE TABLE hub_origin_owners (
+  school_id TEXT NOT NULL REFERENCES hub_schools(id),
+  origin TEXT NOT NULL,
+  owner TEXT NOT NULL,
+  PRIMARY KEY (school_id, origin)
+);
+)sql"},
   };
   return kMigrations;
 }
@@ -279,6 +290,11 @@ class SqliteHubStore final : public HubStore {
   }
 
   Result<IngestResult> IngestOps(std::string_view school_id, const std::vector<HubOp>& ops) override {
+    return IngestOpsAs(school_id, ops, IngestOptions{});
+  }
+
+  Result<IngestResult> IngestOpsAs(std::string_view school_id, const std::vector<HubOp>& ops,
+                                   const IngestOptions& options) override {
     RELAIS_RETURN_IF_ERROR(internal::CheckOps(ops));
     auto db = pool_->Writer();
     Transaction txn(*db);
@@ -291,6 +307,7 @@ class SqliteHubStore final : public HubStore {
       result.feed_head = q.Int(0);
     }
     std::set<std::string> touched;  // origins with new operations
+    std::set<std::string> owned;    // origins whose owner was checked
     for (const HubOp& op : ops) {
       RELAIS_ASSIGN_OR_RETURN(auto q, db->Prepare("INSERT INTO hub_ops (school_id, origin, seq, hlc, record, feed) "
                                                   "VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT DO NOTHING"));
@@ -298,12 +315,15 @@ class SqliteHubStore final : public HubStore {
       q.Bind(6, result.feed_head + 1);
       RELAIS_RETURN_IF_ERROR(q.Run());
       if (db->Changes() == 0) {
+        if (options.all_new) return Status::Conflict("operation " + std::to_string(op.seq) + " is already stored");
         ++result.duplicates;
         continue;
       }
       ++result.inserted;
       ++result.feed_head;
       touched.insert(op.origin);
+      if (!options.owner.empty() && owned.insert(op.origin).second)
+        RELAIS_RETURN_IF_ERROR(ClaimOrigin(*db, school_id, op.origin, options));
     }
     if (result.inserted > 0) {
       RELAIS_ASSIGN_OR_RETURN(
@@ -313,6 +333,15 @@ class SqliteHubStore final : public HubStore {
     for (const std::string& origin : touched) RELAIS_RETURN_IF_ERROR(AdvanceOrigin(*db, school_id, origin));
     RELAIS_RETURN_IF_ERROR(txn.Commit());
     return result;
+  }
+
+  Result<int64_t> LastSeq(std::string_view school_id, std::string_view origin) override {
+    auto db = pool_->Reader();
+    RELAIS_ASSIGN_OR_RETURN(auto q, db->Query("SELECT COALESCE(MAX(seq), 0) FROM hub_ops WHERE school_id = ?1 AND "
+                                              "origin = ?2",
+                                              school_id, origin));
+    RELAIS_ASSIGN_OR_RETURN(bool row, q.Step());
+    return row ? q.Int(0) : 0;
   }
 
   Result<std::vector<HubOp>> OpsAfterFeed(std::string_view school_id, int64_t after_feed, int limit) override {
@@ -603,6 +632,27 @@ class SqliteHubStore final : public HubStore {
   }
 
   // Moves the origin's contiguous seq forward over the seqs now stored.
+  // Binds `origin` to options.owner unless it is bound to another sender
+  // (PermissionDenied). Inside the ingest's transaction.
+  static Status ClaimOrigin(Db& db, std::string_view school_id, const std::string& origin,
+                            const IngestOptions& options) {
+    std::optional<std::string> owner;
+    if (origin == options.gateway_origin) {
+      owner = kGatewayOwner;
+    } else {
+      RELAIS_ASSIGN_OR_RETURN(auto q, db.Query("SELECT owner FROM hub_origin_owners WHERE school_id = ?1 AND "
+                                               "origin = ?2",
+                                               school_id, origin));
+      RELAIS_ASSIGN_OR_RETURN(bool row, q.Step());
+      if (row) owner = q.Text(0);
+    }
+    if (owner) return internal::CheckOwner(origin, *owner, options.owner);
+    RELAIS_ASSIGN_OR_RETURN(auto ins, db.Query("INSERT INTO hub_origin_owners (school_id, origin, owner) "
+                                               "VALUES (?1, ?2, ?3)",
+                                               school_id, origin, options.owner));
+    return ins.Run();
+  }
+
   static Status AdvanceOrigin(Db& db, std::string_view school_id, const std::string& origin) {
     int64_t contiguous = 0;
     {

@@ -20,6 +20,14 @@ const Write* Latest(const std::vector<const Write*>& writes) {
   return best;
 }
 
+// The latest write of a non-empty text (a password hash), or nullptr.
+const Write* LatestSet(const std::vector<Write>& writes) {
+  std::vector<const Write*> set;
+  for (const Write& w : writes)
+    if (std::holds_alternative<std::string>(w.value) && !std::get<std::string>(w.value).empty()) set.push_back(&w);
+  return Latest(set);
+}
+
 // The winner among the writes of one column (see docs/sync.md).
 const Write* Winner(const std::string& table, const std::string& column, const std::vector<Write>& writes,
                     const std::string& gateway_origin, std::string* rule) {
@@ -50,6 +58,13 @@ const Write* Winner(const std::string& table, const std::string& column, const s
       *rule = "end-wins";
     }
   }
+  if (table == "users" && column == "password_hash" && winner->value == core::SqlValue(std::string()))
+    // A password wins over none: the ENT's roster creates accounts without
+    // one (""), and must not wipe the one a box set, whoever wrote last.
+    if (const Write* set = LatestSet(writes)) {
+      winner = set;
+      *rule = "password-kept";
+    }
   return winner;
 }
 

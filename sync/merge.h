@@ -28,7 +28,7 @@ struct ColumnWinner {
 
 struct ConflictFound {
   std::string column;  // "(row)" for the row's existence
-  std::string rule;    // "last-writer-wins", "gateway-wins", "end-wins"
+  std::string rule;    // "last-writer-wins", "gateway-wins", "end-wins", "password-kept"
   const content::Op* winner = nullptr;
   core::SqlValue winner_value;
   const content::Op* loser = nullptr;

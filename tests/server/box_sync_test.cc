@@ -6,6 +6,7 @@
 
 #include <doctest/doctest.h>
 #include <fcntl.h>
+#include <httplib.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -22,6 +23,7 @@
 #include "core/crypto.h"
 #include "core/files.h"
 #include "sync/chunks.h"
+#include "sync/ent_publish.h"
 #include "sync/replica.h"
 #include "tests/server/child_server.h"
 
@@ -57,6 +59,8 @@ Run Relais(const std::string& args) {
   fs::remove(err);
   return r;
 }
+
+constexpr const char* kEntKey = "ent-connector-key-0123456789";
 
 std::string FirstLine(const std::string& s) { return s.substr(0, s.find('\n')); }
 
@@ -141,6 +145,11 @@ struct World {
   World() {
     REQUIRE(core::InitCrypto().ok());
     fs::create_directories(hub_dir);
+    // The ENT's connector authenticates with this key (docs/hub-api.md).
+    REQUIRE(core::WriteFileAtomic(hub_dir / "ent.key", std::string(kEntKey) + "\n").ok());
+    REQUIRE(
+        core::WriteFileAtomic(hub_dir / "relais.conf", "hub_ent_key_file = " + (hub_dir / "ent.key").string() + "\n")
+            .ok());
     hub = std::make_unique<HubProcess>(hub_dir);
     Run added = Relais("hub school add --data " + hub_dir.string() + " 'Collège Jean Moulin'");
     REQUIRE_MESSAGE(added.exit_code == 0, added.all);
@@ -349,6 +358,26 @@ int64_t Number(const std::string& out, const std::string& after) {
   return std::strtoll(out.c_str() + at + after.size(), nullptr, 10);
 }
 
+// An HTTP client of the box's API as one logged-in user.
+struct BoxUser {
+  httplib::Client* client;
+  std::string token;
+  httplib::Result Get(const std::string& path) {
+    return client->Get(path, {{"Cookie", std::string("relais_session=") + token}});
+  }
+  httplib::Result Post(const std::string& path, const nlohmann::json& body) {
+    return client->Post(path, {{"Cookie", std::string("relais_session=") + token}}, body.dump(), "application/json");
+  }
+};
+
+// POSTs a publication to the gateway as the ENT's connector.
+httplib::Result Publish(const std::string& hub_url, const std::string& school, const nlohmann::json& body,
+                        const std::string& key = kEntKey) {
+  httplib::Client hub(hub_url);
+  return hub.Post("/hub/v1/ent/schools/" + school + "/publish", {{"Authorization", "Bearer " + key}}, body.dump(),
+                  "application/json");
+}
+
 }  // namespace
 
 TEST_CASE("a hand-in's photo made on box A reaches box B and the ENT with identical bytes over the network") {
@@ -523,4 +552,123 @@ TEST_CASE("a large file's transfer killed mid-way resumes and sends only the chu
   auto at_a = BlobBytes(w.a, sha);
   REQUIRE(at_a.has_value());
   CHECK(*at_a == video);
+}
+
+TEST_CASE("the ENT publishes a roster and homework through the gateway; a pupil logs in with a card and sees it") {
+  World w;
+  nlohmann::json roster = nlohmann::json::parse(R"({
+    "classes": [{"name": "5e B"}],
+    "users": [
+      {"login": "prof.martin", "display_name": "M. Martin", "role": "teacher", "classes": ["5e B"]},
+      {"login": "lea.martin", "display_name": "Léa Martin", "role": "student", "classes": ["5e B"]}
+    ],
+    "homework": [{"id": "ent-hw-42", "class": "5e B", "subject": "Maths", "title": "Fractions",
+                  "instructions": "Exercices 1 à 4", "due_at": "2030-12-01T08:00:00Z"}]
+  })");
+  // Without the key, or with a bad item, nothing is published.
+  auto anonymous = Publish(w.hub->url(), w.school, roster, "wrong-key-0123456789");
+  REQUIRE(anonymous);
+  CHECK(anonymous->status == 401);
+  nlohmann::json bad = roster;
+  bad["homework"][0]["due_at"] = "someday";
+  auto refused = Publish(w.hub->url(), w.school, bad);
+  REQUIRE(refused);
+  CHECK(refused->status == 400);
+  CHECK(refused->body.find("homework[0].due_at") != std::string::npos);
+
+  auto published = Publish(w.hub->url(), w.school, roster);
+  REQUIRE(published);
+  REQUIRE_MESSAGE(published->status == 200, published->body);
+  auto outcome = nlohmann::json::parse(published->body);
+  int64_t operations = outcome["operations"];
+  CHECK(operations > 0);
+  // Publishing it again adds nothing.
+  auto again = Publish(w.hub->url(), w.school, roster);
+  REQUIRE(again);
+  CHECK(nlohmann::json::parse(again->body)["operations"] == 0);
+  // The ENT's change feed shows the gateway's operations.
+  {
+    httplib::Client hub(w.hub->url());
+    auto feed = hub.Get("/hub/v1/ent/schools/" + w.school + "/changes?limit=1000",
+                        {{"Authorization", std::string("Bearer ") + kEntKey}});
+    REQUIRE(feed);
+    CHECK(feed->body.find("\"Fractions\"") != std::string::npos);
+    CHECK(feed->body.find(outcome["origin"].get<std::string>()) != std::string::npos);
+  }
+
+  // Box A made prof.martin with a password before: the roster's prof.martin
+  // is the same account, now a teacher of 5e B.
+  w.Sync(w.a);
+  server::testing::ChildServer::Options options;
+  options.data_dir = w.a;
+  auto served = server::testing::ChildServer::Start(options);
+  REQUIRE_MESSAGE(served.ok(), served.status().ToString());
+  auto client = (*served)->NewClient();
+  auto login =
+      client->Post("/api/v1/session", R"({"login":"prof.martin","password":"correct-horse-1"})", "application/json");
+  REQUIRE(login);
+  REQUIRE_MESSAGE(login->status == 200, login->body);
+  BoxUser teacher{client.get(), nlohmann::json::parse(login->body)["token"]};
+  // The pupil has no password: the teacher prints the class's login cards.
+  std::string class_id = core::DerivedUuid("class", {"5e b"});
+  auto cards = teacher.Post("/api/v1/classes/" + class_id + "/login-cards", nlohmann::json::object());
+  REQUIRE(cards);
+  REQUIRE_MESSAGE(cards->status == 201, cards->body);
+  auto card_list = nlohmann::json::parse(cards->body)["cards"];
+  REQUIRE(card_list.size() == 1);
+  CHECK(card_list[0]["user"]["login"] == "lea.martin");
+  std::string url = card_list[0]["url"];
+  std::string card_path = url.substr(url.find("/c/"));
+  auto scan = client->Get(card_path);
+  REQUIRE(scan);
+  REQUIRE(scan->status == 303);
+  std::string cookie = scan->get_header_value("Set-Cookie");
+  REQUIRE(cookie.find("relais_session=") == 0);
+  BoxUser pupil{client.get(), cookie.substr(15, cookie.find(';') - 15)};
+  auto homework = pupil.Get("/api/v1/homework");
+  REQUIRE(homework);
+  REQUIRE_MESSAGE(homework->status == 200, homework->body);
+  CHECK(homework->body.find("Fractions") != std::string::npos);
+  CHECK(homework->body.find(sync::EntHomeworkId("ent-hw-42")) != std::string::npos);
+
+  // The ENT edits the homework; then, offline (it has not seen that edit),
+  // the teacher edits it on the box. The box's edit is later, yet the ENT's
+  // wins ("gateway wins"), on both boxes.
+  nlohmann::json edit = roster;
+  edit["homework"][0]["title"] = "Fractions (ENT)";
+  auto edited = Publish(w.hub->url(), w.school, edit);
+  REQUIRE(edited);
+  REQUIRE_MESSAGE(edited->status == 200, edited->body);
+  CHECK(nlohmann::json::parse(edited->body)["operations"] == 1);
+  auto edited_on_box = client->Patch("/api/v1/homework/" + sync::EntHomeworkId("ent-hw-42"),
+                                     {{"Cookie", "relais_session=" + teacher.token}},
+                                     nlohmann::json{{"title", "Fractions (box)"}}.dump(), "application/json");
+  REQUIRE(edited_on_box);
+  REQUIRE_MESSAGE(edited_on_box->status == 200, edited_on_box->body);
+
+  // The pupil leaves: the ENT ends the account.
+  auto ended = Publish(w.hub->url(), w.school, nlohmann::json::parse(R"({"end_accounts":[{"login":"lea.martin"}]})"));
+  REQUIRE(ended);
+  REQUIRE_MESSAGE(ended->status == 200, ended->body);
+  // The box's server is stopped for the sync and started again (its caches
+  // know only its own writes).
+  client.reset();
+  served->reset();
+  w.Sync(w.a);
+  w.Sync(w.b);
+  served = server::testing::ChildServer::Start(options);
+  REQUIRE_MESSAGE(served.ok(), served.status().ToString());
+  client = (*served)->NewClient();
+  teacher.client = pupil.client = client.get();
+  auto after = teacher.Get("/api/v1/homework/" + sync::EntHomeworkId("ent-hw-42"));
+  REQUIRE(after);
+  CHECK(after->body.find("Fractions (ENT)") != std::string::npos);
+  CHECK(Dump(w.a) == Dump(w.b));
+  // Her session and her card stop working.
+  auto gone = pupil.Get("/api/v1/homework");
+  REQUIRE(gone);
+  CHECK(gone->status == 401);
+  auto rescan = client->Get(card_path);
+  REQUIRE(rescan);
+  CHECK(rescan->get_header_value("Location") == "/?card=invalid");
 }

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <functional>
 #include <thread>
 
 #include "core/crypto.h"
@@ -123,29 +124,38 @@ Box Enrol(Gateway& gw, const std::string& school, int64_t now) {
   return box;
 }
 
-// A bundle from `box` to the gateway holding `n` journal operations (~2 KB each).
-std::string BundleFor(const Box& box, const std::string& school, int n, int64_t now) {
-  const Certificate& gw = box.enrolment.gateway_certificate;
+// A bundle signed by `signer` to the gateway, scoped to `school`, holding
+// what `add` writes.
+std::string SignedBundle(const Box& signer, const std::string& school, int64_t now,
+                         const std::function<void(BundleWriter&)>& add) {
+  const Certificate& gw = signer.enrolment.gateway_certificate;
   StringSink sink;
   BundleOptions opt;
   opt.scope = school;
   opt.created_at = now;
   opt.expires_at = now + 86400;
-  opt.sender_certificate = EncodeCertificate(box.enrolment.certificate);
-  auto w = BundleWriter::Create(*box.identity, Recipient{gw.box_key, gw.box_epoch}, opt, &sink);
+  opt.sender_certificate = EncodeCertificate(signer.enrolment.certificate);
+  auto w = BundleWriter::Create(*signer.identity, Recipient{gw.box_key, gw.box_epoch}, opt, &sink);
   REQUIRE(w.ok());
-  for (int i = 0; i < n; ++i) {
-    content::Op op;
-    op.origin = box.origin;
-    op.seq = i + 1;
-    op.hlc = (static_cast<uint64_t>(now) * 1000 << 16) + static_cast<uint64_t>(i);
-    op.table = "submissions";
-    op.key = {core::SqlValue(core::NewUuid())};
-    op.columns = {{"body", core::SqlValue(core::ToHex(core::RandomBytes(1900)))}};
-    REQUIRE((*w)->Add(1, EncodeOp(op)).ok());
-  }
+  add(**w);
   REQUIRE((*w)->Finish().ok());
   return std::move(sink.data());
+}
+
+// A bundle from `box` to the gateway holding `n` journal operations (~2 KB each).
+std::string BundleFor(const Box& box, const std::string& school, int n, int64_t now) {
+  return SignedBundle(box, school, now, [&](BundleWriter& w) {
+    for (int i = 0; i < n; ++i) {
+      content::Op op;
+      op.origin = box.origin;
+      op.seq = i + 1;
+      op.hlc = (static_cast<uint64_t>(now) * 1000 << 16) + static_cast<uint64_t>(i);
+      op.table = "submissions";
+      op.key = {core::SqlValue(core::NewUuid())};
+      op.columns = {{"body", core::SqlValue(core::ToHex(core::RandomBytes(1900)))}};
+      REQUIRE(w.Add(1, EncodeOp(op)).ok());
+    }
+  });
 }
 
 std::string CreateUpload(Gateway& gw, const Box& box, size_t length, int64_t now) {
@@ -540,19 +550,10 @@ TEST_CASE("a verified bundle's operations land in the school's feed once, howeve
   auto school = gw.store().AddSchool("École", clock.Now());
   REQUIRE(school.ok());
   Box box = Enrol(gw, school->id, clock.Now());
-  const Certificate& gwc = box.enrolment.gateway_certificate;
-  StringSink sink;
-  BundleOptions opt;
-  opt.scope = school->id;
-  opt.created_at = clock.Now();
-  opt.expires_at = clock.Now() + 86400;
-  opt.sender_certificate = EncodeCertificate(box.enrolment.certificate);
-  auto w = BundleWriter::Create(*box.identity, Recipient{gwc.box_key, gwc.box_epoch}, opt, &sink);
-  REQUIRE(w.ok());
-  for (int s = 1; s <= 4; ++s) REQUIRE((*w)->Add(7, box.id() + " " + std::to_string(s) + " hand-in").ok());
-  REQUIRE((*w)->Add(3, "not an operation").ok());
-  REQUIRE((*w)->Finish().ok());
-  const std::string bundle = sink.data();
+  const std::string bundle = SignedBundle(box, school->id, clock.Now(), [&](BundleWriter& w) {
+    for (int s = 1; s <= 4; ++s) REQUIRE(w.Add(7, box.id() + " " + std::to_string(s) + " hand-in").ok());
+    REQUIRE(w.Add(3, "not an operation").ok());
+  });
 
   for (int round = 0; round < 2; ++round) {
     std::string id = CreateUpload(gw, box, bundle.size(), clock.Now());
@@ -572,4 +573,110 @@ TEST_CASE("a verified bundle's operations land in the school's feed once, howeve
   auto vector = gw.store().SchoolVector(school->id);
   REQUIRE(vector.ok());
   CHECK(vector->at(box.id()) == 4);
+}
+
+namespace {
+
+// A bundle signed by `signer` holding operations seq first..first+n-1 of
+// `origin`, dated `ms` (Unix milliseconds).
+std::string OpsBundle(const Box& signer, const std::string& school, const std::string& origin, int64_t first, int n,
+                      uint64_t ms, int64_t now) {
+  return SignedBundle(signer, school, now, [&](BundleWriter& w) {
+    for (int i = 0; i < n; ++i) {
+      content::Op op;
+      op.origin = origin;
+      op.seq = first + i;
+      op.hlc = content::HlcPack(ms, static_cast<uint64_t>(i));
+      op.table = "classes";
+      op.key = {core::SqlValue(core::DerivedUuid("class", {origin + std::to_string(first + i)}))};
+      op.columns = {{"name", core::SqlValue("c" + std::to_string(first + i))}};
+      REQUIRE(w.Add(1, EncodeOp(op)).ok());
+    }
+  });
+}
+
+// Uploads a bundle in one PATCH; returns the verdict.
+httplib::Result Upload(Gateway& gw, const Box& box, const std::string& bundle, int64_t now) {
+  std::string id = CreateUpload(gw, box, bundle.size(), now);
+  std::string target = "/hub/v1/uploads/" + id;
+  return gw.Client().Patch(target, Signed(box, "PATCH", target, now, "0"), bundle, "application/offset+octet-stream");
+}
+
+}  // namespace
+
+TEST_CASE("a box may relay other origins' operations but not add new ones, nor any of the gateway's origin") {
+  for (bool postgres : {false, true}) {
+    INFO("postgres: " << postgres);
+    Dir dir;
+    std::string url;
+    if (postgres) {
+      auto server = testing::PgServer::Shared();
+      REQUIRE_MESSAGE(server.ok(), server.status().ToString());
+      auto db = (*server)->NewDatabase();
+      REQUIRE(db.ok());
+      url = *db;
+    }
+    core::FakeClock clock(1790000000);
+    Gateway gw(dir.path, url, clock);
+    auto school = gw.store().AddSchool("École", clock.Now());
+    REQUIRE(school.ok());
+    Box a = Enrol(gw, school->id, clock.Now());
+    Box b = Enrol(gw, school->id, clock.Now());
+    uint64_t ms = static_cast<uint64_t>(clock.Now()) * 1000;
+    auto first = Upload(gw, a, OpsBundle(a, school->id, a.origin, 1, 3, ms, clock.Now()), clock.Now());
+    REQUIRE(first);
+    REQUIRE_MESSAGE(first->status == 200, first->body);
+    // B relays A's operations (it received them in an answer): accepted, nothing new.
+    auto relayed = Upload(gw, b, OpsBundle(b, school->id, a.origin, 1, 3, ms, clock.Now()), clock.Now());
+    REQUIRE(relayed);
+    REQUIRE_MESSAGE(relayed->status == 200, relayed->body);
+    CHECK(json::parse(relayed->body)["duplicates"] == 3);
+    // New operations under A's origin from B: refused, nothing stored.
+    auto forged = Upload(gw, b, OpsBundle(b, school->id, a.origin, 3, 2, ms, clock.Now()), clock.Now());
+    REQUIRE(forged);
+    CHECK(forged->status == 403);
+    CHECK(forged->body.find("belongs to another box") != std::string::npos);
+    // Or under the gateway's own origin.
+    auto as_gateway = Upload(gw, a, OpsBundle(a, school->id, gw.hub().origin(), 1, 1, ms, clock.Now()), clock.Now());
+    REQUIRE(as_gateway);
+    CHECK(as_gateway->status == 403);
+    CHECK(as_gateway->body.find("gateway's own origin") != std::string::npos);
+    auto head = gw.store().FeedHead(school->id);
+    REQUIRE(head.ok());
+    CHECK(*head == 3);
+    // A carries on with its own origin.
+    auto more = Upload(gw, a, OpsBundle(a, school->id, a.origin, 4, 1, ms, clock.Now()), clock.Now());
+    REQUIRE(more);
+    CHECK(more->status == 200);
+  }
+}
+
+TEST_CASE("operations dated more than a day ahead of the gateway's clock are refused; a few hours ahead pass") {
+  Dir dir;
+  core::FakeClock clock(1790000000);
+  Gateway gw(dir.path, "", clock);
+  auto school = gw.store().AddSchool("École", clock.Now());
+  REQUIRE(school.ok());
+  Box box = Enrol(gw, school->id, clock.Now());
+  uint64_t in_2040 = 2208988800ull * 1000;
+  auto refused = Upload(gw, box, OpsBundle(box, school->id, box.origin, 1, 2, in_2040, clock.Now()), clock.Now());
+  REQUIRE(refused);
+  CHECK(refused->status == 400);
+  CHECK(refused->body.find("ahead of the gateway's clock") != std::string::npos);
+  CHECK(refused->body.find("2040-01-01") != std::string::npos);
+  auto head = gw.store().FeedHead(school->id);
+  REQUIRE(head.ok());
+  CHECK(*head == 0);
+  uint64_t soon = static_cast<uint64_t>(clock.Now() + 6 * 3600) * 1000;
+  auto accepted = Upload(gw, box, OpsBundle(box, school->id, box.origin, 1, 2, soon, clock.Now()), clock.Now());
+  REQUIRE(accepted);
+  CHECK_MESSAGE(accepted->status == 200, accepted->body);
+  // The limit is exactly one day.
+  CHECK(CheckClocks({HubOp{"o", 1, static_cast<int64_t>(content::HlcPack((clock.Now() + 86400) * 1000, 5)), "", 0}},
+                    clock.Now())
+            .ok());
+  CHECK_FALSE(
+      CheckClocks({HubOp{"o", 1, static_cast<int64_t>(content::HlcPack((clock.Now() + 86401) * 1000, 0)), "", 0}},
+                  clock.Now())
+          .ok());
 }

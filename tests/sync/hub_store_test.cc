@@ -656,3 +656,58 @@ TEST_CASE("appends racing at the same offset: one wins, the others are told to a
     CHECK(got->offset == 100);
   });
 }
+
+TEST_CASE("publishing numbers must be new: a batch reusing a stored operation is refused whole") {
+  ForEachEngine([](Backend& b) {
+    auto store = b.Open();
+    std::string school = SchoolId(*store);
+    IngestOptions append;
+    append.all_new = true;
+    REQUIRE(store->IngestOpsAs(school, {Op("gw", 1), Op("gw", 2)}, append).ok());
+    auto last = store->LastSeq(school, "gw");
+    REQUIRE(last.ok());
+    CHECK(*last == 2);
+    CHECK(store->IngestOpsAs(school, {Op("gw", 3), Op("gw", 2)}, append).status().code() == StatusCode::kConflict);
+    last = store->LastSeq(school, "gw");
+    REQUIRE(last.ok());
+    CHECK(*last == 2);
+    CHECK(*store->LastSeq(school, "nobody") == 0);
+  });
+}
+
+TEST_CASE("an origin belongs to the first box that sends its operations; relayed duplicates pass, new ones do not") {
+  ForEachEngine([](Backend& b) {
+    auto store = b.Open();
+    std::string school = SchoolId(*store);
+    IngestOptions as_a, as_b, as_gateway;
+    as_a.owner = "box-a";
+    as_b.owner = "box-b";
+    as_gateway.owner = kGatewayOwner;
+    for (IngestOptions* o : {&as_a, &as_b, &as_gateway}) o->gateway_origin = "gw";
+    REQUIRE(store->IngestOpsAs(school, {Op("origin-a", 1), Op("origin-a", 2)}, as_a).ok());
+    // Box B relays what it received from A: duplicates, accepted.
+    auto relayed = store->IngestOpsAs(school, {Op("origin-a", 1), Op("origin-a", 2), Op("origin-b", 1)}, as_b);
+    REQUIRE_MESSAGE(relayed.ok(), relayed.status().ToString());
+    CHECK(relayed->inserted == 1);
+    CHECK(relayed->duplicates == 2);
+    // A new operation of A's origin from B is refused, with the whole batch.
+    auto forged = store->IngestOpsAs(school, {Op("origin-b", 2), Op("origin-a", 3)}, as_b);
+    CHECK(forged.status().code() == StatusCode::kPermissionDenied);
+    // So is one of the gateway's origin, even before the gateway published.
+    CHECK(store->IngestOpsAs(school, {Op("gw", 1)}, as_a).status().code() == StatusCode::kPermissionDenied);
+    auto head = store->FeedHead(school);
+    REQUIRE(head.ok());
+    CHECK(*head == 3);
+    // The owners carry on.
+    CHECK(store->IngestOpsAs(school, {Op("origin-a", 3)}, as_a).ok());
+    CHECK(store->IngestOpsAs(school, {Op("gw", 1)}, as_gateway).ok());
+    CHECK(store->IngestOpsAs(school, {Op("gw", 1), Op("origin-a", 3)}, as_b).ok());  // relayed
+    // Bindings are per school: in another school origin-a is free.
+    std::string other = SchoolId(*store, "École Jules Ferry");
+    CHECK(store->IngestOpsAs(other, {Op("origin-a", 1)}, as_b).ok());
+    // And they survive reopening (another hub process).
+    auto reopened = b.Open();
+    CHECK(reopened->IngestOpsAs(school, {Op("origin-a", 4)}, as_b).status().code() == StatusCode::kPermissionDenied);
+    CHECK(reopened->IngestOpsAs(school, {Op("origin-a", 4)}, as_a).ok());
+  });
+}

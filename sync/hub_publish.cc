@@ -1,0 +1,74 @@
+// sync/hub_publish.cc — Hub::Publish: the ENT's publications as the gateway's
+// own operations in a school's log (sync/ent_publish.h does the mapping).
+//
+// Numbering: the gateway's origin has one gap-free seq per school. Publish
+// reads the origin's last seq, builds the operations after it and stores them
+// with IngestOptions::all_new: if another gateway process published in
+// between, the store refuses the batch (Conflict) and Publish starts again
+// from a fresh read of the log, so no number is used twice or skipped.
+#include <nlohmann/json.hpp>
+
+#include "sync/box_sync.h"
+#include "sync/ent_publish.h"
+#include "sync/hub.h"
+#include "sync/op_codec.h"
+
+namespace relais::sync {
+namespace {
+constexpr int kPublishAttempts = 5;
+constexpr int kLogPage = 1000;
+
+// What the school's log says of its rows (every operation, oldest first).
+Result<LogIndex> ReadLogIndex(HubStore& store, std::string_view school_id, const std::string& gateway_origin) {
+  LogIndex index(gateway_origin);
+  int64_t after = 0;
+  while (true) {
+    RELAIS_ASSIGN_OR_RETURN(std::vector<HubOp> page, store.OpsAfterFeed(school_id, after, kLogPage));
+    if (page.empty()) break;
+    for (const HubOp& stored : page) {
+      auto op = DecodeOp(stored.record);
+      if (op.ok()) index.Add(*op);  // other records (if any) say nothing of rows
+    }
+    after = page.back().feed;
+  }
+  return index;
+}
+}  // namespace
+
+std::string Hub::origin() const { return GatewayOrigin(identity_.sign_public_key()); }
+
+Result<Hub::PublishOutcome> Hub::Publish(std::string_view school_id, const nlohmann::json& body) {
+  RELAIS_RETURN_IF_ERROR(store_.GetSchool(school_id).status());
+  const std::string gateway = origin();
+  for (int attempt = 0; attempt < kPublishAttempts; ++attempt) {
+    RELAIS_ASSIGN_OR_RETURN(LogIndex index, ReadLogIndex(store_, school_id, gateway));
+    int64_t now = clock_.Now();
+    RELAIS_ASSIGN_OR_RETURN(Publication publication, ParsePublication(body, index, now));
+    RELAIS_ASSIGN_OR_RETURN(int64_t last, store_.LastSeq(school_id, gateway));
+    std::vector<content::Op> ops = PublicationOps(publication, index, gateway, last + 1, now);
+    PublishOutcome outcome;
+    if (ops.empty()) {
+      RELAIS_ASSIGN_OR_RETURN(outcome.feed_head, store_.FeedHead(school_id));
+      return outcome;
+    }
+    std::vector<HubOp> records;
+    records.reserve(ops.size());
+    for (const content::Op& op : ops)
+      records.push_back({op.origin, op.seq, static_cast<int64_t>(op.hlc), EncodeOp(op), 0});
+    IngestOptions options;
+    options.all_new = true;
+    options.owner = kGatewayOwner;
+    options.gateway_origin = gateway;
+    auto stored = store_.IngestOpsAs(school_id, records, options);
+    if (!stored.ok() && stored.status().code() == StatusCode::kConflict) continue;  // numbers taken: again
+    if (!stored.ok()) return stored.status();
+    outcome.operations = stored->inserted;
+    outcome.first_seq = ops.front().seq;
+    outcome.last_seq = ops.back().seq;
+    outcome.feed_head = stored->feed_head;
+    return outcome;
+  }
+  return Status::Conflict("the school's log kept changing while publishing: publish again");
+}
+
+}  // namespace relais::sync
