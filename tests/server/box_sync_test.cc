@@ -514,7 +514,8 @@ TEST_CASE("an answer download cut in the middle resumes where it stopped, and th
   REQUIRE(received != std::string::npos);
   long long length = std::stoll(round.out.substr(round.out.find(" / ", received) + 3));
   CHECK(length > 80000);  // the cut was in the middle
-  w.Sync(w.b);            // B gets A's teacher
+  MESSAGE("answer of " << length << " bytes cut after " << resumed << " bytes; resumed there (0 bytes fetched twice)");
+  w.Sync(w.b);  // B gets A's teacher
   CHECK(Dump(w.a) == Dump(w.b));
   CHECK(Dump(w.a).find("Classe 3999 du coll") != std::string::npos);
   // Nothing left behind in the box's temporary folder.
