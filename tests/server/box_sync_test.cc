@@ -16,6 +16,7 @@
 
 #include <array>
 #include <atomic>
+#include <chrono>
 #include <cstdio>
 #include <ctime>
 #include <filesystem>
@@ -660,4 +661,39 @@ TEST_CASE("encryption keys rotate on both sides without losing bundles in transi
   // Telling the gateway again is refused as stale, not re-applied: the round has nothing to tell.
   Run again = w.Sync(w.a);
   CHECK(again.out.find("now seals") == std::string::npos);
+}
+
+TEST_CASE("relais serve stops at once on SIGTERM even with a sync round stuck on a silent gateway") {
+  World w;
+  // A "gateway" that takes connections into its backlog and never answers.
+  int silent = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  REQUIRE(silent >= 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  REQUIRE(bind(silent, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+  REQUIRE(listen(silent, 16) == 0);
+  socklen_t len = sizeof addr;
+  REQUIRE(getsockname(silent, reinterpret_cast<sockaddr*>(&addr), &len) == 0);
+  {
+    core::SystemClock clock;
+    auto school = content::School::Open(w.a, clock);
+    REQUIRE(school.ok());
+    REQUIRE((*school)
+                ->accounts()
+                .SetSetting("sync_hub_url", "http://127.0.0.1:" + std::to_string(ntohs(addr.sin_port)))
+                .ok());
+  }
+  server::testing::ChildServer::Options options;
+  options.data_dir = w.a;
+  auto served = server::testing::ChildServer::Start(options);
+  REQUIRE_MESSAGE(served.ok(), served.status().ToString());
+  WaitForSync(**served, [](const nlohmann::json& s) { return s["running"].get<bool>(); });
+  // The round waits up to two minutes for an answer; the shutdown does not.
+  auto start = std::chrono::steady_clock::now();
+  CHECK((*served)->Stop(5000).ok());
+  CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(5));
+  close(silent);
+  // The cut round is not recorded as the gateway's failure.
+  CHECK(SyncStatus(w.a).last_error.empty());
 }
