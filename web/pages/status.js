@@ -68,13 +68,15 @@ export async function render(ctx) {
   refresh.id = 'status-refresh';
   let syncNow = null;
   if (s.sync) {
-    syncNow = h('button', { type: 'button', text: t('status.sync_now') });
+    syncNow = h('button', { type: 'button', class: 'primary', id: 'status-sync', text: t('status.sync_now') });
     syncNow.addEventListener('click', async () => {
       syncNow.disabled = true;
       try {
         await post('/api/v1/admin/sync');
         await render(ctx);
         announce(t('status.sync_started'));
+        const b = document.getElementById('status-sync');
+        if (b) b.focus();
       } catch (err) {
         syncNow.disabled = false;
         alertNow(errorMessage(err));
