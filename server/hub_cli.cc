@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <thread>
 
 #include "core/crypto.h"
@@ -71,10 +72,12 @@ constexpr const char* kSchoolListHelp = R"(Usage: relais hub school list (--data
 
 Lists the schools: id, name.
 )";
-constexpr const char* kEnrolCodeHelp = R"(Usage: relais hub enrol-code (--data DIR | --postgres URL) --school ID
+constexpr const char* kEnrolCodeHelp =
+    R"(Usage: relais hub enrol-code (--data DIR | --postgres URL) --school ID [--count N]
 
 Prints a one-time code that enrols one box into the school. It is valid for
 hub_enrol_code_days days (default 7) and works once; only its hash is stored.
+  --count N   print N codes, one a line (a fleet of boxes; at most 10000)
 )";
 constexpr const char* kBoxListHelp = R"(Usage: relais hub box list (--data DIR | --postgres URL) --school ID
 
@@ -102,6 +105,8 @@ and seal their bundles to it from then on; bundles sealed to an older key (a USB
 stick weeks late) still open: the last 64 keys are kept. The signing key, which
 boxes pinned, does not change. Restart every `relais hub serve` using the file.
 )";
+
+constexpr int kMaxCodesAtOnce = 10000;
 
 const std::vector<std::string> kStoreOptions = {"data", "postgres", "config", "key-file"};
 
@@ -248,14 +253,28 @@ int EnrolCode(const std::vector<std::string>& argv) {
   if (WantsHelp(argv)) return Help(kEnrolCodeHelp);
   HubSetup setup;
   int code = 0;
-  auto args = ParseAndOpen(argv, {"school"}, &setup, &code);
+  auto args = ParseAndOpen(argv, {"school", "count"}, &setup, &code);
   if (!args) return code;
   auto school = args->Get("school");
   if (!school) return Fail(Status::InvalidArgument("--school ID is required (see relais hub school list)"));
-  auto issued = setup.hub->IssueEnrolmentCode(*school);
-  if (!issued.ok()) return Fail(issued.status());
-  std::printf("%s\n", issued->code.c_str());
-  std::fprintf(stderr, "one box, once, until %s\n", core::FormatTime(issued->expires_at).c_str());
+  int count = 1;
+  if (auto text = args->Get("count")) {
+    char* end = nullptr;
+    long n = std::strtol(text->c_str(), &end, 10);
+    if (text->empty() || *end != '\0' || n < 1 || n > kMaxCodesAtOnce)
+      return Fail(Status::InvalidArgument("--count must be from 1 to " + std::to_string(kMaxCodesAtOnce)));
+    count = static_cast<int>(n);
+  }
+  int64_t expires_at = 0;
+  for (int i = 0; i < count; ++i) {
+    auto issued = setup.hub->IssueEnrolmentCode(*school);
+    if (!issued.ok()) return Fail(issued.status());
+    std::printf("%s\n", issued->code.c_str());
+    expires_at = issued->expires_at;
+  }
+  std::fflush(stdout);
+  std::fprintf(stderr, "%s, until %s\n", count == 1 ? "one box, once" : "each code: one box, once",
+               core::FormatTime(expires_at).c_str());
   return 0;
 }
 
