@@ -38,11 +38,13 @@ Status ParseListen(std::string_view key, std::string_view value, std::string* ho
 }
 
 bool IsKnownKey(std::string_view key) {
-  for (const char* k :
-       {"listen",          "max_upload_mb",       "http_threads",         "db_readers",       "session_hours",
-        "password_ops",    "password_mem_kib",    "password_concurrency", "tls_cert",         "tls_key",
-        "https_listen",    "https_redirect",      "hub_postgres",         "hub_key_file",     "hub_ent_key_file",
-        "hub_connections", "hub_enrol_code_days", "sync_interval_s",      "sync_retry_min_s", "sync_retry_max_s"})
+  for (const char* k : {"listen",           "max_upload_mb",        "http_threads",
+                        "db_readers",       "session_hours",        "password_ops",
+                        "password_mem_kib", "password_concurrency", "tls_cert",
+                        "tls_key",          "https_listen",         "https_redirect",
+                        "hub_postgres",     "hub_key_file",         "hub_ent_key_file",
+                        "hub_connections",  "hub_enrol_code_days",  "sync_interval_s",
+                        "sync_retry_min_s", "sync_retry_max_s",     "test_clock_offset_s"})
     if (key == k) return true;
   return false;
 }
@@ -105,6 +107,8 @@ Status Config::Set(std::string_view key, std::string_view value) {
     return ParseNumber<int64_t>(key, value, &sync_retry_min_s, 1, 86400);
   } else if (key == "sync_retry_max_s") {
     return ParseNumber<int64_t>(key, value, &sync_retry_max_s, 1, 7 * 86400);
+  } else if (key == "test_clock_offset_s") {
+    return ParseNumber<int64_t>(key, value, &test_clock_offset_s, -3650LL * 86400, 3650LL * 86400);
   } else {
     return Status::InvalidArgument("unknown setting '" + std::string(key) + "'");
   }

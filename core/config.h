@@ -47,6 +47,9 @@ struct Config {
   int64_t sync_interval_s = 300;    // a round this often; 0: no automatic sync
   int64_t sync_retry_min_s = 30;    // after a failed round, wait this long, doubling…
   int64_t sync_retry_max_s = 3600;  // …up to this
+  // Test-only: the box's commands run as if the wall clock were this many
+  // seconds off (negative: behind), to test a Pi without a real-time clock.
+  int64_t test_clock_offset_s = 0;
 
   // Sets `key` from text; InvalidArgument for an unknown key or a bad value.
   Status Set(std::string_view key, std::string_view value);

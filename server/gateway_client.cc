@@ -3,7 +3,6 @@
 
 #include <algorithm>
 #include <cstdio>
-#include <ctime>
 #include <vector>
 
 #include "core/files.h"
@@ -30,9 +29,13 @@ void Say(const Progress& progress, const std::string& line) {
   if (progress) progress(line);
 }
 
+constexpr const char* kVerdictLost = "the upload ended but its verdict was lost";
+
 // Uploads a bundle from `bundle` (a file under DATA/sync/tmp) resumably: on
 // a cut, asks the gateway where it stands and sends the rest, read from the
-// file piece by piece (memory stays at one piece). Returns the gateway's verdict.
+// file piece by piece (memory stays at one piece). Returns the gateway's
+// verdict; NotFound(kVerdictLost) when the upload is gone after a cut (the
+// gateway took the last byte, and may or may not have ingested the bundle).
 Result<json> Upload(GatewayClient& gw, const sync::ByteSource& bundle, const Progress& progress) {
   const uint64_t length = bundle.size();
   RELAIS_ASSIGN_OR_RETURN(json created,
@@ -65,6 +68,9 @@ Result<json> Upload(GatewayClient& gw, const sync::ByteSource& bundle, const Pro
     }
     if (++failures > kResumeAttempts) return gw.Check(res, "the bundle");
     auto head = gw.client().Head(target, gw.Signed("HEAD", target));
+    // Gone: the cut fell after the last byte reached the gateway, which then
+    // gave its verdict and deleted the upload. The caller asks hello what it holds.
+    if (head && head->status == 404) return Status::NotFound(kVerdictLost);
     RELAIS_RETURN_IF_ERROR(gw.Check(head, "the upload's offset"));
     std::string stored = head->get_header_value("Upload-Offset");
     offset = std::strtoull(stored.c_str(), nullptr, 10);
@@ -164,14 +170,16 @@ class CancelScope {
   RoundCanceller* cancel_;
 };
 
-GatewayClient::GatewayClient(const std::string& url, const sync::Identity* box, const TlsPinCheck* tls)
-    : url_(url), client_(url), box_(box), tls_(tls) {
+GatewayClient::GatewayClient(const std::string& url, const sync::Identity* box, const core::Clock& clock,
+                             const TlsPinCheck* tls)
+    : url_(url), client_(url), box_(box), clock_(clock), tls_(tls) {
   client_.set_connection_timeout(10, 0);
   client_.set_read_timeout(120, 0);
   client_.set_write_timeout(120, 0);
 }
 
-Status GatewayClient::Connect(int64_t local_now) {
+Status GatewayClient::Connect() {
+  int64_t local_now = clock_.Now();
   RELAIS_ASSIGN_OR_RETURN(json health, JsonOf(client_.Get("/hub/v1/health"), "GET /hub/v1/health"));
   if (!health.contains("time_s") || !health["time_s"].is_number_integer())
     return Status::Corruption(url_ + " does not look like a relais gateway");
@@ -179,7 +187,7 @@ Status GatewayClient::Connect(int64_t local_now) {
   return Status::Ok();
 }
 
-int64_t GatewayClient::GatewayTime() const { return std::time(nullptr) + offset_; }
+int64_t GatewayClient::GatewayTime() const { return clock_.Now() + offset_; }
 
 httplib::Headers GatewayClient::Signed(const std::string& method, const std::string& target,
                                        const std::string& offset) {
@@ -225,23 +233,29 @@ Result<RoundReport> RunSyncRound(sync::BoxSync& box, const std::string& url, con
   RELAIS_ASSIGN_OR_RETURN(GatewayTrust trust, LoadGatewayTrust(box.sync_dir()));
   RELAIS_RETURN_IF_ERROR(CheckGatewayUrl(url, trust.allow_plain_http));
   TlsPinCheck pin(std::move(trust), /*first_use=*/false);
-  GatewayClient gw(url, &box.identity(), &pin);
+  GatewayClient gw(url, &box.identity(), clock, &pin);
   RELAIS_RETURN_IF_ERROR(pin.Install(gw.client()));
   CancelScope scope(cancel, &gw.client());
   RELAIS_RETURN_IF_ERROR(scope.Check());
-  RELAIS_RETURN_IF_ERROR(gw.Connect(clock.Now()));
+  RELAIS_RETURN_IF_ERROR(gw.Connect());
   RELAIS_ASSIGN_OR_RETURN(content::VersionVector held, box.replica().Held());
-  RELAIS_ASSIGN_OR_RETURN(json hello,
-                          gw.JsonOf(gw.client().Post("/hub/v1/hello", gw.Signed("POST", "/hub/v1/hello"),
-                                                     json{{"vector", VectorJson(held)}}.dump(), "application/json"),
-                                    "hello"));
-  content::VersionVector gateway;
-  if (hello.contains("vector") && hello["vector"].is_object())
-    for (const auto& [origin, seq] : hello["vector"].items())
-      if (seq.is_number_integer()) gateway[origin] = seq.get<int64_t>();
+  // What the gateway holds for the school (and the box's key epoch it knows).
+  int64_t known_epoch = box.certified_key_epoch();
+  auto hello = [&]() -> Result<content::VersionVector> {
+    RELAIS_ASSIGN_OR_RETURN(json answer,
+                            gw.JsonOf(gw.client().Post("/hub/v1/hello", gw.Signed("POST", "/hub/v1/hello"),
+                                                       json{{"vector", VectorJson(held)}}.dump(), "application/json"),
+                                      "hello"));
+    content::VersionVector vector;
+    if (answer.contains("vector") && answer["vector"].is_object())
+      for (const auto& [origin, seq] : answer["vector"].items())
+        if (seq.is_number_integer()) vector[origin] = seq.get<int64_t>();
+    known_epoch = answer.value("box_key_epoch", known_epoch);
+    return vector;
+  };
+  RELAIS_ASSIGN_OR_RETURN(content::VersionVector gateway, hello());
   Say(progress, "Connected to " + url + " (school " + box.school_scope() + ")");
   // A rotated encryption key the gateway does not know yet (`relais sync rotate-key`).
-  int64_t known_epoch = hello.value("box_key_epoch", static_cast<int64_t>(box.certified_key_epoch()));
   if (known_epoch < box.key_epoch()) {
     auto told = gw.client().Post("/hub/v1/box-key", gw.Signed("POST", "/hub/v1/box-key"), box.KeyRotationRequest(),
                                  "application/json");
@@ -255,6 +269,7 @@ Result<RoundReport> RunSyncRound(sync::BoxSync& box, const std::string& url, con
   std::filesystem::remove_all(tmp, ec);
   RELAIS_RETURN_IF_ERROR(core::MakeDirs(tmp));
   RoundReport report;
+  int verdicts_lost = 0;
   while (true) {
     RELAIS_RETURN_IF_ERROR(scope.Check());
     RELAIS_ASSIGN_OR_RETURN(std::vector<content::Op> ops, box.replica().OpsSince(gateway, kOpsPerBundle));
@@ -265,7 +280,15 @@ Result<RoundReport> RunSyncRound(sync::BoxSync& box, const std::string& url, con
     Say(progress,
         "Sending " + std::to_string(ops.size()) + " changes (" + std::to_string(summary.bundle_bytes) + " bytes)");
     RELAIS_ASSIGN_OR_RETURN(auto bundle, sync::FileSource::Open(file->path()));
-    RELAIS_ASSIGN_OR_RETURN(json verdict, Upload(gw, *bundle, progress));
+    Result<json> uploaded = Upload(gw, *bundle, progress);
+    if (!uploaded.ok() && uploaded.status().message() == kVerdictLost && ++verdicts_lost <= kResumeAttempts) {
+      // Ask again what the gateway holds: the operations it took are not
+      // sent twice, the ones it did not are sent again.
+      Say(progress, std::string("  ") + kVerdictLost + ": asking the gateway what it holds");
+      RELAIS_ASSIGN_OR_RETURN(gateway, hello());
+      continue;
+    }
+    RELAIS_ASSIGN_OR_RETURN(json verdict, std::move(uploaded));
     for (const content::Op& op : ops) gateway[op.origin] = std::max(gateway[op.origin], op.seq);
     report.sent += static_cast<int64_t>(ops.size());
     Say(progress, "  the gateway took " + std::to_string(verdict.value("inserted", 0)) + " new, " +

@@ -24,13 +24,18 @@ namespace relais::server {
 // A gateway client: signed requests, the gateway's clock, clear errors.
 class GatewayClient {
  public:
-  // `box` signs requests; null for the unsigned ones (enrolment). `tls`
-  // (may be null; must outlive the client) explains a refused TLS key in
-  // Check(); the caller installs it on client().
-  GatewayClient(const std::string& url, const sync::Identity* box, const TlsPinCheck* tls = nullptr);
+  // `box` signs requests; null for the unsigned ones (enrolment). `clock`
+  // (the box's) must outlive the client. `tls` (may be null; must outlive
+  // the client) explains a refused TLS key in Check(); the caller installs it
+  // on client().
+  GatewayClient(const std::string& url, const sync::Identity* box, const core::Clock& clock,
+                const TlsPinCheck* tls = nullptr);
 
-  // Learns the gateway's clock (a Pi has no real-time clock).
-  Status Connect(int64_t local_now);
+  // Learns the gateway's clock (a Pi has no real-time clock): its offset from `clock`.
+  Status Connect();
+  // The gateway's time now, read from `clock` plus the offset (the same clock
+  // the offset was learnt against: std::time would disagree with a shifted
+  // test clock, or after the box's clock was set).
   int64_t GatewayTime() const;
 
   // Headers signing METHOD TARGET (and the upload offset, if any).
@@ -50,6 +55,7 @@ class GatewayClient {
   std::string url_;
   httplib::Client client_;
   const sync::Identity* box_;
+  const core::Clock& clock_;
   const TlsPinCheck* tls_;
   int64_t offset_ = 0;
 };

@@ -95,7 +95,7 @@ int Enrol(const std::vector<std::string>& argv) {
   // Over https without --ca, the key the gateway shows now is pinned (the
   // answer is MACed with the code, so a gateway that cannot answer it is refused).
   TlsPinCheck pin(trust, /*first_use=*/true);
-  GatewayClient gw(*url, nullptr, &pin);
+  GatewayClient gw(*url, nullptr, setup.clock, &pin);
   if (Status st = pin.Install(gw.client()); !st.ok()) return Fail(st);
   auto res = gw.client().Post("/hub/v1/enrol", *request, "application/octet-stream");
   if (Status st = gw.Check(res, "the enrolment"); !st.ok()) return Fail(st);
@@ -154,6 +154,21 @@ int Export(const std::vector<std::string>& argv) {
   if (!round.ok()) return Fail(round.status());
   fs::path dir = StickBoxDir(*to, (*box)->box_id());
   auto run = [&]() -> Status {
+    // This export replaces what an earlier one left for this box: its
+    // bundles (what they hold above the acknowledged seq is written again
+    // below; a damaged one would block `hub import` for ever) and the
+    // gateway's answer to it. A stale answer must not be imported as if it
+    // answered this export: importing an answer marks the exported seq as
+    // held by the gateway. Until this export is complete, no seq counts as
+    // exported (a kill -9 half-way must not vouch for removed bundles).
+    RELAIS_RETURN_IF_ERROR(setup.school->accounts().SetSetting("sync_exported_seq", "0"));
+    std::error_code ec, removing;
+    std::vector<fs::path> old = {dir / "to-box" / "answer.bundle"};
+    for (const auto& entry : fs::directory_iterator(dir / "to-gateway", ec))
+      if (entry.path().extension() == ".bundle") old.push_back(entry.path());
+    for (const fs::path& file : old)
+      if (!fs::remove(file, removing) && removing)
+        return Status::IOError("cannot remove " + file.string() + ": " + removing.message());
     RELAIS_RETURN_IF_ERROR(core::MakeDirs(dir / "to-gateway"));
     // The gateway holds every other origin's operations (it sent them); of
     // ours, those up to the last seq it acknowledged.

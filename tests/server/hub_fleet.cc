@@ -437,13 +437,17 @@ Status HubFleet::Worker::Upload(Box& box) {
 
 Status HubFleet::Worker::Answer(Box& box) {
   const int64_t n = static_cast<int64_t>(box.records.size());
-  // What the box holds: its own operations, and a prefix of every third
-  // other box's (received in an earlier round).
+  // What the box holds (as after an earlier round): its own operations; of
+  // the other boxes of its school, a third's all, a third's a prefix, and
+  // nothing of the last third's.
   json vector = {{box.origin, n}};
   std::map<std::string, int64_t> have;
   for (const Box* other : fleet_.schools_.at(box.school)) {
-    if (other == &box || (other->index + box.index) % 3 != 0) continue;
-    have[other->origin] = static_cast<int64_t>((box.index + 2 * other->index) % (other->records.size() + 1));
+    size_t third = (other->index + box.index) % 3;
+    if (other == &box || third == 0) continue;
+    have[other->origin] = third == 1
+                              ? static_cast<int64_t>(other->records.size())
+                              : static_cast<int64_t>((box.index + 2 * other->index) % (other->records.size() + 1));
     vector[other->origin] = have[other->origin];
   }
   std::map<std::string, const Box*> lacked;  // origin → box whose operations above have[origin] are due

@@ -84,7 +84,7 @@ class HubFleet {
   Status Upload();
 
   // Every box asks POST /hub/v1/answer with a vector holding its own
-  // operations and part of some others' (as after an earlier round), opens
+  // operations and all, part or none of each other box's, opens
   // the answer with its own key and the gateway it pinned, and checks that it
   // holds exactly, once each and byte for byte, the operations of the other
   // boxes of its school the vector did not cover.

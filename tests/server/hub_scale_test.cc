@@ -5,6 +5,7 @@
 // and asking their answers at once through both processes in turn.
 #include <doctest/doctest.h>
 
+#include <chrono>
 #include <filesystem>
 
 #include "core/crypto.h"
@@ -70,15 +71,28 @@ TEST_CASE("a thousand boxes sync at once through two gateway processes sharing o
   options.ent_key = ent_key;
   HubFleet fleet(options, *fleet_codes);
 
+  auto seconds_since = [](std::chrono::steady_clock::time_point t) {
+    return std::to_string(std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count()).substr(0, 5);
+  };
+  auto t = std::chrono::steady_clock::now();
+  std::string timings;
   Status enrolled = fleet.Enrol();
+  timings += "enrol " + seconds_since(t) + " s";
+  t = std::chrono::steady_clock::now();
   REQUIRE_MESSAGE(enrolled.ok(), (enrolled.ToString() + "\n" + Describe(fleet.stats())));
   Status uploaded = fleet.Upload();
   REQUIRE_MESSAGE(uploaded.ok(), (uploaded.ToString() + "\n" + Describe(fleet.stats())));
+  timings += ", upload " + seconds_since(t) + " s";
+  t = std::chrono::steady_clock::now();
   Status answered = fleet.Answer();
   REQUIRE_MESSAGE(answered.ok(), (answered.ToString() + "\n" + Describe(fleet.stats())));
+  timings += ", answer " + seconds_since(t) + " s";
+  t = std::chrono::steady_clock::now();
   Status feeds = fleet.CheckEntFeeds();
   REQUIRE_MESSAGE(feeds.ok(), (feeds.ToString() + "\n" + Describe(fleet.stats())));
 
+  timings += ", ENT feeds " + seconds_since(t) + " s";
+  MESSAGE(timings);
   const HubFleet::Stats& stats = fleet.stats();
   INFO(Describe(stats));
   CHECK(stats.server_errors == 0);
