@@ -8,14 +8,12 @@
 #include <doctest/doctest.h>
 #include <fcntl.h>
 #include <netinet/in.h>
-#include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <array>
-#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <ctime>
@@ -35,6 +33,7 @@
 #include "sync/identity.h"
 #include "sync/replica.h"
 #include "tests/server/child_server.h"
+#include "tests/server/cut_proxy.h"
 
 namespace fs = std::filesystem;
 using namespace relais;
@@ -398,97 +397,6 @@ TEST_CASE("relais serve syncs an enrolled box by itself, backs off while the gat
   CHECK(Dump(w.a).find("6eD") != std::string::npos);
 }
 
-namespace {
-
-// A TCP proxy on 127.0.0.1 in front of `port` that cuts the connection it is
-// relaying once, when `cut_after` bytes in all have gone from the server to
-// the client; everything else passes untouched.
-class CutProxy {
- public:
-  CutProxy(int port, size_t cut_after) : target_(port), cut_after_(cut_after) {
-    listener_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    REQUIRE(listener_ >= 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    REQUIRE(bind(listener_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
-    REQUIRE(listen(listener_, 16) == 0);
-    socklen_t len = sizeof addr;
-    REQUIRE(getsockname(listener_, reinterpret_cast<sockaddr*>(&addr), &len) == 0);
-    port_ = ntohs(addr.sin_port);
-    acceptor_ = std::thread([this] { Accept(); });
-  }
-  ~CutProxy() {
-    stop_ = true;
-    shutdown(listener_, SHUT_RDWR);
-    acceptor_.join();
-    for (auto& t : relays_) t.join();
-    close(listener_);
-  }
-  int port() const { return port_; }
-  int cuts() const { return cuts_; }
-
- private:
-  void Accept() {
-    while (!stop_) {
-      int client = accept4(listener_, nullptr, nullptr, SOCK_CLOEXEC);
-      if (client < 0) return;
-      int server = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-      sockaddr_in addr{};
-      addr.sin_family = AF_INET;
-      addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-      addr.sin_port = htons(static_cast<uint16_t>(target_));
-      if (connect(server, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-        close(client);
-        close(server);
-        continue;
-      }
-      relays_.emplace_back([this, client, server] { Relay(client, server); });
-    }
-  }
-  void Relay(int client, int server) {
-    std::array<char, 16384> buf;
-    pollfd fds[2] = {{client, POLLIN, 0}, {server, POLLIN, 0}};
-    while (!stop_ && poll(fds, 2, 200) >= 0) {
-      if (fds[0].revents & (POLLIN | POLLHUP | POLLERR)) {
-        ssize_t n = read(client, buf.data(), buf.size());
-        if (n <= 0 || write(server, buf.data(), static_cast<size_t>(n)) != n) break;
-      }
-      if (fds[1].revents & (POLLIN | POLLHUP | POLLERR)) {
-        ssize_t n = read(server, buf.data(), buf.size());
-        if (n <= 0) break;
-        size_t pass = static_cast<size_t>(n);
-        bool cut = false;
-        if (cuts_ == 0 && downstream_ + pass >= cut_after_) {
-          pass = cut_after_ - downstream_;
-          cut = true;
-        }
-        if (pass > 0 && write(client, buf.data(), pass) != static_cast<ssize_t>(pass)) break;
-        downstream_ += pass;
-        if (cut) {
-          ++cuts_;
-          break;
-        }
-      }
-    }
-    shutdown(client, SHUT_RDWR);
-    close(client);
-    close(server);
-  }
-
-  int target_;
-  size_t cut_after_;
-  int listener_ = -1;
-  int port_ = 0;
-  std::atomic<bool> stop_{false};
-  std::atomic<size_t> downstream_{0};
-  std::atomic<int> cuts_{0};
-  std::thread acceptor_;
-  std::vector<std::thread> relays_;  // joined by the destructor (the acceptor alone adds to it)
-};
-
-}  // namespace
-
 TEST_CASE("an answer download cut in the middle resumes where it stopped, and the answer applies") {
   World w;
   {
@@ -503,9 +411,12 @@ TEST_CASE("an answer download cut in the middle resumes where it stopped, and th
   const std::string& url = w.hub->url();
   int hub_port = std::stoi(url.substr(url.rfind(':') + 1));
   // The round's small answers (health, hello, the upload) take far less than this.
-  CutProxy proxy(hub_port, 40000);
-  Run round = w.Must("sync --data " + w.a.string() + " --hub http://127.0.0.1:" + std::to_string(proxy.port()));
-  CHECK(proxy.cuts() == 1);
+  auto proxy = server::testing::CutProxy::Start(hub_port);
+  REQUIRE(proxy.ok());
+  using Proxy = server::testing::CutProxy;
+  (*proxy)->CutAfter(40000, Proxy::Direction::kToClient, Proxy::CutKind::kReset);
+  Run round = w.Must("sync --data " + w.a.string() + " --hub " + (*proxy)->url());
+  CHECK((*proxy)->cuts_made() == 1);
   size_t at = round.out.find("resuming the answer at byte ");
   REQUIRE_MESSAGE(at != std::string::npos, round.out);
   long long resumed = std::stoll(round.out.substr(at + 28));
