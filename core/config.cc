@@ -38,10 +38,13 @@ Status ParseListen(std::string_view key, std::string_view value, std::string* ho
 }
 
 bool IsKnownKey(std::string_view key) {
-  for (const char* k :
-       {"listen", "max_upload_mb", "http_threads", "db_readers", "session_hours", "password_ops", "password_mem_kib",
-        "password_concurrency", "tls_cert", "tls_key", "https_listen", "https_redirect", "hub_postgres", "hub_key_file",
-        "hub_ent_key_file", "hub_connections", "hub_enrol_code_days", "test_clock_offset_s"})
+  for (const char* k : {"listen",           "max_upload_mb",        "http_threads",
+                        "db_readers",       "session_hours",        "password_ops",
+                        "password_mem_kib", "password_concurrency", "tls_cert",
+                        "tls_key",          "https_listen",         "https_redirect",
+                        "hub_postgres",     "hub_key_file",         "hub_ent_key_file",
+                        "hub_connections",  "hub_enrol_code_days",  "sync_interval_s",
+                        "sync_retry_min_s", "sync_retry_max_s",     "test_clock_offset_s"})
     if (key == k) return true;
   return false;
 }
@@ -98,6 +101,12 @@ Status Config::Set(std::string_view key, std::string_view value) {
     int64_t days = 0;
     RELAIS_RETURN_IF_ERROR(ParseNumber<int64_t>(key, value, &days, 1, 365));
     hub_enrol_code_ttl_s = days * 86400;
+  } else if (key == "sync_interval_s") {
+    return ParseNumber<int64_t>(key, value, &sync_interval_s, 0, 7 * 86400);
+  } else if (key == "sync_retry_min_s") {
+    return ParseNumber<int64_t>(key, value, &sync_retry_min_s, 1, 86400);
+  } else if (key == "sync_retry_max_s") {
+    return ParseNumber<int64_t>(key, value, &sync_retry_max_s, 1, 7 * 86400);
   } else if (key == "test_clock_offset_s") {
     return ParseNumber<int64_t>(key, value, &test_clock_offset_s, -3650LL * 86400, 3650LL * 86400);
   } else {
@@ -151,6 +160,8 @@ Status Config::Validate() const {
     return Status::InvalidArgument("https_listen and listen are the same address");
   if (password_ops < 2 || password_mem_kib < 19 * 1024)
     return Status::InvalidArgument("Argon2id must be at least 19 MiB and 2 passes");
+  if (sync_retry_max_s < sync_retry_min_s)
+    return Status::InvalidArgument("sync_retry_max_s must be at least sync_retry_min_s");
   return Status::Ok();
 }
 

@@ -43,6 +43,10 @@ struct Config {
   std::filesystem::path hub_ent_key_file;    // the ENT's bearer API key (first line); no ENT API when empty
   int hub_connections = 8;                   // PostgreSQL connections per hub process
   int64_t hub_enrol_code_ttl_s = 7 * 86400;  // how long a one-time enrolment code stays valid
+  // The box's automatic sync from `relais serve` (server/auto_sync.h), once enrolled.
+  int64_t sync_interval_s = 300;    // a round this often; 0: no automatic sync
+  int64_t sync_retry_min_s = 30;    // after a failed round, wait this long, doubling…
+  int64_t sync_retry_max_s = 3600;  // …up to this
   // Test-only: the box's commands run as if the wall clock were this many
   // seconds off (negative: behind), to test a Pi without a real-time clock.
   int64_t test_clock_offset_s = 0;

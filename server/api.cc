@@ -97,6 +97,7 @@ const std::vector<Api::Route>& Api::Routes() {
       {"GET", "/api/v1/health", Access::kPublic, &Api::Health},
       {"POST", "/api/v1/admin/time", Access::kAdmin, &Api::SetTime},
       {"GET", "/api/v1/admin/status", Access::kAdmin, &Api::AdminStatus},
+      {"POST", "/api/v1/admin/sync", Access::kAdmin, &Api::AdminSync},
       {"GET", "/metrics", Access::kPublic, &Api::MetricsText},
       // Connectivity probes of tablets and laptops (see CaptiveProbe).
       {"GET", "/generate_204", Access::kPublic, &Api::CaptiveProbe},
@@ -899,9 +900,31 @@ json Api::SyncStatusJson() {
   auto status = sync::ReadBoxSyncStatus(school_, school_.data_dir());
   if (!status.ok() || !status->enrolled) return nullptr;
   auto or_null = [](const std::string& s) { return s.empty() ? json(nullptr) : json(s); };
-  return {{"last_sync", or_null(status->last_sync)},
-          {"pending", status->pending},
-          {"last_error", or_null(status->last_error)}};
+  json out = {{"last_sync", or_null(status->last_sync)},
+              {"pending", status->pending},
+              {"last_error", or_null(status->last_error)},
+              {"automatic", false},
+              {"running", false},
+              {"next_attempt", nullptr},
+              {"failures", 0}};
+  if (auto_sync_) {
+    AutoSync::State state = auto_sync_->state();
+    out["automatic"] = state.enabled;
+    out["running"] = state.running;
+    out["failures"] = state.failures;
+    if (state.next_attempt > 0) out["next_attempt"] = core::FormatTime(state.next_attempt);
+  }
+  return out;
+}
+
+// Wakes the automatic sync; the round runs in the background.
+void Api::AdminSync(Call& c) {
+  if (!auto_sync_) return WriteError(c.res, Status::Conflict("this server does not sync automatically"));
+  json sync = SyncStatusJson();
+  if (!sync.is_object()) return WriteError(c.res, Status::Conflict("this box has not enrolled with a gateway"));
+  auto_sync_->SyncNow();
+  core::LogEvent("admin.sync_now", {{"user", c.viewer.login}});
+  WriteJson(c.res, {{"sync", SyncStatusJson()}}, 202);
 }
 
 void Api::AdminStatus(Call& c) {

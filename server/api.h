@@ -16,6 +16,7 @@
 #include "content/school.h"
 #include "core/config.h"
 #include "server/auth.h"
+#include "server/auto_sync.h"
 #include "server/http_util.h"
 #include "server/metrics.h"
 #include "server/response_cache.h"
@@ -52,6 +53,10 @@ class Api {
   // How POST /api/v1/admin/time sets the wall clock (`relais serve` passes
   // core::SetSystemClock; tests move their fake clock). Unset: it refuses.
   void set_time_setter(std::function<Status(int64_t)> setter) { set_time_ = std::move(setter); }
+  // The automatic sync POST /api/v1/admin/sync wakes and health reports
+  // (`relais serve` passes its own; must outlive the Api). Unset: the route
+  // answers 409 and health shows only the stored status.
+  void set_auto_sync(AutoSync* auto_sync) { auto_sync_ = auto_sync; }
 
   // Handles one request (the transport calls this; `reader` is null for GET
   // and HEAD).
@@ -84,6 +89,7 @@ class Api {
   void RemoveMember(Call& c);
   void ImportRoster(Call& c);
   void AdminStatus(Call& c);
+  void AdminSync(Call& c);
   void IssueLoginCards(Call& c);
   void ListLoginCards(Call& c);
   void CardLogin(Call& c);
@@ -143,6 +149,7 @@ class Api {
   GenerationCache<content::FileInfo> readable_files_{50000, 5000};  // key: user id + file id
   int64_t started_ms_;
   std::function<Status(int64_t)> set_time_;
+  AutoSync* auto_sync_ = nullptr;
 };
 
 }  // namespace relais::server

@@ -17,6 +17,7 @@
 #include "core/files.h"
 #include "core/log.h"
 #include "server/api.h"
+#include "server/auto_sync.h"
 #include "server/box_ca.h"
 #include "server/event_server.h"
 #include "server/https_redirect.h"
@@ -261,6 +262,8 @@ int Serve(const std::vector<std::string>& argv) {
 
   Api api(school, config, setup.clock);
   api.set_time_setter(core::SetSystemClock);
+  AutoSync auto_sync(school, config, setup.clock);  // rounds with the gateway once enrolled
+  api.set_auto_sync(&auto_sync);
   EventServer http(
       [&](const httplib::Request& req, httplib::Response& res, const httplib::ContentReader* reader) {
         if (config.https_redirect && !req.ssl && !Api::StaysOnPlainHttp(req.path)) {
@@ -377,8 +380,10 @@ int Serve(const std::vector<std::string>& argv) {
       lock.lock();
     }
   });
+  auto_sync.Start();
   bool ok = http.Run();
   (void)SdNotify(notify_socket, "STOPPING=1");
+  auto_sync.Stop();  // cuts a round in flight; the next start resumes it
   core::FlushLog();
   {
     std::lock_guard lock(mu);

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <vector>
 
+#include "core/files.h"
 #include "server/gateway_files.h"
 #include "sync/hub_auth.h"
 
@@ -16,6 +17,7 @@ namespace {
 
 constexpr size_t kOpsPerBundle = 5000;
 constexpr size_t kPatchBytes = 1 << 20;
+constexpr uint64_t kRangeBytes = 1 << 20;  // bytes of the answer per GET
 constexpr int kResumeAttempts = 5;
 
 json VectorJson(const content::VersionVector& v) {
@@ -30,23 +32,26 @@ void Say(const Progress& progress, const std::string& line) {
 
 constexpr const char* kVerdictLost = "the upload ended but its verdict was lost";
 
-// Uploads a bundle resumably: on a cut, asks the gateway where it stands and
-// sends the rest. Returns the gateway's verdict; NotFound(kVerdictLost) when
-// the upload is gone after a cut (the gateway took the last byte, and may or
-// may not have ingested the bundle).
-Result<json> Upload(GatewayClient& gw, const std::string& bundle, const Progress& progress) {
+// Uploads a bundle from `bundle` (a file under DATA/sync/tmp) resumably: on
+// a cut, asks the gateway where it stands and sends the rest, read from the
+// file piece by piece (memory stays at one piece). Returns the gateway's
+// verdict; NotFound(kVerdictLost) when the upload is gone after a cut (the
+// gateway took the last byte, and may or may not have ingested the bundle).
+Result<json> Upload(GatewayClient& gw, const sync::ByteSource& bundle, const Progress& progress) {
+  const uint64_t length = bundle.size();
   RELAIS_ASSIGN_OR_RETURN(json created,
                           gw.JsonOf(gw.client().Post("/hub/v1/uploads", gw.Signed("POST", "/hub/v1/uploads"),
-                                                     json{{"length", bundle.size()}}.dump(), "application/json"),
+                                                     json{{"length", length}}.dump(), "application/json"),
                                     "the upload"));
   std::string target = "/hub/v1/uploads/" + created.value("id", std::string());
-  size_t offset = 0;
+  uint64_t offset = 0;
   int failures = 0;
+  std::string piece;
   while (true) {
-    size_t n = std::min(kPatchBytes, bundle.size() - offset);
+    size_t n = static_cast<size_t>(std::min<uint64_t>(kPatchBytes, length - offset));
+    RELAIS_RETURN_IF_ERROR(bundle.ReadAt(offset, n, &piece));
     std::string at = std::to_string(offset);
-    auto res = gw.client().Patch(target, gw.Signed("PATCH", target, at), bundle.data() + offset, n,
-                                 "application/octet-stream");
+    auto res = gw.client().Patch(target, gw.Signed("PATCH", target, at), piece.data(), n, "application/octet-stream");
     if (res && res->status == 200) {
       json verdict = json::parse(res->body, nullptr, false);
       if (verdict.is_discarded()) return Status::Corruption("the gateway's verdict is not JSON");
@@ -54,7 +59,7 @@ Result<json> Upload(GatewayClient& gw, const std::string& bundle, const Progress
     }
     if (res && res->status == 204) {
       offset += n;
-      Say(progress, "  sent " + std::to_string(offset) + " / " + std::to_string(bundle.size()) + " bytes");
+      Say(progress, "  sent " + std::to_string(offset) + " / " + std::to_string(length) + " bytes");
       continue;
     }
     // A cut or a stale offset: ask where the upload stands, and resume.
@@ -70,14 +75,105 @@ Result<json> Upload(GatewayClient& gw, const std::string& bundle, const Progress
     RELAIS_RETURN_IF_ERROR(gw.Check(head, "the upload's offset"));
     std::string stored = head->get_header_value("Upload-Offset");
     offset = std::strtoull(stored.c_str(), nullptr, 10);
+    if (offset > length) return Status::Corruption("the gateway claims more bytes than the bundle has");
     Say(progress, "  resuming at byte " + std::to_string(offset));
   }
 }
 
+// Downloads the stored answer `id` of `length` bytes into `file` by ranges of
+// kRangeBytes. Each range's bytes go to the file as they arrive, so after a
+// cut the next request starts at the file's size (5 attempts in a row).
+Status DownloadAnswer(GatewayClient& gw, const std::string& id, uint64_t length, core::StreamingFile* file,
+                      const Progress& progress) {
+  const std::string target = "/hub/v1/answers/" + id;
+  int failures = 0;
+  while (file->size() < length) {
+    const uint64_t from = file->size();
+    const uint64_t last = std::min(length, from + kRangeBytes) - 1;
+    httplib::Headers headers = gw.Signed("GET", target);
+    headers.emplace("Range", "bytes=" + std::to_string(from) + "-" + std::to_string(last));
+    bool accepted = false;
+    std::string refusal;  // the body of an error answer
+    Status written;
+    auto res = gw.client().Get(
+        target, headers,
+        [&](const httplib::Response& r) {
+          std::string range = r.get_header_value("Content-Range");
+          accepted = (r.status == 206 && range.rfind("bytes " + std::to_string(from) + "-", 0) == 0) ||
+                     (r.status == 200 && from == 0);
+          return true;
+        },
+        [&](const char* data, size_t n) {
+          if (!accepted) {
+            refusal.append(data, std::min<size_t>(n, 4096 - std::min<size_t>(4096, refusal.size())));
+            return true;
+          }
+          if (file->size() + n > length) {
+            written = Status::Corruption("the gateway sent more bytes than the answer has");
+            return false;
+          }
+          written = file->Append(std::string_view(data, n));
+          return written.ok();
+        });
+    RELAIS_RETURN_IF_ERROR(written);
+    if (res && !accepted) {
+      res->body = refusal;
+      Status st = gw.Check(res, "the answer");
+      return st.ok() ? Status::Corruption("the gateway did not send the range asked for") : st;
+    }
+    if (res && file->size() == last + 1) {
+      Say(progress, "  received " + std::to_string(file->size()) + " / " + std::to_string(length) + " bytes");
+      continue;
+    }
+    // Cut (what arrived is in the file): ask again from where it stopped.
+    if (++failures > kResumeAttempts) {
+      if (!res) return gw.Check(res, "the answer");
+      return Status::Corruption("the gateway's answer was cut short " + std::to_string(failures) + " times");
+    }
+    Say(progress, "  resuming the answer at byte " + std::to_string(file->size()));
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
-GatewayClient::GatewayClient(const std::string& url, const sync::Identity* box, const core::Clock& clock)
-    : url_(url), client_(url), box_(box), clock_(clock) {
+void RoundCanceller::Cancel() {
+  std::lock_guard lock(mu_);
+  cancelled_ = true;
+  if (client_) client_->stop();
+}
+
+bool RoundCanceller::cancelled() const {
+  std::lock_guard lock(mu_);
+  return cancelled_;
+}
+
+// Attaches a round's client to a canceller while the round runs.
+class CancelScope {
+ public:
+  CancelScope(RoundCanceller* cancel, httplib::Client* client) : cancel_(cancel) {
+    if (!cancel_) return;
+    std::lock_guard lock(cancel_->mu_);
+    cancel_->client_ = client;
+  }
+  ~CancelScope() {
+    if (!cancel_) return;
+    std::lock_guard lock(cancel_->mu_);
+    cancel_->client_ = nullptr;
+  }
+  Status Check() const {
+    return cancel_ && cancel_->cancelled() ? Status::Internal("the sync round was cancelled") : Status::Ok();
+  }
+  CancelScope(const CancelScope&) = delete;
+  CancelScope& operator=(const CancelScope&) = delete;
+
+ private:
+  RoundCanceller* cancel_;
+};
+
+GatewayClient::GatewayClient(const std::string& url, const sync::Identity* box, const core::Clock& clock,
+                             const TlsPinCheck* tls)
+    : url_(url), client_(url), box_(box), clock_(clock), tls_(tls) {
   client_.set_connection_timeout(10, 0);
   client_.set_read_timeout(120, 0);
   client_.set_write_timeout(120, 0);
@@ -103,6 +199,15 @@ httplib::Headers GatewayClient::Signed(const std::string& method, const std::str
 }
 
 Status GatewayClient::Check(const httplib::Result& res, const std::string& what) {
+  if (!res && tls_ && tls_->mismatch())
+    return Status::PermissionDenied("the gateway at " + url_ +
+                                    " showed a TLS key that is not the one pinned at enrolment " + "(pinned sha256 " +
+                                    tls_->trust().pin_sha256.substr(0, 16) + "…, shown " + tls_->seen().substr(0, 16) +
+                                    "…): refused. If the gateway's key really changed, " + "enrol the box again");
+  if (!res && res.error() == httplib::Error::SSLServerVerification)
+    return Status::PermissionDenied("the gateway at " + url_ +
+                                    " showed a certificate that does not verify (not signed by the CA given at "
+                                    "enrolment, or not for this host name): refused");
   if (!res)
     return Status::Unauthenticated("cannot reach the gateway at " + url_ + " (" + what +
                                    "): " + httplib::to_string(res.error()) + " error");
@@ -125,11 +230,18 @@ Result<json> GatewayClient::JsonOf(const httplib::Result& res, const std::string
 }
 
 Result<RoundReport> RunSyncRound(sync::BoxSync& box, const std::string& url, const core::Clock& clock,
-                                 const Progress& progress) {
-  GatewayClient gw(url, &box.identity(), clock);
+                                 const Progress& progress, RoundCanceller* cancel) {
+  RELAIS_ASSIGN_OR_RETURN(GatewayTrust trust, LoadGatewayTrust(box.sync_dir()));
+  RELAIS_RETURN_IF_ERROR(CheckGatewayUrl(url, trust.allow_plain_http));
+  TlsPinCheck pin(std::move(trust), /*first_use=*/false);
+  GatewayClient gw(url, &box.identity(), clock, &pin);
+  RELAIS_RETURN_IF_ERROR(pin.Install(gw.client()));
+  CancelScope scope(cancel, &gw.client());
+  RELAIS_RETURN_IF_ERROR(scope.Check());
   RELAIS_RETURN_IF_ERROR(gw.Connect());
   RELAIS_ASSIGN_OR_RETURN(content::VersionVector held, box.replica().Held());
-  // What the gateway holds for the school.
+  // What the gateway holds for the school (and the box's key epoch it knows).
+  int64_t known_epoch = box.certified_key_epoch();
   auto hello = [&]() -> Result<content::VersionVector> {
     RELAIS_ASSIGN_OR_RETURN(json answer,
                             gw.JsonOf(gw.client().Post("/hub/v1/hello", gw.Signed("POST", "/hub/v1/hello"),
@@ -139,20 +251,37 @@ Result<RoundReport> RunSyncRound(sync::BoxSync& box, const std::string& url, con
     if (answer.contains("vector") && answer["vector"].is_object())
       for (const auto& [origin, seq] : answer["vector"].items())
         if (seq.is_number_integer()) vector[origin] = seq.get<int64_t>();
+    known_epoch = answer.value("box_key_epoch", known_epoch);
     return vector;
   };
   RELAIS_ASSIGN_OR_RETURN(content::VersionVector gateway, hello());
   Say(progress, "Connected to " + url + " (school " + box.school_scope() + ")");
+  // A rotated encryption key the gateway does not know yet (`relais sync rotate-key`).
+  if (known_epoch < box.key_epoch()) {
+    auto told = gw.client().Post("/hub/v1/box-key", gw.Signed("POST", "/hub/v1/box-key"), box.KeyRotationRequest(),
+                                 "application/json");
+    RELAIS_RETURN_IF_ERROR(gw.Check(told, "the box's new encryption key"));
+    RELAIS_RETURN_IF_ERROR(box.AdoptCertificate(told->body, gw.GatewayTime()));
+    Say(progress, "The gateway now seals to the box's encryption key epoch " + std::to_string(box.key_epoch()));
+  }
+  // Bundles and the answer go through files here; what a killed round left is dropped.
+  const std::filesystem::path tmp = box.sync_dir() / "tmp";
+  std::error_code ec;
+  std::filesystem::remove_all(tmp, ec);
+  RELAIS_RETURN_IF_ERROR(core::MakeDirs(tmp));
   RoundReport report;
   int verdicts_lost = 0;
   while (true) {
+    RELAIS_RETURN_IF_ERROR(scope.Check());
     RELAIS_ASSIGN_OR_RETURN(std::vector<content::Op> ops, box.replica().OpsSince(gateway, kOpsPerBundle));
     if (ops.empty()) break;
-    sync::StringSink sink;
+    RELAIS_ASSIGN_OR_RETURN(auto file, core::StreamingFile::Create(tmp));
+    sync::StreamingFileSink sink(file.get());
     RELAIS_ASSIGN_OR_RETURN(sync::BundleSummary summary, box.WriteBundle(ops, gw.GatewayTime(), &sink));
     Say(progress,
         "Sending " + std::to_string(ops.size()) + " changes (" + std::to_string(summary.bundle_bytes) + " bytes)");
-    Result<json> uploaded = Upload(gw, sink.data(), progress);
+    RELAIS_ASSIGN_OR_RETURN(auto bundle, sync::FileSource::Open(file->path()));
+    Result<json> uploaded = Upload(gw, *bundle, progress);
     if (!uploaded.ok() && uploaded.status().message() == kVerdictLost && ++verdicts_lost <= kResumeAttempts) {
       // Ask again what the gateway holds: the operations it took are not
       // sent twice, the ones it did not are sent again.
@@ -168,16 +297,30 @@ Result<RoundReport> RunSyncRound(sync::BoxSync& box, const std::string& url, con
   }
   // Files' bytes: announce the box's files, send the chunks the gateway lacks (server/gateway_files.h).
   FilesReport files;
-  auto upload = [&](const std::string& bundle) { return Upload(gw, bundle, progress).status(); };
+  auto upload = [&](const std::string& bundle) {
+    sync::StringSource source(bundle);
+    return Upload(gw, source, progress).status();
+  };
   RELAIS_ASSIGN_OR_RETURN(sync::FileNews news, SendFiles(gw, box, upload, progress, &files));
+  // The answer: stored by the gateway, downloaded by ranges into a file, applied from it.
   RELAIS_ASSIGN_OR_RETURN(held, box.replica().Held());
-  auto answer =
-      gw.client().Post("/hub/v1/answer", gw.Signed("POST", "/hub/v1/answer"),
-                       json{{"vector", VectorJson(held)}, {"files", FileNewsJson(news)}}.dump(), "application/json");
-  RELAIS_RETURN_IF_ERROR(gw.Check(answer, "the answer"));
-  sync::StringSource source(answer->body);
+  RELAIS_RETURN_IF_ERROR(scope.Check());
+  RELAIS_ASSIGN_OR_RETURN(
+      json created, gw.JsonOf(gw.client().Post("/hub/v1/answers", gw.Signed("POST", "/hub/v1/answers"),
+                                               json{{"vector", VectorJson(held)}, {"files", FileNewsJson(news)}}.dump(),
+                                               "application/json"),
+                              "the answer"));
+  std::string id = created.value("id", std::string());
+  int64_t length = created.value("length", int64_t{0});
+  if (id.empty() || length <= 0) return Status::Corruption("the gateway's answer has no id or length");
+  RELAIS_ASSIGN_OR_RETURN(auto answer, core::StreamingFile::Create(tmp));
+  RELAIS_RETURN_IF_ERROR(DownloadAnswer(gw, id, static_cast<uint64_t>(length), answer.get(), progress));
+  RELAIS_RETURN_IF_ERROR(scope.Check());
+  RELAIS_ASSIGN_OR_RETURN(auto source, sync::FileSource::Open(answer->path()));
   std::vector<sync::Record> file_records;
-  RELAIS_ASSIGN_OR_RETURN(sync::ApplyReport applied, box.ApplyBundle(source, gw.GatewayTime(), &file_records));
+  RELAIS_ASSIGN_OR_RETURN(sync::ApplyReport applied, box.ApplyBundle(*source, gw.GatewayTime(), &file_records));
+  std::string answer_target = "/hub/v1/answers/" + id;
+  (void)gw.client().Delete(answer_target, gw.Signed("DELETE", answer_target));  // else it expires
   Say(progress, "Received " + std::to_string(applied.received) + " changes (" + std::to_string(applied.new_ops) +
                     " new, " + std::to_string(applied.rows_written) + " rows written, " +
                     std::to_string(applied.pending) + " waiting, " + std::to_string(applied.conflicts) + " conflicts)");

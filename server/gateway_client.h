@@ -8,12 +8,14 @@
 
 #include <cstdint>
 #include <functional>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
 
 #include "core/clock.h"
 #include "core/status.h"
+#include "server/gateway_tls.h"
 #include "sync/box_sync.h"
 #include "sync/identity.h"
 
@@ -23,8 +25,11 @@ namespace relais::server {
 class GatewayClient {
  public:
   // `box` signs requests; null for the unsigned ones (enrolment). `clock`
-  // (the box's) must outlive the client.
-  GatewayClient(const std::string& url, const sync::Identity* box, const core::Clock& clock);
+  // (the box's) must outlive the client. `tls` (may be null; must outlive
+  // the client) explains a refused TLS key in Check(); the caller installs it
+  // on client().
+  GatewayClient(const std::string& url, const sync::Identity* box, const core::Clock& clock,
+                const TlsPinCheck* tls = nullptr);
 
   // Learns the gateway's clock (a Pi has no real-time clock): its offset from `clock`.
   Status Connect();
@@ -38,7 +43,8 @@ class GatewayClient {
 
   // Ok for a 2xx; else an error naming `what` and the gateway's reason:
   // Unavailable-like Unauthenticated when it cannot be reached, PermissionDenied
-  // for 403, Unauthenticated for 401, InvalidArgument otherwise.
+  // for 403 or a TLS key that is not the pinned one, Unauthenticated for 401,
+  // InvalidArgument otherwise.
   Status Check(const httplib::Result& res, const std::string& what);
   Result<nlohmann::json> JsonOf(const httplib::Result& res, const std::string& what);
 
@@ -50,6 +56,7 @@ class GatewayClient {
   httplib::Client client_;
   const sync::Identity* box_;
   const core::Clock& clock_;
+  const TlsPinCheck* tls_;
   int64_t offset_ = 0;
 };
 
@@ -63,13 +70,31 @@ struct RoundReport {
   int64_t chunks_fetched = 0;    // file chunks downloaded
 };
 
+// Lets another thread stop a round in flight (`relais serve` shutting down):
+// Cancel() shuts the round's connection down and makes the round fail (an
+// Internal "cancelled", or the cut connection's error). Thread-safe.
+class RoundCanceller {
+ public:
+  void Cancel();
+  bool cancelled() const;
+
+ private:
+  friend class CancelScope;
+  mutable std::mutex mu_;
+  bool cancelled_ = false;
+  httplib::Client* client_ = nullptr;  // the round's, while it runs
+};
+
 // Progress lines ("Sending 5000 changes…"); may be empty.
 using Progress = std::function<void(const std::string& line)>;
 
-// One round with the gateway at `url`: uploads the operations it lacks
+// One round with the gateway at `url` (checked against the box's
+// DATA/sync/gateway-tls: the pinned TLS key or CA, plain http on loopback
+// only; server/gateway_tls.h): uploads the operations it lacks
 // (resumably), fetches and applies its answer, records the status. Errors
-// leave nothing half-applied; the caller records the failure.
+// leave nothing half-applied; the caller records the failure. The caller
+// holds BoxSync::LockRound. `cancel` may be null.
 Result<RoundReport> RunSyncRound(sync::BoxSync& box, const std::string& url, const core::Clock& clock,
-                                 const Progress& progress);
+                                 const Progress& progress, RoundCanceller* cancel = nullptr);
 
 }  // namespace relais::server

@@ -19,6 +19,8 @@ constexpr uint64_t kMaxEnrolmentBytes = 64 << 10;
 constexpr uint64_t kMaxChunkBytes = 16 << 20;
 constexpr uint64_t kMaxPublishBytes = 16 << 20;  // a whole school's roster and course material
 constexpr size_t kUploadPieceBytes = 1 << 20;    // bytes per stored upload part
+constexpr int64_t kMaxAnswerRange = 4 << 20;     // bytes of an answer per GET
+constexpr int64_t kStaleUploadS = 7 * 86400;     // uploads and answers untouched this long are dropped
 constexpr int kMaxPage = 1000;
 constexpr const char* kOctets = "application/octet-stream";
 }  // namespace
@@ -31,6 +33,10 @@ const std::vector<HubApi::Route>& HubApi::Routes() {
       {"GET", "/hub/v1/gateway", Access::kPublic, &HubApi::GatewayCertificate},
       {"POST", "/hub/v1/hello", Access::kBox, &HubApi::Hello},
       {"POST", "/hub/v1/answer", Access::kBox, &HubApi::Answer},
+      {"POST", "/hub/v1/answers", Access::kBox, &HubApi::CreateAnswer},
+      {"POST", "/hub/v1/box-key", Access::kBox, &HubApi::RotateBoxKey},
+      {"GET", "/hub/v1/answers/:id", Access::kBox, &HubApi::GetAnswer},
+      {"DELETE", "/hub/v1/answers/:id", Access::kBox, &HubApi::DeleteAnswer},
       {"POST", "/hub/v1/uploads", Access::kBox, &HubApi::CreateUpload},
       {"HEAD", "/hub/v1/uploads/:id", Access::kBox, &HubApi::UploadOffset},
       {"PATCH", "/hub/v1/uploads/:id", Access::kBox, &HubApi::PatchUpload},
@@ -126,10 +132,11 @@ Result<std::string> HubApi::RawBody(Call& c, uint64_t limit) {
   return body;
 }
 
-Result<sync::HubUpload> HubApi::OwnUpload(Call& c) {
+Result<sync::HubUpload> HubApi::OwnUpload(Call& c, std::string_view kind) {
   auto upload = hub_.store().GetUpload(c.params[0]);
   if (!upload.ok()) return upload.status();
-  if (upload->box_id != c.box.id) return Status::NotFound("no such upload");
+  if (upload->box_id != c.box.id || upload->kind != kind)
+    return Status::NotFound(kind == "answer" ? "no such answer" : "no such upload");
   return upload;
 }
 
@@ -216,6 +223,7 @@ void HubApi::Hello(Call& c) {
                     {"feed_head", *head},
                     {"box_lacks_operations", !pending->empty()},
                     {"revocation_version", revocations->version},
+                    {"box_key_epoch", c.box.enc_key_epoch},
                     {"time", core::FormatTime(clock_.Now())},
                     {"time_s", clock_.Now()}});
 }
@@ -231,6 +239,115 @@ void HubApi::Answer(Call& c) {
   c.res.status = 200;
   c.res.set_header("Relais-Operations", std::to_string(*count));
   c.res.set_content(std::move(sink.data()), kOctets);
+}
+
+// The box's new encryption key, signed by the box: answered with the box's
+// new certificate carrying it.
+void HubApi::RotateBoxKey(Call& c) {
+  auto body = RawBody(c, kMaxEnrolmentBytes);
+  if (!body.ok()) return WriteError(c.res, body.status());
+  auto cert = hub_.RotateBoxKey(c.box, *body);
+  if (!cert.ok()) return WriteError(c.res, cert.status());
+  core::LogEvent("hub.box_key_rotated", {{"box", c.box.id}});
+  c.res.status = 200;
+  c.res.set_content(*cert, kOctets);
+}
+
+// The answer, stored: the bundle is written to a temporary file (memory
+// stays flat), then into the store as an upload of kind "answer" in 1 MiB
+// parts, so that any gateway process can serve its ranges.
+void HubApi::CreateAnswer(Call& c) {
+  sync::FileNews files;
+  auto have = BodyVector(c, &files);
+  if (!have.ok()) return WriteError(c.res, have.status());
+  (void)hub_.store().DeleteStaleUploads(clock_.Now() - kStaleUploadS);
+  auto file = core::StreamingFile::Create(std::filesystem::temp_directory_path());
+  if (!file.ok()) return WriteError(c.res, file.status());
+  sync::StreamingFileSink sink(file->get());
+  auto count = hub_.WriteAnswerBundle(c.box, *have, &sink, files);
+  if (!count.ok()) return WriteError(c.res, count.status());
+  auto length = static_cast<int64_t>((*file)->size());
+  auto answer = hub_.store().CreateUpload(c.box.school_id, c.box.id, "answer", length, clock_.Now());
+  if (!answer.ok()) return WriteError(c.res, answer.status());
+  auto reader = core::FileReader::Open((*file)->path());
+  if (!reader.ok()) return WriteError(c.res, reader.status());
+  std::string piece(kUploadPieceBytes, '\0');
+  for (int64_t at = 0; at < length;) {
+    auto n = (*reader)->ReadAt(static_cast<uint64_t>(at), piece.data(), piece.size());
+    if (!n.ok()) return WriteError(c.res, n.status());
+    if (*n == 0) return WriteError(c.res, Status::IOError("the answer's temporary file was cut short"));
+    auto next = hub_.store().AppendUpload(answer->id, at, std::string_view(piece.data(), *n), clock_.Now());
+    if (!next.ok()) return WriteError(c.res, next.status());
+    at = *next;
+  }
+  c.res.set_header("Location", "/hub/v1/answers/" + answer->id);
+  WriteJson(c.res, {{"id", answer->id}, {"length", length}, {"operations", *count}}, 201);
+}
+
+// `Range: bytes=A-` or `bytes=A-B` (one range); without it, from byte 0. At
+// most kMaxAnswerRange bytes per answer: 206 with Content-Range whenever the
+// bytes are not the whole answer.
+void HubApi::GetAnswer(Call& c) {
+  auto answer = OwnUpload(c, "answer");
+  if (!answer.ok()) return WriteError(c.res, answer.status());
+  int64_t first = 0;
+  int64_t last = answer->length - 1;
+  std::string range = c.req.get_header_value("Range");
+  if (!range.empty()) {
+    std::string_view r = range;
+    size_t dash = r.find('-');
+    char* end = nullptr;
+    std::string from(r.rfind("bytes=", 0) == 0 && dash != std::string_view::npos ? r.substr(6, dash - 6) : "");
+    first = std::strtoll(from.c_str(), &end, 10);
+    if (from.empty() || *end != '\0' || first < 0)
+      return WriteError(c.res, Status::InvalidArgument("Range must be bytes=FIRST- or bytes=FIRST-LAST"));
+    std::string to(r.substr(dash + 1));
+    if (!to.empty()) {
+      last = std::min(last, static_cast<int64_t>(std::strtoll(to.c_str(), &end, 10)));
+      if (*end != '\0' || last < first)
+        return WriteError(c.res, Status::InvalidArgument("Range must be bytes=FIRST- or bytes=FIRST-LAST"));
+    }
+    if (first >= answer->length) {
+      c.res.set_header("Content-Range", "bytes */" + std::to_string(answer->length));
+      return WriteError(c.res, 416, "range_not_satisfiable",
+                        "the answer is " + std::to_string(answer->length) + " bytes long");
+    }
+  }
+  last = std::min(last, first + kMaxAnswerRange - 1);
+  std::string body;
+  body.reserve(static_cast<size_t>(last - first + 1));
+  int64_t at = 0;
+  bool enough = false;
+  Status st = hub_.store().ReadUpload(answer->id, [&](std::string_view part) {
+    int64_t part_end = at + static_cast<int64_t>(part.size());
+    if (part_end > first) {
+      int64_t from = std::max(first, at);
+      int64_t to = std::min(last + 1, part_end);
+      body.append(part.substr(static_cast<size_t>(from - at), static_cast<size_t>(to - from)));
+    }
+    at = part_end;
+    enough = at > last;
+    return enough ? Status::Internal("range read") : Status::Ok();  // stops reading the later parts
+  });
+  if (!st.ok() && !enough) return WriteError(c.res, st);
+  if (static_cast<int64_t>(body.size()) != last - first + 1)
+    return WriteError(c.res, Status::Internal("the stored answer is shorter than its length"));
+  bool whole = first == 0 && last == answer->length - 1;
+  c.res.status = whole ? 200 : 206;
+  if (!whole)
+    c.res.set_header("Content-Range", "bytes " + std::to_string(first) + "-" + std::to_string(last) + "/" +
+                                          std::to_string(answer->length));
+  c.res.set_header("Accept-Ranges", "bytes");
+  c.res.set_content(std::move(body), kOctets);
+}
+
+// The box has applied the answer: forget it (else it goes with the stale ones).
+void HubApi::DeleteAnswer(Call& c) {
+  auto answer = OwnUpload(c, "answer");
+  if (!answer.ok()) return WriteError(c.res, answer.status());
+  Status st = hub_.store().DeleteUpload(answer->id);
+  if (!st.ok()) return WriteError(c.res, st);
+  c.res.status = 204;
 }
 
 void HubApi::CreateUpload(Call& c) {
@@ -253,7 +370,7 @@ void HubApi::CreateUpload(Call& c) {
 }
 
 void HubApi::UploadOffset(Call& c) {
-  auto upload = OwnUpload(c);
+  auto upload = OwnUpload(c, "bundle");
   if (!upload.ok()) return WriteError(c.res, upload.status());
   c.res.status = 200;
   c.res.set_header("Upload-Offset", std::to_string(upload->offset));
@@ -264,7 +381,7 @@ void HubApi::UploadOffset(Call& c) {
 // it arrives, so a cut connection keeps everything received so far and the
 // box resumes from HEAD's Upload-Offset. The last byte triggers verification.
 void HubApi::PatchUpload(Call& c) {
-  auto upload = OwnUpload(c);
+  auto upload = OwnUpload(c, "bundle");
   if (!upload.ok()) return WriteError(c.res, upload.status());
   std::string offset_text = c.req.get_header_value("Upload-Offset");
   char* end = nullptr;

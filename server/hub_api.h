@@ -54,6 +54,10 @@ class HubApi {
   void GatewayCertificate(Call& c);
   void Hello(Call& c);
   void Answer(Call& c);
+  void RotateBoxKey(Call& c);
+  void CreateAnswer(Call& c);
+  void GetAnswer(Call& c);
+  void DeleteAnswer(Call& c);
   Result<sync::VersionVector> BodyVector(Call& c, sync::FileNews* files = nullptr);
   void CreateUpload(Call& c);
   void UploadOffset(Call& c);
@@ -68,8 +72,10 @@ class HubApi {
 
   // Reads the whole body, at most `limit` bytes.
   Result<std::string> RawBody(Call& c, uint64_t limit);
-  // The upload named in the path, if it belongs to the calling box.
-  Result<sync::HubUpload> OwnUpload(Call& c);
+  // The stored upload named in the path, if it is of `kind` ("bundle": the
+  // box's upload; "answer": the gateway's answer to it) and belongs to the
+  // calling box; NotFound otherwise.
+  Result<sync::HubUpload> OwnUpload(Call& c, std::string_view kind);
 
   sync::Hub& hub_;
   const core::Config& config_;

@@ -17,6 +17,7 @@
 #include "server/cli.h"
 #include "server/event_server.h"
 #include "server/hub_api.h"
+#include "server/tls_context.h"
 #include "sync/box_files.h"
 #include "sync/box_sync.h"
 #include "sync/hub.h"
@@ -41,6 +42,7 @@ Commands:
   box list       list a school's boxes
   revoke         revoke a box: refused from now on, and told to everyone
   keygen         create the gateway's key file (once, for PostgreSQL deployments)
+  rotate-key     give the gateway a new encryption key (the old ones keep opening late bundles)
   import         take the boxes' changes from a USB stick, write their answers to it
 )";
 
@@ -55,11 +57,14 @@ Store (one of):
 )";
 
 constexpr const char* kServeHelp = R"(Usage: relais hub serve (--data DIR | --postgres URL) [--listen ADDR:PORT]
+                        [--tls-cert FILE --tls-key FILE]
 
 Serves the gateway's API (docs/hub-api.md). Over PostgreSQL, any number of
 these processes may serve side by side behind a load balancer. The ENT's API
 key is read from the file named by the hub_ent_key_file setting.
   --listen ADDR:PORT  where to listen (default 127.0.0.1:8080; port 0 picks a free one)
+  --tls-cert FILE     serve HTTPS there with this certificate (PEM), and --tls-key FILE
+                      its key (settings tls_cert, tls_key); boxes pin its key when they enrol
 )";
 constexpr const char* kSchoolAddHelp = R"(Usage: relais hub school add (--data DIR | --postgres URL) NAME
 
@@ -92,6 +97,15 @@ Creates the gateway's identity (an Ed25519 signing key and an X25519
 encryption key) in PATH, mode 0600. Refuses to overwrite an existing file:
 boxes pin the gateway's key at enrolment. Copy the file to every hub process
 (hub_key_file) and keep a backup.
+)";
+
+constexpr const char* kRotateKeyHelp = R"(Usage: relais hub rotate-key (--data DIR | --key-file PATH)
+
+Adds a new X25519 encryption key to the gateway's identity (DIR/hub-identity.key,
+or PATH). Boxes learn it from the gateway's certificate in their next answer
+and seal their bundles to it from then on; bundles sealed to an older key (a USB
+stick weeks late) still open: the last 64 keys are kept. The signing key, which
+boxes pinned, does not change. Restart every `relais hub serve` using the file.
 )";
 
 constexpr int kMaxCodesAtOnce = 10000;
@@ -134,6 +148,8 @@ Status OpenHub(const Args& args, HubSetup* setup, bool serving = false) {
   RELAIS_RETURN_IF_ERROR(config.LoadEnvironment());
   if (postgres) RELAIS_RETURN_IF_ERROR(config.Set("hub_postgres", *postgres));
   if (auto listen = args.Get("listen")) RELAIS_RETURN_IF_ERROR(config.Set("listen", *listen));
+  if (auto cert = args.Get("tls-cert")) RELAIS_RETURN_IF_ERROR(config.Set("tls_cert", *cert));
+  if (auto key = args.Get("tls-key")) RELAIS_RETURN_IF_ERROR(config.Set("tls_key", *key));
   if (!data && config.hub_postgres.empty())
     return Status::InvalidArgument("give the store: --data DIR (SQLite) or --postgres URL");
   if (data && postgres) return Status::InvalidArgument("give --data DIR or --postgres URL, not both");
@@ -175,7 +191,7 @@ int HubServe(const std::vector<std::string>& argv) {
   sigset_t stop_signals = BlockStopSignals();
   HubSetup setup;
   int code = 0;
-  auto args = ParseAndOpen(argv, {"listen"}, &setup, &code, /*serving=*/true);
+  auto args = ParseAndOpen(argv, {"listen", "tls-cert", "tls-key"}, &setup, &code, /*serving=*/true);
   if (!args) return code;
   std::string ent_key;
   if (!setup.config.hub_ent_key_file.empty()) {
@@ -188,11 +204,18 @@ int HubServe(const std::vector<std::string>& argv) {
   EventServer http([&api](const httplib::Request& req, httplib::Response& res,
                           const httplib::ContentReader* reader) { api.Dispatch(req, res, reader); },
                    TransportOptions(setup.config));
-  auto port = http.Bind(setup.config.listen_host, setup.config.listen_port);
+  // HTTPS on `listen` when tls_cert and tls_key are set (boxes pin its key at enrolment).
+  std::shared_ptr<const TlsContext> tls;
+  if (!setup.config.tls_cert.empty()) {
+    auto loaded = TlsContext::Load(setup.config.tls_cert, setup.config.tls_key, setup.clock.Now());
+    if (!loaded.ok()) return Fail(loaded.status());
+    tls = *loaded;
+  }
+  auto port = http.Bind(setup.config.listen_host, setup.config.listen_port, tls);
   if (!port.ok()) return Fail(port.status());
   std::string host = setup.config.listen_host;
   if (host == "0.0.0.0" || host == "::") host = "127.0.0.1";
-  std::string url = "http://" + host + ":" + std::to_string(*port);
+  std::string url = std::string(tls ? "https://" : "http://") + host + ":" + std::to_string(*port);
   std::printf("Relais hub %s — store: %s\n", RELAIS_VERSION, setup.store->engine());
   std::printf("Listening on %s\n", url.c_str());
   std::fflush(stdout);
@@ -422,6 +445,32 @@ int Keygen(const std::vector<std::string>& argv) {
   return 0;
 }
 
+int RotateKey(const std::vector<std::string>& argv) {
+  if (WantsHelp(argv)) return std::fputs(kRotateKeyHelp, stdout), 0;
+  auto args = Args::Parse(argv, {"data", "key-file"}, {});
+  if (!args.ok()) return Fail(args.status());
+  core::Config config;
+  if (auto data = args->Get("data")) {
+    config.data_dir = *data;
+    if (Status st = config.LoadFile(config.data_dir / "relais.conf"); !st.ok()) return Fail(st);
+  } else if (!args->Get("key-file")) {
+    return Fail(Status::InvalidArgument("give --data DIR or --key-file PATH"));
+  }
+  if (auto file = args->Get("key-file")) config.hub_key_file = *file;
+  if (Status st = core::InitCrypto(); !st.ok()) return Fail(st);
+  fs::path file = sync::HubKeyFile(config);
+  auto identity = sync::Identity::Load(file);
+  if (!identity.ok()) return Fail(identity.status());
+  const sync::BoxKey& key = (*identity)->RotateBoxKey();
+  if (Status st = (*identity)->Save(file); !st.ok()) return Fail(st);
+  std::printf(
+      "gateway encryption key rotated to epoch %u in %s (%zu keys kept for bundles in transit)\n"
+      "Next: restart every relais hub serve that uses it\n",
+      key.epoch, file.c_str(), (*identity)->box_key_count());
+  core::LogEvent("hub.key_rotated", {{"epoch", std::to_string(key.epoch)}});
+  return 0;
+}
+
 }  // namespace
 
 int RunHubCli(const std::vector<std::string>& argv) {
@@ -440,6 +489,7 @@ int RunHubCli(const std::vector<std::string>& argv) {
   if (cmd == "box" && sub == "list") return BoxList(rest2);
   if (cmd == "revoke") return Revoke(rest);
   if (cmd == "keygen") return Keygen(rest);
+  if (cmd == "rotate-key") return RotateKey(rest);
   if (cmd == "import") return Import(rest);
   std::fprintf(stderr, "relais hub: unknown command '%s'\n\n%s", cmd.c_str(), kHubUsage);
   return 2;

@@ -22,7 +22,8 @@ namespace {
 constexpr size_t kOpsPerBundle = 5000;
 
 constexpr const char* kSyncHelp = R"(Usage: relais sync --data DIR [--hub URL]
-       relais sync enrol --data DIR --hub URL --code CODE
+       relais sync enrol --data DIR --hub URL --code CODE [--ca FILE] [--allow-http]
+       relais sync rotate-key --data DIR
        relais sync export --data DIR --to STICK
        relais sync import --data DIR --from STICK
 
@@ -31,7 +32,12 @@ sync           one round with the gateway (`relais hub serve`): sends the
                --hub defaults to the URL given at enrolment.
 enrol          joins the gateway's school with a one-time code from
                `relais hub enrol-code`; the box's keys are made here and never
-               leave it.
+               leave it. Over https the box pins the key of the gateway's
+               certificate (or, with --ca FILE, trusts that CA); plain http
+               only to this machine unless --allow-http.
+rotate-key     gives the box a new encryption key and tells the gateway (a
+               round right away, or the next one); answers sealed to the old
+               key before that still open.
 export         writes the changes for the gateway and a signed statement of
                what the box holds to STICK/relais/<box id>/ (then, on a
                connected PC: relais hub import STICK).
@@ -62,6 +68,8 @@ int Sync(const std::vector<std::string>& argv) {
   if (Status st = OpenSchool(*args, &setup); !st.ok()) return Fail(st);
   auto box = sync::BoxSync::Load(*setup.school, setup.config.data_dir);
   if (!box.ok()) return Fail(box.status());
+  auto round = sync::BoxSync::LockRound(setup.config.data_dir);
+  if (!round.ok()) return Fail(round.status());
   Status st = SyncRound(*args, setup, **box);
   if (!st.ok()) {
     (void)(*box)->RecordFailure(st.message());
@@ -72,18 +80,32 @@ int Sync(const std::vector<std::string>& argv) {
 }
 
 int Enrol(const std::vector<std::string>& argv) {
-  auto args = Args::Parse(argv, {"data", "hub", "code"}, {});
+  auto args = Args::Parse(argv, {"data", "hub", "code", "ca"}, {"allow-http"});
   if (!args.ok()) return Fail(args.status());
   auto url = args->Get("hub");
   auto code = args->Get("code");
   if (!url || !code) return Fail(Status::InvalidArgument("give --hub URL and --code CODE"));
+  GatewayTrust trust;
+  trust.allow_plain_http = args->Has("allow-http");
+  if (Status st = CheckGatewayUrl(*url, trust.allow_plain_http); !st.ok()) return Fail(st);
+  if (auto ca = args->Get("ca")) trust.ca_file = fs::absolute(*ca);
   Setup setup;
   if (Status st = OpenSchool(*args, &setup); !st.ok()) return Fail(st);
   auto request = sync::BoxSync::EnrolmentRequest(setup.config.data_dir, *code, setup.clock.Now());
   if (!request.ok()) return Fail(request.status());
-  GatewayClient gw(*url, nullptr, setup.clock);
+  // Over https without --ca, the key the gateway shows now is pinned (the
+  // answer is MACed with the code, so a gateway that cannot answer it is refused).
+  TlsPinCheck pin(trust, /*first_use=*/true);
+  GatewayClient gw(*url, nullptr, setup.clock, &pin);
+  if (Status st = pin.Install(gw.client()); !st.ok()) return Fail(st);
   auto res = gw.client().Post("/hub/v1/enrol", *request, "application/octet-stream");
   if (Status st = gw.Check(res, "the enrolment"); !st.ok()) return Fail(st);
+  if (url->rfind("https://", 0) == 0 && trust.ca_file.empty()) {
+    if (pin.seen().empty()) return Fail(Status::Internal("the gateway's TLS key could not be read"));
+    trust.pin_sha256 = pin.seen();
+  }
+  fs::path sync_dir = sync::BoxSyncDir(setup.config.data_dir);
+  if (Status st = SaveGatewayTrust(sync_dir, trust); !st.ok()) return Fail(st);
   if (Status st = sync::BoxSync::FinishEnrolment(*setup.school, setup.config.data_dir, *code, res->body); !st.ok())
     return Fail(st);
   if (Status st = setup.school->accounts().SetSetting("sync_hub_url", *url); !st.ok()) return Fail(st);
@@ -91,6 +113,30 @@ int Enrol(const std::vector<std::string>& argv) {
   if (!box.ok()) return Fail(box.status());
   std::printf("Enrolled: box %s, school %s, gateway %s\n", (*box)->box_id().c_str(), (*box)->school_scope().c_str(),
               url->c_str());
+  if (!trust.pin_sha256.empty()) std::printf("Pinned the gateway's TLS key: sha256 %s\n", trust.pin_sha256.c_str());
+  if (!trust.ca_file.empty()) std::printf("The gateway's certificate must be signed by %s\n", trust.ca_file.c_str());
+  return 0;
+}
+
+int RotateKey(const std::vector<std::string>& argv) {
+  auto args = Args::Parse(argv, {"data", "hub"}, {});
+  if (!args.ok()) return Fail(args.status());
+  Setup setup;
+  if (Status st = OpenSchool(*args, &setup); !st.ok()) return Fail(st);
+  auto box = sync::BoxSync::Load(*setup.school, setup.config.data_dir);
+  if (!box.ok()) return Fail(box.status());
+  auto round = sync::BoxSync::LockRound(setup.config.data_dir);
+  if (!round.ok()) return Fail(round.status());
+  auto epoch = (*box)->RotateKey();
+  if (!epoch.ok()) return Fail(epoch.status());
+  std::printf("New encryption key: epoch %u (the old ones are kept for answers in transit)\n", *epoch);
+  core::LogEvent("sync.key_rotated", {{"epoch", std::to_string(*epoch)}});
+  // The round tells the gateway first thing.
+  if (Status st = SyncRound(*args, setup, **box); !st.ok()) {
+    (void)(*box)->RecordFailure(st.message());
+    std::printf("The gateway could not be told now (%s); the next sync tells it\n", st.message().c_str());
+    return 1;
+  }
   return 0;
 }
 
@@ -111,6 +157,8 @@ int Export(const std::vector<std::string>& argv) {
   if (Status st = OpenSchool(*args, &setup); !st.ok()) return Fail(st);
   auto box = sync::BoxSync::Load(*setup.school, setup.config.data_dir);
   if (!box.ok()) return Fail(box.status());
+  auto round = sync::BoxSync::LockRound(setup.config.data_dir);
+  if (!round.ok()) return Fail(round.status());
   fs::path dir = StickBoxDir(*to, (*box)->box_id());
   auto run = [&]() -> Status {
     // This export replaces what an earlier one left for this box: its
@@ -187,6 +235,8 @@ int Import(const std::vector<std::string>& argv) {
   if (Status st = OpenSchool(*args, &setup); !st.ok()) return Fail(st);
   auto box = sync::BoxSync::Load(*setup.school, setup.config.data_dir);
   if (!box.ok()) return Fail(box.status());
+  auto round = sync::BoxSync::LockRound(setup.config.data_dir);
+  if (!round.ok()) return Fail(round.status());
   fs::path answer = StickBoxDir(*from, (*box)->box_id()) / "to-box" / "answer.bundle";
   std::error_code ec;
   if (!fs::exists(answer, ec))
@@ -232,6 +282,7 @@ int RunSyncCli(const std::vector<std::string>& argv) {
   std::vector<std::string> rest(argv.begin() + std::min<size_t>(argv.size(), 1), argv.end());
   if (sub == "enrol") return Enrol(rest);
   if (sub == "export") return Export(rest);
+  if (sub == "rotate-key") return RotateKey(rest);
   if (sub == "import") return Import(rest);
   if (sub.empty() || sub.rfind("--", 0) == 0) return Sync(argv);
   std::fprintf(stderr, "relais sync: unknown command '%s'\n\n%s", sub.c_str(), kSyncHelp);

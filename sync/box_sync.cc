@@ -59,6 +59,15 @@ Status BoxSync::FinishEnrolment(content::School& school, const fs::path& data_di
   return core::WriteFileAtomic(CertificateFile(data_dir), EncodeCertificate(enrolment.certificate));
 }
 
+Result<std::unique_ptr<core::FileLock>> BoxSync::LockRound(const fs::path& data_dir) {
+  RELAIS_RETURN_IF_ERROR(core::MakeDirs(BoxSyncDir(data_dir)));
+  auto lock = core::FileLock::Acquire(BoxSyncDir(data_dir) / "round.lock");
+  if (!lock.ok() && lock.status().code() == StatusCode::kConflict)
+    return Status::Conflict("a sync is already running on " + data_dir.string() +
+                            " (relais serve's automatic sync or another relais sync): try again when it ends");
+  return lock;
+}
+
 Result<std::unique_ptr<BoxSync>> BoxSync::Load(content::School& school, const fs::path& data_dir) {
   std::error_code ec;
   if (!fs::exists(CertificateFile(data_dir), ec))
@@ -131,6 +140,31 @@ Result<ApplyReport> BoxSync::ApplyBundle(const ByteSource& source, int64_t now, 
     trust_ = std::move(trust);
   }
   return report;
+}
+
+Result<uint32_t> BoxSync::RotateKey() {
+  const BoxKey& key = identity_->RotateBoxKey();
+  RELAIS_RETURN_IF_ERROR(identity_->Save(IdentityFile(data_dir_)));
+  return key.epoch;
+}
+
+std::string BoxSync::KeyRotationRequest() const {
+  const BoxKey& key = identity_->current_box_key();
+  std::string key_hex = core::ToHex(Bytes(key.keys.public_key));
+  std::string signature = core::ToHex(Bytes(identity_->Sign(BoxKeyMessage(box_id(), key_hex, key.epoch))));
+  return json{{"key", key_hex}, {"epoch", key.epoch}, {"signature", signature}}.dump();
+}
+
+Status BoxSync::AdoptCertificate(std::string_view encoded, int64_t now) {
+  RELAIS_ASSIGN_OR_RETURN(Certificate cert, DecodeCertificate(encoded));
+  RELAIS_RETURN_IF_ERROR(trust_.CheckCertificate(cert, certificate_.scope, now));
+  const BoxKey& key = identity_->current_box_key();
+  if (cert.sign_key != identity_->sign_public_key() || cert.box_key != key.keys.public_key ||
+      cert.box_epoch != key.epoch)
+    return Status::PermissionDenied("the gateway's new certificate is not for this box's current keys");
+  RELAIS_RETURN_IF_ERROR(core::WriteFileAtomic(CertificateFile(data_dir_), encoded));
+  certificate_ = std::move(cert);
+  return Status::Ok();
 }
 
 Result<BoxSync::Statement> BoxSync::MakeStatement(int64_t now, const FileNews& files) {

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "content/school.h"
+#include "core/files.h"
 #include "core/status.h"
 #include "sync/byte_io.h"
 #include "sync/certificate.h"
@@ -59,6 +60,12 @@ class BoxSync {
   static Status FinishEnrolment(content::School& school, const std::filesystem::path& data_dir, std::string_view code,
                                 std::string_view response);
 
+  // The lock every sync round takes (DATA/sync/round.lock), so that
+  // `relais serve`'s automatic sync and a `relais sync` run never overlap;
+  // the kernel drops it when the process dies. Conflict ("a sync is already
+  // running") while another round holds it.
+  static Result<std::unique_ptr<core::FileLock>> LockRound(const std::filesystem::path& data_dir);
+
   // An enrolled box. NotFound if it has not enrolled.
   static Result<std::unique_ptr<BoxSync>> Load(content::School& school, const std::filesystem::path& data_dir);
 
@@ -68,6 +75,8 @@ class BoxSync {
   Replica& replica() { return replica_; }
   content::School& school() { return school_; }
   const std::filesystem::path& data_dir() const { return data_dir_; }
+  // DATA/sync: where transports keep their temporary files.
+  std::filesystem::path sync_dir() const { return BoxSyncDir(data_dir_); }
 
   // Writes into `sink` a bundle for the gateway holding `ops`, signed by the box.
   // `extra` records (file manifests) follow the operations.
@@ -82,6 +91,22 @@ class BoxSync {
   // The bundle's file records (manifests, held files) go to `file_records`
   // when given, for BoxFiles::Learn.
   Result<ApplyReport> ApplyBundle(const ByteSource& source, int64_t now, std::vector<Record>* file_records = nullptr);
+
+  // Key rotation (docs/sync.md, "Key rotation"). RotateKey makes a new
+  // encryption key and saves the identity; the old keys stay, so answers
+  // sealed to them before the gateway learns the new one still open.
+  // Returns the new epoch.
+  Result<uint32_t> RotateKey();
+  // The current encryption key's epoch, and the gateway's idea of it (from
+  // the box's certificate).
+  uint32_t key_epoch() const { return identity_->current_box_key().epoch; }
+  uint32_t certified_key_epoch() const { return certificate_.box_epoch; }
+  // The body of POST /hub/v1/box-key: the current key, its epoch, signed.
+  std::string KeyRotationRequest() const;
+  // Stores the certificate the gateway answered: it must be signed by the
+  // pinned gateway, for this box's signing key, school and current
+  // encryption key. PermissionDenied otherwise; nothing changes then.
+  Status AdoptCertificate(std::string_view encoded, int64_t now);
 
   // The signed statement of what the box holds (USB): JSON and its signature.
   struct Statement {

@@ -1,11 +1,13 @@
 #include "sync/hub.h"
 
-#include <set>
 #include <algorithm>
+#include <nlohmann/json.hpp>
+#include <set>
 
 #include "core/crypto.h"
 #include "sync/enrolment.h"
 #include "sync/envelope.h"
+#include "sync/hub_auth.h"
 #include "sync/op_codec.h"
 
 namespace relais::sync {
@@ -95,8 +97,13 @@ Result<std::string> Hub::Enrol(std::string_view request) {
   int64_t now = clock_.Now();
   if (stored->used_at) return Status::PermissionDenied("this enrolment code was already used");
   if (stored->expires_at <= now) return Status::PermissionDenied("this enrolment code has expired");
-  auto key = core::OpenSealed(identity_.current_box_key().keys, stored->sealed_key);
-  if (!key.ok()) return Status::Internal("the enrolment code's key does not open with the gateway's key");
+  // Sealed to the key current when the code was issued: it may have rotated since.
+  Result<std::string> key = Status::Internal("the enrolment code's key does not open with any of the gateway's keys");
+  for (auto held = identity_.box_keys().rbegin(); held != identity_.box_keys().rend() && !key.ok(); ++held) {
+    auto opened = core::OpenSealed(held->keys, stored->sealed_key);
+    if (opened.ok()) key = std::move(opened);
+  }
+  if (!key.ok()) return key.status();
   PendingEnrolment pending{code_id, *key, stored->school_id, stored->expires_at};
   RELAIS_ASSIGN_OR_RETURN(Certificate gateway_cert, GatewayCertificate());
   RELAIS_ASSIGN_OR_RETURN(RevocationList revocations, SignedRevocations());
@@ -115,6 +122,38 @@ Result<std::string> Hub::Enrol(std::string_view request) {
              std::nullopt};
   RELAIS_RETURN_IF_ERROR(store_.EnrolBox(Bytes(code_id), box, now));
   return answer.response;
+}
+
+Result<std::string> Hub::RotateBoxKey(const HubBox& box, std::string_view request) {
+  auto body = nlohmann::json::parse(request, nullptr, false);
+  if (!body.is_object() || !body.contains("key") || !body["key"].is_string() || !body.contains("epoch") ||
+      !body["epoch"].is_number_integer() || !body.contains("signature") || !body["signature"].is_string())
+    return Status::InvalidArgument("give {\"key\":hex,\"epoch\":n,\"signature\":hex}");
+  std::string key_hex = body["key"], signature_hex = body["signature"];
+  int64_t epoch = body["epoch"];
+  std::string key_bytes, signature_bytes;
+  SubjectKeys subject;
+  core::Signature signature{};
+  if (!DecodeHex(key_hex, &key_bytes) || key_bytes.size() != subject.box_key.size() ||
+      !DecodeHex(signature_hex, &signature_bytes) || signature_bytes.size() != signature.size() || epoch < 1 ||
+      epoch > UINT32_MAX || box.sign_public_key.size() != subject.sign_key.size())
+    return Status::InvalidArgument("the new key, its epoch or its signature is malformed");
+  std::copy(signature_bytes.begin(), signature_bytes.end(), signature.begin());
+  std::copy(box.sign_public_key.begin(), box.sign_public_key.end(), subject.sign_key.begin());
+  if (!core::VerifySignature(subject.sign_key, BoxKeyMessage(box.id, key_hex, epoch), signature))
+    return Status::PermissionDenied("the new key is not signed by this box");
+  if (epoch <= box.enc_key_epoch)
+    return Status::Conflict("the gateway already holds key epoch " + std::to_string(box.enc_key_epoch));
+  std::copy(key_bytes.begin(), key_bytes.end(), subject.box_key.begin());
+  subject.box_epoch = static_cast<uint32_t>(epoch);
+  int64_t now = clock_.Now();
+  RELAIS_ASSIGN_OR_RETURN(int64_t serial, store_.NextCertificateSerial());
+  RELAIS_ASSIGN_OR_RETURN(Certificate cert,
+                          IssueCertificate(identity_, Role::kBox, box.school_id, static_cast<uint64_t>(serial), subject,
+                                           now, now + kCertificateLifetime));
+  std::string encoded = EncodeCertificate(cert);
+  RELAIS_RETURN_IF_ERROR(store_.RotateBoxKey(box.id, key_bytes, epoch, encoded));
+  return encoded;
 }
 
 Result<Hub::BundleOutcome> Hub::IngestBundle(const HubBox& box, const ByteSource& source) {

@@ -79,6 +79,14 @@ class Hub {
   // request not made with it; Corruption for a malformed request.
   Result<std::string> Enrol(std::string_view request);
 
+  // A box's new encryption key (`request`: JSON {"key":hex,"epoch":n,
+  // "signature":hex of BoxKeyMessage by the box's signing key}): records it
+  // with a new certificate carrying it, which it returns (encoded). From then
+  // on answers are sealed to the new key. InvalidArgument for a malformed
+  // request, PermissionDenied for a bad signature, Conflict for an epoch not
+  // above the stored one.
+  Result<std::string> RotateBoxKey(const HubBox& box, std::string_view request);
+
   // The gateway's certificate of itself (its current encryption key).
   Result<Certificate> GatewayCertificate();
 

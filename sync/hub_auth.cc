@@ -66,4 +66,8 @@ Result<HubBox> VerifyRequest(HubStore& store, std::string_view method, std::stri
   return box;
 }
 
+std::string BoxKeyMessage(std::string_view box_id, std::string_view key_hex, int64_t epoch) {
+  return "relais-box-key-v1\n" + std::string(box_id) + "\n" + std::string(key_hex) + "\n" + std::to_string(epoch);
+}
+
 }  // namespace relais::sync

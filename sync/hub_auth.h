@@ -40,6 +40,10 @@ Result<HubBox> VerifyRequest(HubStore& store, std::string_view method, std::stri
                              std::string_view box_header, std::string_view time_header,
                              std::string_view signature_header, std::string_view upload_offset, int64_t now);
 
+// What a box signs to tell the gateway its new encryption key (POST
+// /hub/v1/box-key): "relais-box-key-v1\n" box id "\n" hex key "\n" epoch.
+std::string BoxKeyMessage(std::string_view box_id, std::string_view key_hex, int64_t epoch);
+
 // Lower-case hex to bytes; nullopt-like empty result with ok=false on bad input.
 bool DecodeHex(std::string_view hex, std::string* out);
 

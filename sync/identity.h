@@ -56,6 +56,8 @@ class Identity {
   // longer open). The current key is always kept.
   void ForgetBoxKeysBefore(uint32_t epoch);
   size_t box_key_count() const { return box_keys_.size(); }
+  // Every encryption key held, oldest first.
+  const std::vector<BoxKey>& box_keys() const { return box_keys_; }
 
  private:
   Identity() = default;

@@ -242,6 +242,7 @@ export async function adminTour(page, name, suffix) {
   await nav.getByRole('link', { name: 'État de la box' }).click();
   await page.getByRole('heading', { name: 'État de la box', level: 1 }).waitFor();
   await page.getByText('Version').waitFor();
+  await page.getByText(/la box n'est pas encore inscrite auprès de la passerelle/).waitFor();
   await checkA11y(page, name + ' admin: box status');
   await snap(page, `${name}-a4-status`);
 

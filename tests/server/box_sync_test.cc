@@ -4,28 +4,40 @@
 // judged on the full dumps of the synced tables (sync::DumpSyncedTables).
 #include "sync/box_sync.h"
 
+#include <arpa/inet.h>
 #include <doctest/doctest.h>
 #include <fcntl.h>
 #include <httplib.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <array>
+#include <chrono>
 #include <cstdio>
+#include <ctime>
 #include <filesystem>
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "content/school.h"
 #include "core/clock.h"
 #include "core/crypto.h"
 #include "core/files.h"
+#include "sync/certificate.h"
 #include "sync/chunks.h"
 #include "sync/ent_publish.h"
+#include "sync/envelope.h"
+#include "sync/identity.h"
 #include "sync/replica.h"
 #include "tests/server/child_server.h"
+#include "tests/server/cut_proxy.h"
 
 namespace fs = std::filesystem;
 using namespace relais;
@@ -67,7 +79,14 @@ std::string FirstLine(const std::string& s) { return s.substr(0, s.find('\n')); 
 // `relais hub serve --data DIR` in a child process on a kernel-chosen port.
 class HubProcess {
  public:
-  explicit HubProcess(const fs::path& dir) {
+  // `listen`: ADDR:PORT (a restarted gateway keeps its port); `extra`: more flags (--tls-cert …).
+  explicit HubProcess(const fs::path& dir, const std::string& listen = "127.0.0.1:0",
+                      const std::vector<std::string>& extra = {}) {
+    std::vector<std::string> args = {RELAIS_BINARY, "hub", "serve", "--data", dir.string(), "--listen", listen};
+    args.insert(args.end(), extra.begin(), extra.end());
+    std::vector<char*> argv;
+    for (std::string& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
     int fds[2];
     REQUIRE(pipe(fds) == 0);
     pid_ = fork();
@@ -78,8 +97,7 @@ class HubProcess {
       dup2(null, 0);
       dup2(null, 2);
       close(fds[0]);
-      execl(RELAIS_BINARY, RELAIS_BINARY, "hub", "serve", "--data", dir.c_str(), "--listen", "127.0.0.1:0",
-            static_cast<char*>(nullptr));
+      execv(RELAIS_BINARY, argv.data());
       _exit(127);
     }
     close(fds[1]);
@@ -142,7 +160,8 @@ struct World {
   std::unique_ptr<HubProcess> hub;
   std::string school;
 
-  World() {
+  // `hub_flags`: more flags for the gateway (--tls-cert …).
+  explicit World(const std::vector<std::string>& hub_flags = {}) {
     REQUIRE(core::InitCrypto().ok());
     fs::create_directories(hub_dir);
     // The ENT's connector authenticates with this key (docs/hub-api.md).
@@ -150,7 +169,7 @@ struct World {
     REQUIRE(
         core::WriteFileAtomic(hub_dir / "relais.conf", "hub_ent_key_file = " + (hub_dir / "ent.key").string() + "\n")
             .ok());
-    hub = std::make_unique<HubProcess>(hub_dir);
+    hub = std::make_unique<HubProcess>(hub_dir, "127.0.0.1:0", hub_flags);
     Run added = Relais("hub school add --data " + hub_dir.string() + " 'Collège Jean Moulin'");
     REQUIRE_MESSAGE(added.exit_code == 0, added.all);
     school = FirstLine(added.out);
@@ -378,6 +397,23 @@ httplib::Result Publish(const std::string& hub_url, const std::string& school, c
                   "application/json");
 }
 
+// Polls GET /api/v1/health until `done(sync)` holds, for up to `timeout_ms`.
+nlohmann::json WaitForSync(server::testing::ChildServer& box, const std::function<bool(const nlohmann::json&)>& done,
+                           int timeout_ms = 30000) {
+  auto client = box.NewClient();
+  nlohmann::json sync;
+  for (int waited = 0; waited < timeout_ms; waited += 100) {
+    auto health = client->Get("/api/v1/health");
+    if (health && health->status == 200) {
+      sync = nlohmann::json::parse(health->body)["sync"];
+      if (sync.is_object() && done(sync)) return sync;
+    }
+    usleep(100 * 1000);
+  }
+  FAIL("the box's sync status never got there: " << sync.dump());
+  return sync;
+}
+
 }  // namespace
 
 TEST_CASE("a hand-in's photo made on box A reaches box B and the ENT with identical bytes over the network") {
@@ -599,6 +635,16 @@ TEST_CASE("the ENT publishes a roster and homework through the gateway; a pupil 
   // Box A made prof.martin with a password before: the roster's prof.martin
   // is the same account, now a teacher of 5e B.
   w.Sync(w.a);
+}
+
+TEST_CASE("relais serve syncs an enrolled box by itself, backs off while the gateway is away, and catches up") {
+  World w;
+  // Rounds every hour only: what happens sooner comes from local changes and "sync now".
+  REQUIRE(core::WriteFileAtomic(w.a / "relais.conf",
+                                "sync_interval_s = 3600\nsync_retry_min_s = 1\n"
+                                "sync_retry_max_s = 2\n")
+              .ok());
+  w.Must("user add --data " + w.a.string() + " --login admin.box --role admin --password correct-horse-2");
   server::testing::ChildServer::Options options;
   options.data_dir = w.a;
   auto served = server::testing::ChildServer::Start(options);
@@ -671,4 +717,287 @@ TEST_CASE("the ENT publishes a roster and homework through the gateway; a pupil 
   auto rescan = client->Get(card_path);
   REQUIRE(rescan);
   CHECK(rescan->get_header_value("Location") == "/?card=invalid");
+}
+
+server::testing::ChildServer& box = **served;
+
+// The first round runs at start, without any CLI call.
+nlohmann::json sync =
+    WaitForSync(box, [](const nlohmann::json& s) { return s["last_sync"].is_string() && s["pending"] == 0; });
+CHECK(sync["automatic"] == true);
+CHECK(sync["last_error"].is_null());
+CHECK(sync["next_attempt"].is_string());
+w.Sync(w.b);
+CHECK(Dump(w.b).find("prof.martin") != std::string::npos);
+
+// A `relais sync` on the same data folder while a round holds the lock says so.
+{
+  auto held = sync::BoxSync::LockRound(w.a);
+  REQUIRE(held.ok());
+  Run busy = Relais("sync --data " + w.a.string());
+  CHECK(busy.exit_code != 0);
+  CHECK(busy.all.find("a sync is already running") != std::string::npos);
+}
+
+// A change made through the app goes out soon, not an hour later.
+auto client = box.NewClient();
+auto login =
+    client->Post("/api/v1/session", R"({"login":"admin.box","password":"correct-horse-2"})", "application/json");
+REQUIRE(login);
+REQUIRE_MESSAGE(login->status == 200, login->body);
+httplib::Headers admin = {
+    {"Authorization", "Bearer " + nlohmann::json::parse(login->body)["token"].get<std::string>()}};
+auto made = client->Post("/api/v1/classes", admin, R"({"name":"5eC"})", "application/json");
+REQUIRE(made);
+REQUIRE_MESSAGE(made->status == 201, made->body);
+WaitForSync(
+    box, [](const nlohmann::json& s) { return s["pending"] == 0 && !s["running"].get<bool>(); }, 60000);
+w.Sync(w.b);
+CHECK(Dump(w.b).find("5eC") != std::string::npos);
+
+// The gateway goes away: "sync now" fails, the error is kept, retries back off.
+std::string hub_url = w.hub->url();
+w.hub.reset();
+auto now = client->Post("/api/v1/admin/sync", admin, "", "application/json");
+REQUIRE(now);
+CHECK(now->status == 202);
+sync = WaitForSync(box, [](const nlohmann::json& s) { return s["failures"].get<int>() >= 2; });
+CHECK(sync["last_error"].get<std::string>().find("cannot reach the gateway") != std::string::npos);
+CHECK(sync["next_attempt"].is_string());
+// Meanwhile the box answers its users as ever.
+auto me = client->Get("/api/v1/me", admin);
+REQUIRE(me);
+CHECK(me->status == 200);
+
+// A change on B waits at the gateway; the gateway comes back on the same port; A catches up by itself.
+w.hub = std::make_unique<HubProcess>(w.hub_dir, hub_url.substr(hub_url.find("//") + 2));
+w.Must("class add --data " + w.b.string() + " --name 6eD");
+w.Sync(w.b);
+sync = WaitForSync(box, [](const nlohmann::json& s) { return s["last_error"].is_null() && s["failures"] == 0; });
+CHECK(sync["pending"] == 0);
+// That round may have run before B's change reached the gateway: the next one brings it.
+bool arrived = false;
+for (int i = 0; i < 300 && !arrived; ++i) {
+  if (i % 50 == 0) (void)client->Post("/api/v1/admin/sync", admin, "", "application/json");
+  auto classes = client->Get("/api/v1/classes", admin);
+  arrived = classes && classes->body.find("6eD") != std::string::npos;
+  if (!arrived) usleep(100 * 1000);
+}
+CHECK(arrived);
+// The shutdown is clean (SIGTERM, exit 0) and the data is the gateway's.
+CHECK(box.Stop().ok());
+CHECK(Dump(w.a) == Dump(w.b));
+CHECK(Dump(w.a).find("6eD") != std::string::npos);
+}
+
+TEST_CASE("an answer download cut in the middle resumes where it stopped, and the answer applies") {
+  World w;
+  {
+    // Box B makes enough changes for a large answer to A (each class one operation).
+    core::SystemClock clock;
+    auto school = content::School::Open(w.b, clock);
+    REQUIRE(school.ok());
+    for (int i = 0; i < 4000; ++i)
+      REQUIRE((*school)->accounts().CreateClass(nullptr, "Classe " + std::to_string(i) + " du collège").ok());
+  }
+  w.Sync(w.b);
+  const std::string& url = w.hub->url();
+  int hub_port = std::stoi(url.substr(url.rfind(':') + 1));
+  // The round's small answers (health, hello, the upload) take far less than this.
+  auto proxy = server::testing::CutProxy::Start(hub_port);
+  REQUIRE(proxy.ok());
+  using Proxy = server::testing::CutProxy;
+  (*proxy)->CutAfter(40000, Proxy::Direction::kToClient, Proxy::CutKind::kReset);
+  Run round = w.Must("sync --data " + w.a.string() + " --hub " + (*proxy)->url());
+  CHECK((*proxy)->cuts_made() == 1);
+  size_t at = round.out.find("resuming the answer at byte ");
+  REQUIRE_MESSAGE(at != std::string::npos, round.out);
+  long long resumed = std::stoll(round.out.substr(at + 28));
+  CHECK(resumed > 10000);  // what arrived before the cut was kept, not fetched again
+  CHECK(resumed < 40000);
+  size_t received = round.out.find("  received ");
+  REQUIRE(received != std::string::npos);
+  long long length = std::stoll(round.out.substr(round.out.find(" / ", received) + 3));
+  CHECK(length > 80000);  // the cut was in the middle
+  MESSAGE("answer of " << length << " bytes cut after " << resumed << " bytes; resumed there (0 bytes fetched twice)");
+  w.Sync(w.b);  // B gets A's teacher
+  CHECK(Dump(w.a) == Dump(w.b));
+  CHECK(Dump(w.a).find("Classe 3999 du coll") != std::string::npos);
+  // Nothing left behind in the box's temporary folder.
+  CHECK(fs::is_empty(w.a / "sync" / "tmp"));
+}
+
+TEST_CASE(
+    "over https the box pins the gateway's TLS key at enrolment and refuses another; plain http only on loopback") {
+  TempDir certs;
+  fs::path one = certs.path / "one";
+  fs::path two = certs.path / "two";
+  for (const fs::path& dir : {one, two}) {
+    Run made = Relais("tls init --data " + dir.string() + " --name localhost --ip 127.0.0.1");
+    REQUIRE_MESSAGE(made.exit_code == 0, made.all);
+  }
+  auto tls_flags = [](const fs::path& dir) {
+    return std::vector<std::string>{"--tls-cert", (dir / "tls" / "server.crt").string(), "--tls-key",
+                                    (dir / "tls" / "server.key").string()};
+  };
+  World w(tls_flags(one));
+  const std::string url = w.hub->url();
+  REQUIRE(url.rfind("https://127.0.0.1:", 0) == 0);
+  std::string pinned = core::ReadFile(w.a / "sync" / "gateway-tls").value();
+  CHECK(pinned.rfind("pin-sha256 ", 0) == 0);
+  w.Sync(w.a);
+  w.Sync(w.b);
+  CHECK(Dump(w.a) == Dump(w.b));
+
+  // The same address, another key: refused, clearly, and nothing changes.
+  std::string host_port = url.substr(8);
+  w.hub.reset();
+  w.hub = std::make_unique<HubProcess>(w.hub_dir, host_port, tls_flags(two));
+  std::string before = Dump(w.a);
+  Run refused = Relais("sync --data " + w.a.string());
+  CHECK(refused.exit_code != 0);
+  CHECK_MESSAGE(refused.all.find("not the one pinned at enrolment") != std::string::npos, refused.all);
+  CHECK(SyncStatus(w.a).last_error.find("not the one pinned") != std::string::npos);
+  CHECK(Dump(w.a) == before);
+
+  // A box enrolled with --ca trusts what that CA signed, and nothing else.
+  fs::path c = w.tmp.path / "box-c";
+  Run code = w.Must("hub enrol-code --data " + w.hub_dir.string() + " --school " + w.school);
+  Run enrolled = w.Must("sync enrol --data " + c.string() + " --hub " + url + " --code " + FirstLine(code.out) +
+                        " --ca " + (two / "tls" / "ca.crt").string());
+  CHECK(enrolled.out.find("must be signed by") != std::string::npos);
+  w.Sync(c);
+  w.hub.reset();
+  w.hub = std::make_unique<HubProcess>(w.hub_dir, host_port, tls_flags(one));
+  Run other_ca = Relais("sync --data " + c.string());
+  CHECK(other_ca.exit_code != 0);
+  CHECK_MESSAGE(other_ca.all.find("does not verify") != std::string::npos, other_ca.all);
+
+  // Plain http to another machine is refused before any connection is made.
+  Run plain = Relais("sync enrol --data " + (w.tmp.path / "box-d").string() +
+                     " --hub http://192.0.2.10:8080 --code AAAA-BBBB-CCCC-DDDD");
+  CHECK(plain.exit_code != 0);
+  CHECK(plain.all.find("refusing plain http://") != std::string::npos);
+  Run override_hub = Relais("sync --data " + w.a.string() + " --hub http://192.0.2.10:8080");
+  CHECK(override_hub.exit_code != 0);
+  CHECK(override_hub.all.find("refusing plain http://") != std::string::npos);
+}
+
+namespace {
+
+// The key epoch a bundle on disk is sealed to, read by its recipient `me`.
+uint32_t SealedEpoch(const fs::path& bundle, const sync::Identity& me, const sync::TrustStore& trust,
+                     const std::string& school) {
+  auto source = sync::FileSource::Open(bundle);
+  REQUIRE(source.ok());
+  auto reader = sync::BundleReader::Open(**source, me, trust, school, std::time(nullptr));
+  REQUIRE_MESSAGE(reader.ok(), reader.status().ToString());
+  return (*reader)->header().recipient_epoch;
+}
+
+fs::path OnlyBundle(const fs::path& dir) {
+  std::vector<fs::path> found;
+  for (const auto& e : fs::directory_iterator(dir)) found.push_back(e.path());
+  REQUIRE(found.size() == 1);
+  return found[0];
+}
+
+}  // namespace
+
+TEST_CASE("encryption keys rotate on both sides without losing bundles in transit") {
+  World w;
+  w.Sync(w.a);
+  w.Sync(w.b);
+  auto hub_identity = [&] { return sync::Identity::Load(w.hub_dir / "hub-identity.key").value(); };
+  sync::TrustStore hub_trust;
+  hub_trust.Pin(hub_identity()->sign_public_key());
+
+  // A change leaves on a stick, sealed to the gateway's key of epoch 1…
+  fs::path stick1 = w.tmp.path / "stick1";
+  w.Must("class add --data " + w.a.string() + " --name 2nde1");
+  Run exported = w.Must("sync export --data " + w.a.string() + " --to " + stick1.string());
+  size_t to = exported.out.find(" to ") + 4;
+  fs::path a_on_stick1 = exported.out.substr(to, exported.out.find('\n', to) - to);
+  CHECK(SealedEpoch(OnlyBundle(a_on_stick1 / "to-gateway"), *hub_identity(), hub_trust, w.school) == 1);
+
+  // …then the gateway rotates its key (and restarts with it).
+  std::string host_port = w.hub->url().substr(7);
+  w.hub.reset();
+  Run rotated = w.Must("hub rotate-key --data " + w.hub_dir.string());
+  CHECK(rotated.out.find("rotated to epoch 2") != std::string::npos);
+  w.hub = std::make_unique<HubProcess>(w.hub_dir, host_port);
+
+  // The stick's bundle, sealed to the old key, still goes in.
+  w.Must("hub import --data " + w.hub_dir.string() + " " + stick1.string());
+  w.Sync(w.b);
+  CHECK(Dump(w.b).find("2nde1") != std::string::npos);
+
+  // A learns the new key from its next answer: its new bundles are sealed to epoch 2.
+  w.Sync(w.a);
+  fs::path stick2 = w.tmp.path / "stick2";
+  w.Must("class add --data " + w.a.string() + " --name 2nde2");
+  w.Must("sync export --data " + w.a.string() + " --to " + stick2.string());
+  fs::path a_on_stick2 = stick2 / "relais" / a_on_stick1.filename();
+  CHECK(SealedEpoch(OnlyBundle(a_on_stick2 / "to-gateway"), *hub_identity(), hub_trust, w.school) == 2);
+  // The gateway answers on the stick, sealed to A's key of epoch 1.
+  w.Must("hub import --data " + w.hub_dir.string() + " " + stick2.string());
+  fs::path answer = a_on_stick2 / "to-box" / "answer.bundle";
+  auto a_identity = [&] { return sync::Identity::Load(w.a / "sync" / "identity.key").value(); };
+  auto a_trust = [&] { return sync::TrustStore::Load(w.a / "sync" / "trust").value(); };
+  CHECK(SealedEpoch(answer, *a_identity(), a_trust(), w.school) == 1);
+
+  // Meanwhile A rotates its own key and tells the gateway (a signed request, in a round).
+  w.Must("class add --data " + w.b.string() + " --name 2nde3");
+  w.Sync(w.b);
+  Run box_rotated = w.Must("sync rotate-key --data " + w.a.string());
+  CHECK(box_rotated.out.find("epoch 2") != std::string::npos);
+  CHECK(box_rotated.out.find("The gateway now seals to the box's encryption key epoch 2") != std::string::npos);
+  CHECK(Dump(w.a).find("2nde3") != std::string::npos);  // that round's answer, sealed to the new key, applied
+  // The answer sealed to the old key before the rotation still applies.
+  w.Must("sync import --data " + w.a.string() + " --from " + stick2.string());
+  // New answers are sealed to the new key.
+  w.Must("hub import --data " + w.hub_dir.string() + " " + stick2.string());
+  CHECK(SealedEpoch(answer, *a_identity(), a_trust(), w.school) == 2);
+  w.Must("sync import --data " + w.a.string() + " --from " + stick2.string());
+  w.Sync(w.a);
+  w.Sync(w.b);
+  CHECK(Dump(w.a) == Dump(w.b));
+  // Telling the gateway again is refused as stale, not re-applied: the round has nothing to tell.
+  Run again = w.Sync(w.a);
+  CHECK(again.out.find("now seals") == std::string::npos);
+}
+
+TEST_CASE("relais serve stops at once on SIGTERM even with a sync round stuck on a silent gateway") {
+  World w;
+  // A "gateway" that takes connections into its backlog and never answers.
+  int silent = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  REQUIRE(silent >= 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  REQUIRE(bind(silent, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+  REQUIRE(listen(silent, 16) == 0);
+  socklen_t len = sizeof addr;
+  REQUIRE(getsockname(silent, reinterpret_cast<sockaddr*>(&addr), &len) == 0);
+  {
+    core::SystemClock clock;
+    auto school = content::School::Open(w.a, clock);
+    REQUIRE(school.ok());
+    REQUIRE((*school)
+                ->accounts()
+                .SetSetting("sync_hub_url", "http://127.0.0.1:" + std::to_string(ntohs(addr.sin_port)))
+                .ok());
+  }
+  server::testing::ChildServer::Options options;
+  options.data_dir = w.a;
+  auto served = server::testing::ChildServer::Start(options);
+  REQUIRE_MESSAGE(served.ok(), served.status().ToString());
+  WaitForSync(**served, [](const nlohmann::json& s) { return s["running"].get<bool>(); });
+  // The round waits up to two minutes for an answer; the shutdown does not.
+  auto start = std::chrono::steady_clock::now();
+  CHECK((*served)->Stop(5000).ok());
+  CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(5));
+  close(silent);
+  // The cut round is not recorded as the gateway's failure.
+  CHECK(SyncStatus(w.a).last_error.empty());
 }

@@ -493,11 +493,12 @@ TEST_CASE("every box route refuses an unsigned request and every ENT route a mis
     std::string path = route.pattern;
     for (size_t p; (p = path.find(":id")) != std::string::npos;) path.replace(p, 3, "x");
     httplib::Client client = gw.Client();
-    httplib::Result res = std::string(route.method) == "GET"     ? client.Get(path)
-                          : std::string(route.method) == "HEAD"  ? client.Head(path)
-                          : std::string(route.method) == "PUT"   ? client.Put(path, "{}", "application/json")
-                          : std::string(route.method) == "PATCH" ? client.Patch(path, "{}", "application/json")
-                                                                 : client.Post(path, "{}", "application/json");
+    httplib::Result res = std::string(route.method) == "GET"      ? client.Get(path)
+                          : std::string(route.method) == "HEAD"   ? client.Head(path)
+                          : std::string(route.method) == "PUT"    ? client.Put(path, "{}", "application/json")
+                          : std::string(route.method) == "PATCH"  ? client.Patch(path, "{}", "application/json")
+                          : std::string(route.method) == "DELETE" ? client.Delete(path)
+                                                                  : client.Post(path, "{}", "application/json");
     INFO(route.method << " " << path);
     REQUIRE(res);
     CHECK(res->status == 401);

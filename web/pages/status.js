@@ -1,9 +1,10 @@
 // The box's state for the technician: version, how long it has run, disk use,
-// accounts connected in the last minutes, last synchronisation
-// (GET /api/v1/admin/status). Route: /app/admin/status.
+// accounts connected in the last minutes, the synchronisation with the ENT's
+// gateway and a "sync now" button (GET /api/v1/admin/status,
+// POST /api/v1/admin/sync). Route: /app/admin/status.
 import { t, tn, formatDateTime, formatNumber, formatSize } from '/assets/i18n.js';
-import { get } from '/assets/api.js';
-import { h, showPage, loadPage, announce } from '/assets/ui.js';
+import { get, post } from '/assets/api.js';
+import { h, showPage, loadPage, announce, alertNow, errorMessage } from '/assets/ui.js';
 
 // 93784 → "1 j 2 h 3 min"
 function duration(seconds) {
@@ -37,6 +38,24 @@ function diskBlock(disk) {
   ];
 }
 
+// The sync rows: null before enrolment; else last round, what waits, the
+// last error and the next planned round.
+function syncRows(sync) {
+  if (!sync) return row(t('status.last_sync'), t('status.not_enrolled'));
+  let next = null;
+  if (sync.running) next = t('status.sync_running');
+  else if (sync.next_attempt) next = formatDateTime(sync.next_attempt);
+  return [
+    row(t('status.last_sync'), sync.last_sync ? formatDateTime(sync.last_sync) : t('status.never_synced')),
+    row(t('status.pending'), tn('status.changes', sync.pending || 0)),
+    sync.last_error
+      ? row(t('status.last_error'), h('span', { class: 'badge badge-late', text: tn('status.sync_failed', sync.failures || 1) }),
+        h('span', { class: 'meta block', text: sync.last_error }))
+      : null,
+    next ? row(t('status.next_sync'), next) : null,
+  ];
+}
+
 export async function render(ctx) {
   const s = await loadPage(() => get('/api/v1/admin/status'));
   if (!s) return;
@@ -47,6 +66,23 @@ export async function render(ctx) {
     if (b) b.focus();
   }));
   refresh.id = 'status-refresh';
+  let syncNow = null;
+  if (s.sync) {
+    syncNow = h('button', { type: 'button', class: 'primary', id: 'status-sync', text: t('status.sync_now') });
+    syncNow.addEventListener('click', async () => {
+      syncNow.disabled = true;
+      try {
+        await post('/api/v1/admin/sync');
+        await render(ctx);
+        announce(t('status.sync_started'));
+        const b = document.getElementById('status-sync');
+        if (b) b.focus();
+      } catch (err) {
+        syncNow.disabled = false;
+        alertNow(errorMessage(err));
+      }
+    });
+  }
   showPage(t('status.title'), [
     h('h1', { text: t('status.title') }),
     s.school_name ? h('p', { class: 'subject', text: s.school_name }) : null,
@@ -57,7 +93,7 @@ export async function render(ctx) {
       row(t('status.disk'), diskBlock(s.disk)),
       row(t('status.connected'), tn('status.users', s.connected_users || 0),
         h('span', { class: 'meta block', text: t('status.window', { n: Math.round((s.connected_window_s || 300) / 60) }) })),
-      row(t('status.last_sync'), s.last_sync ? formatDateTime(s.last_sync) : t('status.never_synced'))),
-    h('div', { class: 'actions' }, refresh),
+      syncRows(s.sync)),
+    h('div', { class: 'actions' }, syncNow, refresh),
   ]);
 }
