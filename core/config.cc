@@ -41,7 +41,7 @@ bool IsKnownKey(std::string_view key) {
   for (const char* k :
        {"listen", "max_upload_mb", "http_threads", "db_readers", "session_hours", "password_ops", "password_mem_kib",
         "password_concurrency", "tls_cert", "tls_key", "https_listen", "https_redirect", "hub_postgres", "hub_key_file",
-        "hub_ent_key_file", "hub_connections", "hub_enrol_code_days"})
+        "hub_ent_key_file", "hub_connections", "hub_enrol_code_days", "installation_address"})
     if (key == k) return true;
   return false;
 }
@@ -68,6 +68,8 @@ Status Config::Set(std::string_view key, std::string_view value) {
     } else {
       return Status::InvalidArgument("https_redirect must be true or false, not '" + std::string(value) + "'");
     }
+  } else if (key == "installation_address") {
+    installation_address = std::string(value);
   } else if (key == "max_upload_mb") {
     uint64_t mb = 0;
     RELAIS_RETURN_IF_ERROR(ParseNumber<uint64_t>(key, value, &mb, 1, 1u << 20));
