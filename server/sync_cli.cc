@@ -1,7 +1,5 @@
 // server/sync_cli.cc — `relais sync`: the box's side of sync with the gateway,
 // over its HTTP API (docs/hub-api.md) or a USB stick. docs/sync.md, "Running sync".
-#include <httplib.h>
-
 #include <cstdio>
 #include <filesystem>
 #include <nlohmann/json.hpp>
@@ -10,8 +8,8 @@
 #include "core/files.h"
 #include "core/log.h"
 #include "server/cli.h"
+#include "server/gateway_client.h"
 #include "sync/box_sync.h"
-#include "sync/hub_auth.h"
 
 namespace relais::server {
 
@@ -21,8 +19,6 @@ using nlohmann::json;
 namespace {
 
 constexpr size_t kOpsPerBundle = 5000;
-constexpr size_t kPatchBytes = 1 << 20;
-constexpr int kResumeAttempts = 5;
 
 constexpr const char* kSyncHelp = R"(Usage: relais sync --data DIR [--hub URL]
        relais sync enrol --data DIR --hub URL --code CODE
@@ -42,108 +38,6 @@ import         applies the gateway's answer from the stick. Running any of
                these twice is harmless.
 )";
 
-// A gateway client: signed requests, the gateway's clock, clear errors.
-class Gateway {
- public:
-  Gateway(const std::string& url, const sync::Identity* box) : url_(url), client_(url), box_(box) {
-    client_.set_connection_timeout(10, 0);
-    client_.set_read_timeout(120, 0);
-    client_.set_write_timeout(120, 0);
-  }
-
-  // Learns the gateway's clock (a Pi has no real-time clock).
-  Status Connect(int64_t local_now) {
-    RELAIS_ASSIGN_OR_RETURN(json health, JsonOf(client_.Get("/hub/v1/health"), "GET /hub/v1/health"));
-    if (!health.contains("time_s") || !health["time_s"].is_number_integer())
-      return Status::Corruption(url_ + " does not look like a relais gateway");
-    offset_ = health["time_s"].get<int64_t>() - local_now;
-    return Status::Ok();
-  }
-  int64_t GatewayTime() const { return std::time(nullptr) + offset_; }
-
-  httplib::Headers Signed(const std::string& method, const std::string& target, const std::string& offset = "") {
-    httplib::Headers h;
-    for (const auto& [k, v] : sync::SignRequest(*box_, method, target, GatewayTime(), offset)) h.emplace(k, v);
-    if (!offset.empty()) h.emplace("Upload-Offset", offset);
-    return h;
-  }
-
-  // Checks an answer: an error naming the gateway's reason unless 2xx.
-  Status Check(const httplib::Result& res, const std::string& what) {
-    if (!res)
-      return Status::Unauthenticated("cannot reach the gateway at " + url_ + " (" + what +
-                                     "): " + httplib::to_string(res.error()) + " error");
-    if (res->status >= 200 && res->status < 300) return Status::Ok();
-    std::string message = res->body.substr(0, 300);
-    json body = json::parse(res->body, nullptr, false);
-    if (body.is_object() && body.contains("error") && body["error"].is_object())
-      message = body["error"].value("message", message);
-    std::string text = "the gateway refused " + what + " (HTTP " + std::to_string(res->status) + "): " + message;
-    if (res->status == 403) return Status::PermissionDenied(text);
-    if (res->status == 401) return Status::Unauthenticated(text);
-    return Status::InvalidArgument(text);
-  }
-  Result<json> JsonOf(const httplib::Result& res, const std::string& what) {
-    RELAIS_RETURN_IF_ERROR(Check(res, what));
-    json body = json::parse(res->body, nullptr, false);
-    if (body.is_discarded()) return Status::Corruption("the gateway's answer to " + what + " is not JSON");
-    return body;
-  }
-
-  httplib::Client& client() { return client_; }
-
- private:
-  std::string url_;
-  httplib::Client client_;
-  const sync::Identity* box_;
-  int64_t offset_ = 0;
-};
-
-json VectorJson(const content::VersionVector& v) {
-  json out = json::object();
-  for (const auto& [origin, seq] : v) out[origin] = seq;
-  return out;
-}
-
-// Uploads a bundle resumably: on a cut, asks the gateway where it stands and
-// sends the rest. Returns the gateway's verdict.
-Result<json> Upload(Gateway& gw, const std::string& bundle) {
-  RELAIS_ASSIGN_OR_RETURN(json created,
-                          gw.JsonOf(gw.client().Post("/hub/v1/uploads", gw.Signed("POST", "/hub/v1/uploads"),
-                                                     json{{"length", bundle.size()}}.dump(), "application/json"),
-                                    "the upload"));
-  std::string target = "/hub/v1/uploads/" + created.value("id", std::string());
-  size_t offset = 0;
-  int failures = 0;
-  while (true) {
-    size_t n = std::min(kPatchBytes, bundle.size() - offset);
-    std::string at = std::to_string(offset);
-    auto res = gw.client().Patch(target, gw.Signed("PATCH", target, at), bundle.data() + offset, n,
-                                 "application/octet-stream");
-    if (res && res->status == 200) {
-      json verdict = json::parse(res->body, nullptr, false);
-      if (verdict.is_discarded()) return Status::Corruption("the gateway's verdict is not JSON");
-      return verdict;
-    }
-    if (res && res->status == 204) {
-      offset += n;
-      std::printf("  sent %zu / %zu bytes\n", offset, bundle.size());
-      continue;
-    }
-    // A cut or a stale offset: ask where the upload stands, and resume.
-    if (res && res->status != 409 && res->status < 500) {
-      Status st = gw.Check(res, "the bundle");
-      return st.ok() ? Status::Internal("unexpected answer " + std::to_string(res->status) + " to an upload") : st;
-    }
-    if (++failures > kResumeAttempts) return gw.Check(res, "the bundle");
-    auto head = gw.client().Head(target, gw.Signed("HEAD", target));
-    RELAIS_RETURN_IF_ERROR(gw.Check(head, "the upload's offset"));
-    std::string stored = head->get_header_value("Upload-Offset");
-    offset = std::strtoull(stored.c_str(), nullptr, 10);
-    std::printf("  resuming at byte %zu\n", offset);
-  }
-}
-
 std::string HubUrl(const Args& args, content::School& school) {
   if (auto hub = args.Get("hub")) return *hub;
   auto stored = school.accounts().GetSetting("sync_hub_url");
@@ -153,45 +47,9 @@ std::string HubUrl(const Args& args, content::School& school) {
 Status SyncRound(const Args& args, Setup& setup, sync::BoxSync& box) {
   std::string url = HubUrl(args, *setup.school);
   if (url.empty()) return Status::InvalidArgument("no gateway: give --hub URL");
-  Gateway gw(url, &box.identity());
-  RELAIS_RETURN_IF_ERROR(gw.Connect(setup.clock.Now()));
-  RELAIS_ASSIGN_OR_RETURN(content::VersionVector held, box.replica().Held());
-  RELAIS_ASSIGN_OR_RETURN(json hello,
-                          gw.JsonOf(gw.client().Post("/hub/v1/hello", gw.Signed("POST", "/hub/v1/hello"),
-                                                     json{{"vector", VectorJson(held)}}.dump(), "application/json"),
-                                    "hello"));
-  content::VersionVector gateway;
-  if (hello.contains("vector") && hello["vector"].is_object())
-    for (const auto& [origin, seq] : hello["vector"].items())
-      if (seq.is_number_integer()) gateway[origin] = seq.get<int64_t>();
-  std::printf("Connected to %s (school %s)\n", url.c_str(), box.school_scope().c_str());
-  int64_t sent = 0;
-  while (true) {
-    RELAIS_ASSIGN_OR_RETURN(std::vector<content::Op> ops, box.replica().OpsSince(gateway, kOpsPerBundle));
-    if (ops.empty()) break;
-    sync::StringSink sink;
-    RELAIS_ASSIGN_OR_RETURN(sync::BundleSummary summary, box.WriteBundle(ops, gw.GatewayTime(), &sink));
-    std::printf("Sending %zu changes (%llu bytes)\n", ops.size(),
-                static_cast<unsigned long long>(summary.bundle_bytes));
-    RELAIS_ASSIGN_OR_RETURN(json verdict, Upload(gw, sink.data()));
-    for (const content::Op& op : ops) gateway[op.origin] = std::max(gateway[op.origin], op.seq);
-    sent += static_cast<int64_t>(ops.size());
-    std::printf("  the gateway took %lld new, %lld already held\n",
-                static_cast<long long>(verdict.value("inserted", 0)),
-                static_cast<long long>(verdict.value("duplicates", 0)));
-  }
-  RELAIS_ASSIGN_OR_RETURN(held, box.replica().Held());
-  auto answer = gw.client().Post("/hub/v1/answer", gw.Signed("POST", "/hub/v1/answer"),
-                                 json{{"vector", VectorJson(held)}}.dump(), "application/json");
-  RELAIS_RETURN_IF_ERROR(gw.Check(answer, "the answer"));
-  sync::StringSource source(answer->body);
-  RELAIS_ASSIGN_OR_RETURN(sync::ApplyReport report, box.ApplyBundle(source, gw.GatewayTime()));
-  std::printf("Received %lld changes (%lld new, %lld rows written, %lld waiting, %lld conflicts)\n",
-              static_cast<long long>(report.received), static_cast<long long>(report.new_ops),
-              static_cast<long long>(report.rows_written), static_cast<long long>(report.pending),
-              static_cast<long long>(report.conflicts));
-  RELAIS_RETURN_IF_ERROR(box.RecordSuccess(setup.clock.Now(), gateway[box.replica().origin()]));
-  std::printf("Sync done: %lld sent, %lld received\n", static_cast<long long>(sent),
+  auto print = [](const std::string& line) { std::printf("%s\n", line.c_str()); };
+  RELAIS_ASSIGN_OR_RETURN(RoundReport report, RunSyncRound(box, url, setup.clock, print));
+  std::printf("Sync done: %lld sent, %lld received\n", static_cast<long long>(report.sent),
               static_cast<long long>(report.received));
   return Status::Ok();
 }
@@ -222,7 +80,7 @@ int Enrol(const std::vector<std::string>& argv) {
   if (Status st = OpenSchool(*args, &setup); !st.ok()) return Fail(st);
   auto request = sync::BoxSync::EnrolmentRequest(setup.config.data_dir, *code, setup.clock.Now());
   if (!request.ok()) return Fail(request.status());
-  Gateway gw(*url, nullptr);
+  GatewayClient gw(*url, nullptr);
   auto res = gw.client().Post("/hub/v1/enrol", *request, "application/octet-stream");
   if (Status st = gw.Check(res, "the enrolment"); !st.ok()) return Fail(st);
   if (Status st = sync::BoxSync::FinishEnrolment(*setup.school, setup.config.data_dir, *code, res->body); !st.ok())

@@ -1,0 +1,67 @@
+// server/gateway_client.h — the box's client of the gateway's HTTP API
+// (docs/hub-api.md), and one sync round over it. Used by `relais sync` and by
+// `relais serve`'s automatic sync. docs/sync.md, "Running sync".
+// Not thread-safe: one round at a time per box.
+#pragma once
+
+#include <httplib.h>
+
+#include <cstdint>
+#include <functional>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <string_view>
+
+#include "core/clock.h"
+#include "core/status.h"
+#include "sync/box_sync.h"
+#include "sync/identity.h"
+
+namespace relais::server {
+
+// A gateway client: signed requests, the gateway's clock, clear errors.
+class GatewayClient {
+ public:
+  // `box` signs requests; null for the unsigned ones (enrolment).
+  GatewayClient(const std::string& url, const sync::Identity* box);
+
+  // Learns the gateway's clock (a Pi has no real-time clock).
+  Status Connect(int64_t local_now);
+  int64_t GatewayTime() const;
+
+  // Headers signing METHOD TARGET (and the upload offset, if any).
+  httplib::Headers Signed(const std::string& method, const std::string& target, const std::string& offset = "");
+
+  // Ok for a 2xx; else an error naming `what` and the gateway's reason:
+  // Unavailable-like Unauthenticated when it cannot be reached, PermissionDenied
+  // for 403, Unauthenticated for 401, InvalidArgument otherwise.
+  Status Check(const httplib::Result& res, const std::string& what);
+  Result<nlohmann::json> JsonOf(const httplib::Result& res, const std::string& what);
+
+  const std::string& url() const { return url_; }
+  httplib::Client& client() { return client_; }
+
+ private:
+  std::string url_;
+  httplib::Client client_;
+  const sync::Identity* box_;
+  int64_t offset_ = 0;
+};
+
+// What a round did.
+struct RoundReport {
+  int64_t sent = 0;      // operations uploaded
+  int64_t received = 0;  // operations in the gateway's answer
+  int64_t new_ops = 0;   // of which new to this box
+};
+
+// Progress lines ("Sending 5000 changes…"); may be empty.
+using Progress = std::function<void(const std::string& line)>;
+
+// One round with the gateway at `url`: uploads the operations it lacks
+// (resumably), fetches and applies its answer, records the status. Errors
+// leave nothing half-applied; the caller records the failure.
+Result<RoundReport> RunSyncRound(sync::BoxSync& box, const std::string& url, const core::Clock& clock,
+                                 const Progress& progress);
+
+}  // namespace relais::server
