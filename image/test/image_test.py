@@ -216,7 +216,7 @@ network={
   scan_freq=2437
 }
 CONF
-cat > /run/tablet/dhcp.sh <<'SCRIPT'
+cat > /tmp/tablet-dhcp.sh <<'SCRIPT'
 #!/bin/sh
 case "$1" in bound|renew)
   ip addr add "$ip/${mask:-24}" dev "$interface"
@@ -225,7 +225,7 @@ case "$1" in bound|renew)
   echo "$ip" > /run/tablet/ip ;;
 esac
 SCRIPT
-chmod +x /run/tablet/dhcp.sh
+chmod +x /tmp/tablet-dhcp.sh
 T="ip netns exec tablet"
 $T ip link set lo up
 $T ip link set wlan1 up
@@ -238,13 +238,15 @@ if ! $T iw dev wlan1 link | grep "SSID"; then
   wpa_cli -p /run/tablet/wpa status 2>&1 | tail -5
   exit 1
 fi
-$T busybox udhcpc -i wlan1 -n -q -t 10 -s /run/tablet/dhcp.sh >/dev/null 2>&1
+$T busybox udhcpc -i wlan1 -n -q -t 10 -s /tmp/tablet-dhcp.sh >/dev/null 2>&1
 echo "ip=$(cat /run/tablet/ip) $(cat /run/tablet/resolv.conf)"
-# The tablet's own resolver: the DNS server DHCP gave it.
+# The tablet's own resolver (the DNS server DHCP gave it) and hosts file (not the box's).
+printf '127.0.0.1 localhost\n' > /run/tablet/hosts
 $T unshare -m sh -c 'mount --bind /run/tablet/resolv.conf /etc/resolv.conf
+  mount --bind /run/tablet/hosts /etc/hosts
   echo "ecole.lan=$(getent hosts ecole.lan | cut -d" " -f1)"
   echo "probe=$(getent hosts connectivitycheck.gstatic.com | cut -d" " -f1)"
-  echo "app=$(curl -fsS --max-time 5 http://ecole.lan/api/v1/health | head -c 15)"
+  echo "app=$(curl -fsS --max-time 5 http://ecole.lan/api/v1/health | grep -o "\"status\":\"ok\"")"
   echo "android=$(curl -s -o /dev/null -w %{http_code} --max-time 5 http://connectivitycheck.gstatic.com/generate_204)"
   if curl -s --max-time 3 http://10.42.0.1:8081/ >/dev/null; then echo blocked=no; else echo blocked=yes; fi
   echo "install_name=$(getent hosts installation.lan | cut -d" " -f1)"
@@ -361,7 +363,7 @@ def main():
               "ip=10.42.0." in out and "nameserver 10.42.0.1" in out, out)
         check("the tablet resolves ecole.lan, and a probe's name, to the box",
               "ecole.lan=10.42.0.1" in out and "probe=10.42.0.1" in out, out)
-        check("the tablet fetches the app", 'app={"status":"ok"' in out, out)
+        check("the tablet fetches the app", 'app="status":"ok"' in out, out)
         check("the tablet's Android probe gets 204", "android=204" in out, out)
         check("the firewall drops the same port from the Wi-Fi side", "blocked=yes" in out, out)
         check("the tablet has the box as its router (so the installation address is routable)",
