@@ -9,7 +9,8 @@
 namespace relais::core {
 
 int64_t SystemClock::Now() const {
-  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count() +
+         offset_s_;
 }
 
 Status SetSystemClock(int64_t unix_seconds) {
@@ -22,7 +23,8 @@ Status SetSystemClock(int64_t unix_seconds) {
 
 int64_t SystemClock::NowMs() const {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
+             .count() +
+         offset_s_ * 1000;
 }
 
 int64_t SystemClock::MonotonicMs() const {

@@ -25,11 +25,19 @@ class Clock {
   virtual int64_t NowMs() const { return Now() * 1000; }
 };
 
+// The machine's clocks. The wall clock may be shifted by a fixed offset
+// (Config::test_clock_offset_s, test-only): a process then lives as if its
+// clock were that wrong, e.g. a box whose clock jumped back three days.
+// Set the offset before other threads use the clock.
 class SystemClock final : public Clock {
  public:
   int64_t Now() const override;
   int64_t MonotonicMs() const override;
   int64_t NowMs() const override;
+  void set_offset_s(int64_t offset_s) { offset_s_ = offset_s; }
+
+ private:
+  int64_t offset_s_ = 0;
 };
 
 // Sets the machine's wall clock (CLOCK_REALTIME) to `unix_seconds`. The box has

@@ -41,7 +41,7 @@ bool IsKnownKey(std::string_view key) {
   for (const char* k :
        {"listen", "max_upload_mb", "http_threads", "db_readers", "session_hours", "password_ops", "password_mem_kib",
         "password_concurrency", "tls_cert", "tls_key", "https_listen", "https_redirect", "hub_postgres", "hub_key_file",
-        "hub_ent_key_file", "hub_connections", "hub_enrol_code_days", "installation_address"})
+        "hub_ent_key_file", "hub_connections", "hub_enrol_code_days", "test_clock_offset_s", "installation_address"})
     if (key == k) return true;
   return false;
 }
@@ -100,6 +100,8 @@ Status Config::Set(std::string_view key, std::string_view value) {
     int64_t days = 0;
     RELAIS_RETURN_IF_ERROR(ParseNumber<int64_t>(key, value, &days, 1, 365));
     hub_enrol_code_ttl_s = days * 86400;
+  } else if (key == "test_clock_offset_s") {
+    return ParseNumber<int64_t>(key, value, &test_clock_offset_s, -3650LL * 86400, 3650LL * 86400);
   } else {
     return Status::InvalidArgument("unknown setting '" + std::string(key) + "'");
   }

@@ -47,6 +47,9 @@ struct Config {
   std::filesystem::path hub_ent_key_file;    // the ENT's bearer API key (first line); no ENT API when empty
   int hub_connections = 8;                   // PostgreSQL connections per hub process
   int64_t hub_enrol_code_ttl_s = 7 * 86400;  // how long a one-time enrolment code stays valid
+  // Test-only: the box's commands run as if the wall clock were this many
+  // seconds off (negative: behind), to test a Pi without a real-time clock.
+  int64_t test_clock_offset_s = 0;
 
   // Sets `key` from text; InvalidArgument for an unknown key or a bad value.
   Status Set(std::string_view key, std::string_view value);

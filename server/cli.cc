@@ -174,6 +174,7 @@ Status OpenSchool(const Args& args, Setup* setup, bool serving) {
     config.tls_key = made / "server.key";
   }
   RELAIS_RETURN_IF_ERROR(config.Validate());
+  setup->clock.set_offset_s(config.test_clock_offset_s);
   RELAIS_RETURN_IF_ERROR(core::InitCrypto());
   core::PasswordParams params;
   params.ops = config.password_ops;

@@ -270,8 +270,12 @@ void ServeFile(const httplib::Request& req, httplib::Response& res, const Stored
     res.headers.erase("Content-Disposition");
     res.headers.erase("ETag");
     res.headers.erase("Last-Modified");
-    WriteJsonError(res, missing ? 404 : 500, missing ? "not_found" : "internal",
-                   missing ? "the file is missing from storage" : "the file cannot be read");
+    // A file recorded but absent is one whose bytes another box or the ENT
+    // made and sync has not brought yet (docs/sync.md, "Files").
+    if (missing) res.set_header("Retry-After", "600");
+    WriteJsonError(res, missing ? 503 : 500, missing ? "not_synced_yet" : "internal",
+                   missing ? "this file's bytes have not arrived on this box yet; they come with the next sync"
+                           : "the file cannot be read");
     return;
   }
   std::shared_ptr<core::FileReader> reader(std::move(opened).value());

@@ -22,11 +22,15 @@ namespace relais::server {
 // A gateway client: signed requests, the gateway's clock, clear errors.
 class GatewayClient {
  public:
-  // `box` signs requests; null for the unsigned ones (enrolment).
-  GatewayClient(const std::string& url, const sync::Identity* box);
+  // `box` signs requests; null for the unsigned ones (enrolment). `clock`
+  // (the box's) must outlive the client.
+  GatewayClient(const std::string& url, const sync::Identity* box, const core::Clock& clock);
 
-  // Learns the gateway's clock (a Pi has no real-time clock).
-  Status Connect(int64_t local_now);
+  // Learns the gateway's clock (a Pi has no real-time clock): its offset from `clock`.
+  Status Connect();
+  // The gateway's time now, read from `clock` plus the offset (the same clock
+  // the offset was learnt against: std::time would disagree with a shifted
+  // test clock, or after the box's clock was set).
   int64_t GatewayTime() const;
 
   // Headers signing METHOD TARGET (and the upload offset, if any).
@@ -45,14 +49,18 @@ class GatewayClient {
   std::string url_;
   httplib::Client client_;
   const sync::Identity* box_;
+  const core::Clock& clock_;
   int64_t offset_ = 0;
 };
 
 // What a round did.
 struct RoundReport {
-  int64_t sent = 0;      // operations uploaded
-  int64_t received = 0;  // operations in the gateway's answer
-  int64_t new_ops = 0;   // of which new to this box
+  int64_t sent = 0;              // operations uploaded
+  int64_t received = 0;          // operations in the gateway's answer
+  int64_t new_ops = 0;           // of which new to this box
+  int64_t chunks_sent = 0;       // file chunks uploaded (server/gateway_files.h)
+  int64_t chunk_bytes_sent = 0;  // their sealed bytes
+  int64_t chunks_fetched = 0;    // file chunks downloaded
 };
 
 // Progress lines ("Sending 5000 changes…"); may be empty.

@@ -1,12 +1,15 @@
 #include "server/hub_api.h"
 
 #include <chrono>
+#include <cstdint>
 #include <exception>
+#include <memory>
 
 #include "core/crypto.h"
 #include "core/files.h"
 #include "core/log.h"
 #include "sync/hub_auth.h"
+#include "sync/hub_files.h"
 #include "sync/op_codec.h"
 
 namespace relais::server {
@@ -35,6 +38,7 @@ const std::vector<HubApi::Route>& HubApi::Routes() {
       {"GET", "/hub/v1/chunks/:id", Access::kBox, &HubApi::GetChunk},
       {"GET", "/hub/v1/ent/schools", Access::kEnt, &HubApi::EntSchools},
       {"GET", "/hub/v1/ent/schools/:id/changes", Access::kEnt, &HubApi::EntChanges},
+      {"GET", "/hub/v1/ent/schools/:id/files/:sha256", Access::kEnt, &HubApi::EntFile},
   };
   return kRoutes;
 }
@@ -161,8 +165,9 @@ void HubApi::GatewayCertificate(Call& c) {
   c.res.set_content(sync::EncodeCertificate(*cert), kOctets);
 }
 
-// The optional {"vector":{"<origin>":<seq>,…}} of a hello or answer request.
-Result<sync::VersionVector> HubApi::BodyVector(Call& c) {
+// The optional {"vector":{"<origin>":<seq>,…}} of a hello or answer request,
+// and the answer's optional {"files":{"have":[…],"want":[…]}}.
+Result<sync::VersionVector> HubApi::BodyVector(Call& c, sync::FileNews* files) {
   auto body = c.reader ? ReadJsonBody(c.req, *c.reader, config_.max_json_bytes) : Result<json>(json::object());
   if (!body.ok()) return body.status();
   sync::VersionVector have;
@@ -172,6 +177,18 @@ Result<sync::VersionVector> HubApi::BodyVector(Call& c) {
     for (const auto& [origin, seq] : v.items()) {
       if (!seq.is_number_integer()) return Status::InvalidArgument("vector values are integers");
       have[origin] = seq.get<int64_t>();
+    }
+  }
+  if (files && body->contains("files")) {
+    const json& f = (*body)["files"];
+    if (!f.is_object()) return Status::InvalidArgument("files must be an object");
+    for (auto [key, list] : {std::pair{"have", &files->have}, std::pair{"want", &files->want}}) {
+      auto ids = OptionalStringList(f, key, sync::kMaxFileNews);
+      if (!ids.ok()) return ids.status();
+      if (!*ids) continue;
+      for (const std::string& id : **ids)
+        if (!sync::IsChunkId(id)) return Status::InvalidArgument("a file id is 64 lower-case hex");
+      *list = std::move(**ids);
     }
   }
   return have;
@@ -203,10 +220,11 @@ void HubApi::Hello(Call& c) {
 
 // The operations the box lacks, given its vector, in one bundle sealed to it.
 void HubApi::Answer(Call& c) {
-  auto have = BodyVector(c);
+  sync::FileNews files;
+  auto have = BodyVector(c, &files);
   if (!have.ok()) return WriteError(c.res, have.status());
   sync::StringSink sink;
-  auto count = hub_.WriteAnswerBundle(c.box, *have, &sink);
+  auto count = hub_.WriteAnswerBundle(c.box, *have, &sink, files);
   if (!count.ok()) return WriteError(c.res, count.status());
   c.res.status = 200;
   c.res.set_header("Relais-Operations", std::to_string(*count));
@@ -326,25 +344,41 @@ void HubApi::MissingChunks(Call& c) {
   WriteJson(c.res, {{"missing", *missing}});
 }
 
-// A chunk's id is the SHA-256 of its bytes: checked here, so a box cannot
-// store other bytes under an id.
+namespace {
+// The ?blob=<sha256 hex>&index=<n> naming which file's chunk a request is about.
+Result<std::pair<std::string, uint32_t>> ChunkPlace(const httplib::Request& req) {
+  std::string blob = req.get_param_value("blob");
+  std::string index_text = req.get_param_value("index");
+  char* end = nullptr;
+  unsigned long long index = std::strtoull(index_text.c_str(), &end, 10);
+  if (!sync::IsChunkId(blob) || index_text.empty() || *end != '\0' || index > UINT32_MAX)
+    return Status::InvalidArgument("name the file and the chunk's place in it: ?blob=<sha256 hex>&index=<n>");
+  return std::pair{blob, static_cast<uint32_t>(index)};
+}
+}  // namespace
+
+// The body is the chunk sealed under the school's manifest of the file
+// (sync-format.md, "File chunks"): the gateway opens it, checks it is the
+// manifest's chunk at that index, and stores the plaintext under its hash. A
+// file nobody announced has no manifest: its chunks are refused.
 void HubApi::PutChunk(Call& c) {
   if (!sync::IsChunkId(c.params[0]))
     return WriteError(c.res, Status::InvalidArgument("a chunk id is 64 lower-case hex"));
+  auto place = ChunkPlace(c.req);
+  if (!place.ok()) return WriteError(c.res, place.status());
   auto bytes = RawBody(c, kMaxChunkBytes);
   if (!bytes.ok()) return WriteError(c.res, bytes.status());
-  if (core::ToHex(core::Sha256(*bytes)) != c.params[0])
-    return WriteError(c.res, Status::InvalidArgument("the bytes do not hash to the chunk's id"));
-  Status st = hub_.store().PutChunk(c.params[0], *bytes);
+  Status st = sync::PutSealedChunk(hub_.store(), c.box.school_id, place->first, place->second, c.params[0], *bytes);
   if (!st.ok()) return WriteError(c.res, st);
   WriteJson(c.res, {{"id", c.params[0]}, {"size", bytes->size()}}, 201);
 }
 
+// The chunk sealed under the school's manifest of the file.
 void HubApi::GetChunk(Call& c) {
-  auto bytes = hub_.store().GetChunk(c.params[0]);
+  auto place = ChunkPlace(c.req);
+  if (!place.ok()) return WriteError(c.res, place.status());
+  auto bytes = sync::SealedChunkOf(hub_.store(), c.box.school_id, place->first, place->second, c.params[0]);
   if (!bytes.ok()) return WriteError(c.res, bytes.status());
-  c.res.set_header("ETag", "\"" + c.params[0] + "\"");
-  c.res.set_header("Cache-Control", "private, max-age=31536000, immutable");
   c.res.set_content(*bytes, kOctets);
 }
 
@@ -394,6 +428,13 @@ void HubApi::EntChanges(Call& c) {
       change["op"] = kKinds[static_cast<int>(decoded->kind)];
       change["key"] = json::parse(content::KeyJson(decoded->key));
       change["columns"] = json::parse(content::ColumnsJson(decoded->columns));
+      // A file's bytes: whether GET …/files/<sha256> can serve them yet.
+      if (auto blob = sync::FileBlobOfOp(*decoded)) {
+        auto missing = sync::MissingChunksOfFile(hub_.store(), school->id, *blob);
+        change["file"] = {{"sha256", *blob},
+                          {"bytes_available", missing.ok() && missing->empty()},
+                          {"url", "/hub/v1/ent/schools/" + school->id + "/files/" + *blob}};
+      }
     } else {
       change["record_hex"] = core::ToHex(op.record);
     }
@@ -403,6 +444,55 @@ void HubApi::EntChanges(Call& c) {
                     {"changes", changes},
                     {"next", ops->empty() ? after : ops->back().feed},
                     {"more", static_cast<int>(ops->size()) == limit}});
+}
+
+// The bytes of a school's file, assembled from its chunks as they are sent
+// (one chunk in memory at a time). 404 until every chunk has arrived.
+void HubApi::EntFile(Call& c) {
+  auto school = hub_.store().GetSchool(c.params[0]);
+  if (!school.ok()) return WriteError(c.res, school.status());
+  const std::string& blob = c.params[1];
+  if (!sync::IsChunkId(blob)) return WriteError(c.res, Status::NotFound("no such file"));
+  auto manifest = sync::SchoolManifest(hub_.store(), school->id, blob);
+  if (!manifest.ok() && manifest.status().code() == StatusCode::kNotFound)
+    return WriteError(c.res, Status::NotFound("the school's boxes have not sent this file yet"));
+  if (!manifest.ok()) return WriteError(c.res, manifest.status());
+  auto missing = hub_.store().MissingChunks(sync::ChunkIdsOf(*manifest));
+  if (!missing.ok()) return WriteError(c.res, missing.status());
+  if (!missing->empty())
+    return WriteError(c.res, Status::NotFound("the file's bytes are still arriving (" +
+                                              std::to_string(missing->size()) + " chunks missing)"));
+  struct Cursor {
+    sync::Manifest manifest;
+    size_t index = 0;    // the chunk held in `bytes`
+    uint64_t start = 0;  // its offset in the file
+    std::string bytes;
+  };
+  auto cursor = std::make_shared<Cursor>();
+  cursor->manifest = std::move(manifest).value();
+  cursor->index = SIZE_MAX;
+  sync::HubStore& store = hub_.store();
+  c.res.set_header("ETag", "\"" + blob + "\"");
+  c.res.set_header("Cache-Control", "private, max-age=31536000, immutable");
+  c.res.set_content_provider(cursor->manifest.size, kOctets,
+                             [cursor, &store](size_t offset, size_t length, httplib::DataSink& sink) {
+                               const auto& chunks = cursor->manifest.chunks;
+                               // The chunk holding `offset`: usually the current one or the next.
+                               size_t i = cursor->index == SIZE_MAX ? 0 : cursor->index;
+                               if (i < chunks.size() && offset < chunks[i].offset) i = 0;
+                               while (i < chunks.size() && offset >= chunks[i].offset + chunks[i].size) ++i;
+                               if (i >= chunks.size()) return false;
+                               if (i != cursor->index) {
+                                 auto bytes = store.GetChunk(sync::ChunkHashHex(chunks[i].hash));
+                                 if (!bytes.ok() || bytes->size() != chunks[i].size) return false;
+                                 cursor->bytes = std::move(bytes).value();
+                                 cursor->index = i;
+                                 cursor->start = chunks[i].offset;
+                               }
+                               size_t at = offset - cursor->start;
+                               size_t n = std::min(length, cursor->bytes.size() - at);
+                               return sink.write(cursor->bytes.data() + at, n);
+                             });
 }
 
 }  // namespace relais::server

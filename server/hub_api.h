@@ -54,7 +54,7 @@ class HubApi {
   void GatewayCertificate(Call& c);
   void Hello(Call& c);
   void Answer(Call& c);
-  Result<sync::VersionVector> BodyVector(Call& c);
+  Result<sync::VersionVector> BodyVector(Call& c, sync::FileNews* files = nullptr);
   void CreateUpload(Call& c);
   void UploadOffset(Call& c);
   void PatchUpload(Call& c);
@@ -63,6 +63,7 @@ class HubApi {
   void GetChunk(Call& c);
   void EntSchools(Call& c);
   void EntChanges(Call& c);
+  void EntFile(Call& c);
 
   // Reads the whole body, at most `limit` bytes.
   Result<std::string> RawBody(Call& c, uint64_t limit);

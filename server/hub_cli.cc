@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <thread>
 
 #include "core/crypto.h"
@@ -16,8 +17,10 @@
 #include "server/cli.h"
 #include "server/event_server.h"
 #include "server/hub_api.h"
+#include "sync/box_files.h"
 #include "sync/box_sync.h"
 #include "sync/hub.h"
+#include "sync/hub_files.h"
 
 namespace relais::server {
 namespace {
@@ -66,10 +69,12 @@ constexpr const char* kSchoolListHelp = R"(Usage: relais hub school list (--data
 
 Lists the schools: id, name.
 )";
-constexpr const char* kEnrolCodeHelp = R"(Usage: relais hub enrol-code (--data DIR | --postgres URL) --school ID
+constexpr const char* kEnrolCodeHelp =
+    R"(Usage: relais hub enrol-code (--data DIR | --postgres URL) --school ID [--count N]
 
 Prints a one-time code that enrols one box into the school. It is valid for
 hub_enrol_code_days days (default 7) and works once; only its hash is stored.
+  --count N   print N codes, one a line (a fleet of boxes; at most 10000)
 )";
 constexpr const char* kBoxListHelp = R"(Usage: relais hub box list (--data DIR | --postgres URL) --school ID
 
@@ -88,6 +93,8 @@ encryption key) in PATH, mode 0600. Refuses to overwrite an existing file:
 boxes pin the gateway's key at enrolment. Copy the file to every hub process
 (hub_key_file) and keep a backup.
 )";
+
+constexpr int kMaxCodesAtOnce = 10000;
 
 const std::vector<std::string> kStoreOptions = {"data", "postgres", "config", "key-file"};
 
@@ -225,14 +232,28 @@ int EnrolCode(const std::vector<std::string>& argv) {
   if (WantsHelp(argv)) return Help(kEnrolCodeHelp);
   HubSetup setup;
   int code = 0;
-  auto args = ParseAndOpen(argv, {"school"}, &setup, &code);
+  auto args = ParseAndOpen(argv, {"school", "count"}, &setup, &code);
   if (!args) return code;
   auto school = args->Get("school");
   if (!school) return Fail(Status::InvalidArgument("--school ID is required (see relais hub school list)"));
-  auto issued = setup.hub->IssueEnrolmentCode(*school);
-  if (!issued.ok()) return Fail(issued.status());
-  std::printf("%s\n", issued->code.c_str());
-  std::fprintf(stderr, "one box, once, until %s\n", core::FormatTime(issued->expires_at).c_str());
+  int count = 1;
+  if (auto text = args->Get("count")) {
+    char* end = nullptr;
+    long n = std::strtol(text->c_str(), &end, 10);
+    if (text->empty() || *end != '\0' || n < 1 || n > kMaxCodesAtOnce)
+      return Fail(Status::InvalidArgument("--count must be from 1 to " + std::to_string(kMaxCodesAtOnce)));
+    count = static_cast<int>(n);
+  }
+  int64_t expires_at = 0;
+  for (int i = 0; i < count; ++i) {
+    auto issued = setup.hub->IssueEnrolmentCode(*school);
+    if (!issued.ok()) return Fail(issued.status());
+    std::printf("%s\n", issued->code.c_str());
+    expires_at = issued->expires_at;
+  }
+  std::fflush(stdout);
+  std::fprintf(stderr, "%s, until %s\n", count == 1 ? "one box, once" : "each code: one box, once",
+               core::FormatTime(expires_at).c_str());
   return 0;
 }
 
@@ -274,7 +295,47 @@ and writes the changes it lacks to STICK/relais/<box>/to-box/answer.bundle,
 for `relais sync import --from STICK` on the box. Running it twice is harmless.
 )";
 
-// One box's directory on a stick: ingest its bundles, answer its statement.
+// The sealed chunks a box wrote to the stick (DIR/<blob>/<index>.chunk):
+// each opened with the school's manifest of its file and stored. A chunk that
+// does not open (altered, cut, or of a file the gateway did not take) is
+// refused and named; the others are kept.
+Status ImportChunks(sync::Hub& hub, const sync::HubBox& box, const fs::path& dir, int64_t* refused_out) {
+  std::error_code ec;
+  int64_t stored = 0, refused = 0;
+  for (const auto& file_dir : fs::directory_iterator(dir, ec)) {
+    std::string blob = file_dir.path().filename().string();
+    if (!file_dir.is_directory() || !sync::IsChunkId(blob)) continue;
+    for (const auto& entry : fs::directory_iterator(file_dir.path(), ec)) {
+      std::string name = entry.path().filename().string();
+      char* end = nullptr;
+      unsigned long index = std::strtoul(name.c_str(), &end, 10);
+      if (entry.path().extension() != ".chunk" || end == name.c_str() || std::string(end) != ".chunk") continue;
+      auto size = fs::file_size(entry.path(), ec);
+      Status st = ec || size > uint64_t{sync::kMaxChunkBytes} + sync::kChunkOverheadBytes
+                      ? Status::Corruption("larger than any chunk")
+                      : Status::Ok();
+      if (st.ok()) {
+        RELAIS_ASSIGN_OR_RETURN(std::string sealed, core::ReadFile(entry.path()));
+        st = sync::PutSealedChunk(hub.store(), box.school_id, blob, static_cast<uint32_t>(index), "", sealed);
+      }
+      if (st.ok()) {
+        ++stored;
+      } else if (st.code() == StatusCode::kIOError || st.code() == StatusCode::kInternal) {
+        return st;
+      } else {
+        ++refused;
+        std::fprintf(stderr, "relais: chunk %s refused: %s\n", entry.path().c_str(), st.message().c_str());
+      }
+    }
+  }
+  if (stored || refused)
+    std::printf("  chunks: %lld stored, %lld refused\n", static_cast<long long>(stored),
+                static_cast<long long>(refused));
+  *refused_out = refused;
+  return Status::Ok();
+}
+
+// One box's directory on a stick: ingest its bundles and chunks, answer its statement.
 Status ImportBox(sync::Hub& hub, const fs::path& dir, const std::string& box_id) {
   RELAIS_ASSIGN_OR_RETURN(sync::HubBox box, hub.store().GetBox(box_id));
   if (box.revoked_at) return Status::PermissionDenied("box " + box_id + " is revoked");
@@ -288,15 +349,38 @@ Status ImportBox(sync::Hub& hub, const fs::path& dir, const std::string& box_id)
     RELAIS_ASSIGN_OR_RETURN(sync::Hub::BundleOutcome outcome, hub.IngestBundle(box, *source));
     std::printf("  %s: %d new, %d already held\n", file.filename().c_str(), outcome.inserted, outcome.duplicates);
   }
+  int64_t refused = 0;
+  RELAIS_RETURN_IF_ERROR(ImportChunks(hub, box, dir / "to-gateway" / "chunks", &refused));
   RELAIS_ASSIGN_OR_RETURN(std::string statement, core::ReadFile(dir / "statement.json"));
   RELAIS_ASSIGN_OR_RETURN(std::string signature, core::ReadFile(dir / "statement.sig"));
+  sync::FileNews files;
   RELAIS_ASSIGN_OR_RETURN(content::VersionVector have,
-                          sync::VerifyStatement(statement, signature, box.sign_public_key, box.school_id));
+                          sync::VerifyStatement(statement, signature, box.sign_public_key, box.school_id, &files));
   sync::StringSink sink;
-  RELAIS_ASSIGN_OR_RETURN(int64_t count, hub.WriteAnswerBundle(box, have, &sink));
+  std::vector<std::string> manifests;
+  RELAIS_ASSIGN_OR_RETURN(int64_t count, hub.WriteAnswerBundle(box, have, &sink, files, &manifests));
   RELAIS_RETURN_IF_ERROR(core::MakeDirs(dir / "to-box"));
   RELAIS_RETURN_IF_ERROR(core::WriteFileAtomic(dir / "to-box" / "answer.bundle", sink.data()));
   std::printf("  answer: %lld changes for the box\n", static_cast<long long>(count));
+  // The bytes of the files the answer gives the box: every chunk, sealed under the school's manifest.
+  int64_t chunks = 0;
+  for (const std::string& blob : manifests) {
+    RELAIS_ASSIGN_OR_RETURN(sync::Manifest m, sync::SchoolManifest(hub.store(), box.school_id, blob));
+    sync::DirChunkPeer stick(dir / "to-box" / "chunks");
+    std::vector<uint32_t> all = sync::WantedChunks(m, [](const sync::ChunkHash&) { return false; });
+    for (uint32_t index : all) {
+      RELAIS_ASSIGN_OR_RETURN(std::string sealed, sync::SealedChunkOf(hub.store(), box.school_id, blob, index,
+                                                                      sync::ChunkHashHex(m.chunks[index].hash)));
+      RELAIS_RETURN_IF_ERROR(stick.Put(m, index, sealed));
+      ++chunks;
+    }
+  }
+  if (!manifests.empty())
+    std::printf("  files: %zu for the box (%lld chunks written)\n", manifests.size(), static_cast<long long>(chunks));
+  if (refused > 0)
+    return Status::Corruption(std::to_string(refused) +
+                              " chunks on the stick were refused (altered or cut): export "
+                              "again from the box");
   return Status::Ok();
 }
 

@@ -9,6 +9,7 @@
 #include "core/log.h"
 #include "server/cli.h"
 #include "server/gateway_client.h"
+#include "sync/box_files.h"
 #include "sync/box_sync.h"
 
 namespace relais::server {
@@ -80,7 +81,7 @@ int Enrol(const std::vector<std::string>& argv) {
   if (Status st = OpenSchool(*args, &setup); !st.ok()) return Fail(st);
   auto request = sync::BoxSync::EnrolmentRequest(setup.config.data_dir, *code, setup.clock.Now());
   if (!request.ok()) return Fail(request.status());
-  GatewayClient gw(*url, nullptr);
+  GatewayClient gw(*url, nullptr, setup.clock);
   auto res = gw.client().Post("/hub/v1/enrol", *request, "application/octet-stream");
   if (Status st = gw.Check(res, "the enrolment"); !st.ok()) return Fail(st);
   if (Status st = sync::BoxSync::FinishEnrolment(*setup.school, setup.config.data_dir, *code, res->body); !st.ok())
@@ -95,6 +96,12 @@ int Enrol(const std::vector<std::string>& argv) {
 
 fs::path StickBoxDir(const fs::path& stick, const std::string& box_id) { return stick / "relais" / box_id; }
 
+std::string BundleFileName(const sync::BundleSummary& summary) {
+  return core::ToHex(
+             std::string_view(reinterpret_cast<const char*>(summary.bundle_id.data()), summary.bundle_id.size())) +
+         ".bundle";
+}
+
 int Export(const std::vector<std::string>& argv) {
   auto args = Args::Parse(argv, {"data", "to"}, {});
   if (!args.ok()) return Fail(args.status());
@@ -106,6 +113,21 @@ int Export(const std::vector<std::string>& argv) {
   if (!box.ok()) return Fail(box.status());
   fs::path dir = StickBoxDir(*to, (*box)->box_id());
   auto run = [&]() -> Status {
+    // This export replaces what an earlier one left for this box: its
+    // bundles (what they hold above the acknowledged seq is written again
+    // below; a damaged one would block `hub import` for ever) and the
+    // gateway's answer to it. A stale answer must not be imported as if it
+    // answered this export: importing an answer marks the exported seq as
+    // held by the gateway. Until this export is complete, no seq counts as
+    // exported (a kill -9 half-way must not vouch for removed bundles).
+    RELAIS_RETURN_IF_ERROR(setup.school->accounts().SetSetting("sync_exported_seq", "0"));
+    std::error_code ec, removing;
+    std::vector<fs::path> old = {dir / "to-box" / "answer.bundle"};
+    for (const auto& entry : fs::directory_iterator(dir / "to-gateway", ec))
+      if (entry.path().extension() == ".bundle") old.push_back(entry.path());
+    for (const fs::path& file : old)
+      if (!fs::remove(file, removing) && removing)
+        return Status::IOError("cannot remove " + file.string() + ": " + removing.message());
     RELAIS_RETURN_IF_ERROR(core::MakeDirs(dir / "to-gateway"));
     // The gateway holds every other origin's operations (it sent them); of
     // ours, those up to the last seq it acknowledged.
@@ -119,23 +141,37 @@ int Export(const std::vector<std::string>& argv) {
       if (ops.empty()) break;
       sync::StringSink sink;
       RELAIS_ASSIGN_OR_RETURN(sync::BundleSummary summary, (*box)->WriteBundle(ops, setup.clock.Now(), &sink));
-      std::string name = core::ToHex(std::string_view(reinterpret_cast<const char*>(summary.bundle_id.data()),
-                                                      summary.bundle_id.size())) +
-                         ".bundle";
-      RELAIS_RETURN_IF_ERROR(core::WriteFileAtomic(dir / "to-gateway" / name, sink.data()));
+      RELAIS_RETURN_IF_ERROR(core::WriteFileAtomic(dir / "to-gateway" / BundleFileName(summary), sink.data()));
       for (const content::Op& op : ops) {
         have[op.origin] = std::max(have[op.origin], op.seq);
         if (op.origin == (*box)->replica().origin()) last = std::max(last, op.seq);
       }
       count += static_cast<int64_t>(ops.size());
     }
-    RELAIS_ASSIGN_OR_RETURN(auto statement, (*box)->MakeStatement(setup.clock.Now()));
+    // Files' bytes: the manifests in one more bundle, the sealed chunks beside it.
+    RELAIS_ASSIGN_OR_RETURN(sync::BoxFiles files, sync::BoxFiles::Open(*setup.school, setup.config.data_dir));
+    RELAIS_ASSIGN_OR_RETURN(std::vector<sync::Manifest> outgoing, files.Outgoing());
+    sync::FileTransfer sent;
+    if (!outgoing.empty()) {
+      std::vector<sync::Record> records;
+      for (const sync::Manifest& m : outgoing) records.push_back({sync::kRecordManifest, sync::EncodeManifest(m)});
+      sync::StringSink sink;
+      RELAIS_ASSIGN_OR_RETURN(sync::BundleSummary summary, (*box)->WriteBundle({}, setup.clock.Now(), &sink, records));
+      RELAIS_RETURN_IF_ERROR(core::WriteFileAtomic(dir / "to-gateway" / BundleFileName(summary), sink.data()));
+      sync::DirChunkPeer stick(dir / "to-gateway" / "chunks");
+      RELAIS_ASSIGN_OR_RETURN(sent, files.Send(stick, outgoing, /*acknowledge=*/false, nullptr));
+    }
+    RELAIS_ASSIGN_OR_RETURN(sync::FileNews news, files.News());
+    RELAIS_ASSIGN_OR_RETURN(auto statement, (*box)->MakeStatement(setup.clock.Now(), news));
     RELAIS_RETURN_IF_ERROR(core::WriteFileAtomic(dir / "statement.json", statement.json));
     RELAIS_RETURN_IF_ERROR(core::WriteFileAtomic(dir / "statement.sig", statement.signature_hex));
     if (last > 0)
       RELAIS_RETURN_IF_ERROR(setup.school->accounts().SetSetting("sync_exported_seq", std::to_string(last)));
-    std::printf("Exported %lld changes to %s\nNext: relais hub import %s on a connected PC, then relais sync import\n",
-                static_cast<long long>(count), dir.c_str(), to->c_str());
+    std::printf(
+        "Exported %lld changes and %lld files (%lld chunks) to %s\n"
+        "Next: relais hub import %s on a connected PC, then relais sync import\n",
+        static_cast<long long>(count), static_cast<long long>(outgoing.size()), static_cast<long long>(sent.chunks),
+        dir.c_str(), to->c_str());
     return Status::Ok();
   };
   if (Status st = run(); !st.ok()) return Fail(st);
@@ -158,7 +194,19 @@ int Import(const std::vector<std::string>& argv) {
                                  "): run relais hub import on a connected PC first"));
   auto run = [&]() -> Status {
     RELAIS_ASSIGN_OR_RETURN(auto source, sync::FileSource::Open(answer));
-    RELAIS_ASSIGN_OR_RETURN(sync::ApplyReport report, (*box)->ApplyBundle(*source, setup.clock.Now()));
+    std::vector<sync::Record> file_records;
+    RELAIS_ASSIGN_OR_RETURN(sync::ApplyReport report, (*box)->ApplyBundle(*source, setup.clock.Now(), &file_records));
+    // Files' bytes: the gateway's manifests, then the sealed chunks it wrote beside the answer.
+    RELAIS_ASSIGN_OR_RETURN(sync::BoxFiles files, sync::BoxFiles::Open(*setup.school, setup.config.data_dir));
+    RELAIS_RETURN_IF_ERROR(files.Learn(file_records));
+    sync::DirChunkPeer stick(StickBoxDir(*from, (*box)->box_id()) / "to-box" / "chunks");
+    auto print = [](const std::string& line) { std::printf("%s\n", line.c_str()); };
+    RELAIS_ASSIGN_OR_RETURN(sync::FileTransfer fetched, files.Fetch(stick, print));
+    std::printf("Files: %lld complete here (%lld chunks), %lld waiting\n", static_cast<long long>(fetched.files),
+                static_cast<long long>(fetched.chunks), static_cast<long long>(fetched.waiting));
+    if (fetched.refused > 0)
+      return Status::Corruption(std::to_string(fetched.refused) +
+                                " file chunks on the stick failed to verify and were refused (altered or cut)");
     // The gateway answered after taking the stick's changes.
     auto exported = setup.school->accounts().GetSetting("sync_exported_seq");
     auto acked = setup.school->accounts().GetSetting("sync_acked_seq");

@@ -72,7 +72,8 @@ Result<std::unique_ptr<BoxSync>> BoxSync::Load(content::School& school, const fs
   return sync;
 }
 
-Result<BundleSummary> BoxSync::WriteBundle(const std::vector<content::Op>& ops, int64_t now, ByteSink* sink) {
+Result<BundleSummary> BoxSync::WriteBundle(const std::vector<content::Op>& ops, int64_t now, ByteSink* sink,
+                                           const std::vector<Record>& extra) {
   const Certificate& gateway = *trust_.gateway_certificate();
   BundleOptions options;
   options.scope = certificate_.scope;
@@ -83,16 +84,18 @@ Result<BundleSummary> BoxSync::WriteBundle(const std::vector<content::Op>& ops, 
   RELAIS_ASSIGN_OR_RETURN(
       auto writer, BundleWriter::Create(*identity_, Recipient{gateway.box_key, gateway.box_epoch}, options, sink));
   for (const content::Op& op : ops) RELAIS_RETURN_IF_ERROR(writer->Add(kRecordOp, EncodeOp(op)));
+  for (const Record& record : extra) RELAIS_RETURN_IF_ERROR(writer->Add(record.kind, record.bytes));
   return writer->Finish();
 }
 
-Result<ApplyReport> BoxSync::ApplyBundle(const ByteSource& source, int64_t now) {
+Result<ApplyReport> BoxSync::ApplyBundle(const ByteSource& source, int64_t now, std::vector<Record>* file_records) {
   RELAIS_ASSIGN_OR_RETURN(auto reader, BundleReader::Open(source, *identity_, trust_, certificate_.scope, now));
   if (!trust_.FindPinned(reader->header().sender_key_id))
     return Status::PermissionDenied("the bundle is not signed by the gateway");
   std::vector<content::Op> ops;
   std::optional<RevocationList> revocations;
   std::optional<Certificate> gateway_cert;
+  std::vector<Record> files;
   Record record;
   while (true) {
     RELAIS_ASSIGN_OR_RETURN(bool more, reader->Next(&record));
@@ -104,7 +107,9 @@ Result<ApplyReport> BoxSync::ApplyBundle(const ByteSource& source, int64_t now) 
     } else if (record.kind == kRecordOp) {
       RELAIS_ASSIGN_OR_RETURN(content::Op op, DecodeOp(record.bytes));
       ops.push_back(std::move(op));
-    }  // other kinds (file manifests) are not handled by this version
+    } else if (record.kind == kRecordManifest || record.kind == kRecordFileHeld) {
+      files.push_back(record);
+    }  // other kinds are not handled by this version
   }
   // The whole bundle verified: adopt, then apply.
   TrustStore trust = trust_;
@@ -120,6 +125,7 @@ Result<ApplyReport> BoxSync::ApplyBundle(const ByteSource& source, int64_t now) 
   if (trust.IsRevoked(identity_->sign_key_id()))
     return Status::PermissionDenied("the gateway has revoked this box: enrol it again");
   RELAIS_ASSIGN_OR_RETURN(ApplyReport report, replica_.Apply(ops));
+  if (file_records) *file_records = std::move(files);  // only from a bundle that verified
   if (changed) {
     RELAIS_RETURN_IF_ERROR(trust.Save(TrustFile(data_dir_)));
     trust_ = std::move(trust);
@@ -127,18 +133,24 @@ Result<ApplyReport> BoxSync::ApplyBundle(const ByteSource& source, int64_t now) 
   return report;
 }
 
-Result<BoxSync::Statement> BoxSync::MakeStatement(int64_t now) {
+Result<BoxSync::Statement> BoxSync::MakeStatement(int64_t now, const FileNews& files) {
   RELAIS_ASSIGN_OR_RETURN(content::VersionVector held, replica_.Held());
   json vector = json::object();
   for (const auto& [origin, seq] : held) vector[origin] = seq;
   Statement s;
-  s.json = json{{"box", box_id()}, {"school", certificate_.scope}, {"time", now}, {"vector", vector}}.dump();
+  s.json = json{{"box", box_id()},
+                {"school", certificate_.scope},
+                {"time", now},
+                {"vector", vector},
+                {"files", {{"have", files.have}, {"want", files.want}}}}
+               .dump();
   s.signature_hex = core::ToHex(Bytes(identity_->Sign(kStatementContext + s.json)));
   return s;
 }
 
 Result<content::VersionVector> VerifyStatement(std::string_view text, std::string_view signature_hex,
-                                               std::string_view sign_public_key, std::string_view school_id) {
+                                               std::string_view sign_public_key, std::string_view school_id,
+                                               FileNews* files) {
   std::string signature_bytes;
   core::SignPublicKey key{};
   core::Signature signature{};
@@ -158,6 +170,15 @@ Result<content::VersionVector> VerifyStatement(std::string_view text, std::strin
   for (const auto& [origin, seq] : parsed["vector"].items()) {
     if (!seq.is_number_integer()) return Status::Corruption("the box's statement is malformed");
     vector[origin] = seq.get<int64_t>();
+  }
+  if (files && parsed.contains("files") && parsed["files"].is_object()) {
+    for (auto [key, list] : {std::pair{"have", &files->have}, std::pair{"want", &files->want}}) {
+      const json& ids = parsed["files"].value(key, json::array());
+      if (!ids.is_array()) return Status::Corruption("the box's statement is malformed");
+      for (const json& id : ids)
+        if (id.is_string() && IsChunkId(id.get<std::string>()) && list->size() < kMaxFileNews)
+          list->push_back(id.get<std::string>());
+    }
   }
   return vector;
 }

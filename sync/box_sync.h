@@ -22,6 +22,7 @@
 #include "sync/byte_io.h"
 #include "sync/certificate.h"
 #include "sync/envelope.h"
+#include "sync/hub_files.h"
 #include "sync/identity.h"
 #include "sync/replica.h"
 
@@ -65,23 +66,30 @@ class BoxSync {
   std::string box_id() const { return KeyIdHex(identity_->sign_key_id()); }
   const std::string& school_scope() const { return certificate_.scope; }
   Replica& replica() { return replica_; }
+  content::School& school() { return school_; }
+  const std::filesystem::path& data_dir() const { return data_dir_; }
 
   // Writes into `sink` a bundle for the gateway holding `ops`, signed by the box.
-  Result<BundleSummary> WriteBundle(const std::vector<content::Op>& ops, int64_t now, ByteSink* sink);
+  // `extra` records (file manifests) follow the operations.
+  Result<BundleSummary> WriteBundle(const std::vector<content::Op>& ops, int64_t now, ByteSink* sink,
+                                    const std::vector<Record>& extra = {});
 
   // Verifies a bundle from the gateway (addressed to this box, for its
   // school, signed by the pinned gateway), adopts its revocation list and
   // gateway certificate, and applies its operations in one batch. A bundle
   // already applied changes nothing. Errors as BundleReader says; nothing
   // is applied then.
-  Result<ApplyReport> ApplyBundle(const ByteSource& source, int64_t now);
+  // The bundle's file records (manifests, held files) go to `file_records`
+  // when given, for BoxFiles::Learn.
+  Result<ApplyReport> ApplyBundle(const ByteSource& source, int64_t now, std::vector<Record>* file_records = nullptr);
 
   // The signed statement of what the box holds (USB): JSON and its signature.
   struct Statement {
     std::string json;
     std::string signature_hex;
   };
-  Result<Statement> MakeStatement(int64_t now);
+  // `files` says which files' bytes the box sends and wants (sync/hub_files.h).
+  Result<Statement> MakeStatement(int64_t now, const FileNews& files = {});
 
   // Status bookkeeping (settings): a round succeeded, with the gateway now
   // holding the box's own operations up to `acked_seq`; or it failed.
@@ -100,9 +108,11 @@ class BoxSync {
 };
 
 // Gateway side of the USB statement: checks `signature_hex` over `json` with
-// the box's signing key (raw 32 bytes) and returns its vector.
-// PermissionDenied for a bad signature, Corruption for malformed JSON.
+// the box's signing key (raw 32 bytes) and returns its vector, and its file
+// news in `files` when given. PermissionDenied for a bad signature,
+// Corruption for malformed JSON.
 Result<content::VersionVector> VerifyStatement(std::string_view json, std::string_view signature_hex,
-                                               std::string_view sign_public_key, std::string_view school_id);
+                                               std::string_view sign_public_key, std::string_view school_id,
+                                               FileNews* files = nullptr);
 
 }  // namespace relais::sync

@@ -81,5 +81,6 @@ inline constexpr size_t kMacBytes = 32;  // HMAC-SHA-256
 inline constexpr uint8_t kRecordRevocationList = 0xF0;  // an encoded RevocationList
 inline constexpr uint8_t kRecordManifest = 0xF1;        // an encoded Manifest
 inline constexpr uint8_t kRecordCertificate = 0xF2;     // an encoded Certificate (e.g. a gateway's new key epoch)
+inline constexpr uint8_t kRecordFileHeld = 0xF3;  // 32 bytes: a blob id whose chunks the gateway holds, all of them
 
 }  // namespace relais::sync

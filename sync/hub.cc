@@ -1,5 +1,7 @@
 #include "sync/hub.h"
 
+#include <set>
+
 #include "core/crypto.h"
 #include "sync/enrolment.h"
 #include "sync/envelope.h"
@@ -112,11 +114,17 @@ Result<Hub::BundleOutcome> Hub::IngestBundle(const HubBox& box, const ByteSource
     return Status::PermissionDenied("the bundle is signed by another box than the uploader");
   BundleOutcome outcome;
   std::vector<HubOp> ops;
+  std::vector<std::string> manifests;
   Record record;
   while (true) {
     RELAIS_ASSIGN_OR_RETURN(bool more, reader->Next(&record));
     if (!more) break;
     ++outcome.records;
+    if (record.kind == kRecordManifest) {
+      RELAIS_RETURN_IF_ERROR(DecodeManifest(record.bytes).status());
+      manifests.push_back(std::move(record.bytes));
+      continue;
+    }
     if (!decode_op_) continue;
     RELAIS_ASSIGN_OR_RETURN(std::optional<HubOp> op, decode_op_(record));
     if (op) ops.push_back(std::move(*op));
@@ -127,10 +135,22 @@ Result<Hub::BundleOutcome> Hub::IngestBundle(const HubBox& box, const ByteSource
     outcome.inserted = ingested.inserted;
     outcome.duplicates = ingested.duplicates;
   }
+  for (const std::string& manifest : manifests) {
+    Status st = StoreManifestRecord(store_, box.school_id, manifest, config_.max_upload_bytes, clock_.Now());
+    // A file over the limit is not taken (its chunks will be refused); the
+    // rest of the bundle is.
+    if (st.code() == StatusCode::kInvalidArgument) {
+      ++outcome.manifests_refused;
+      continue;
+    }
+    RELAIS_RETURN_IF_ERROR(st);
+    ++outcome.manifests;
+  }
   return outcome;
 }
 
-Result<int64_t> Hub::WriteAnswerBundle(const HubBox& box, const VersionVector& have, ByteSink* sink) {
+Result<int64_t> Hub::WriteAnswerBundle(const HubBox& box, const VersionVector& have, ByteSink* sink,
+                                       const FileNews& files, std::vector<std::string>* manifests_sent) {
   if (box.enc_public_key.size() != core::BoxPublicKey{}.size())
     return Status::Corruption("the box's encryption key is damaged");
   Recipient recipient;
@@ -148,13 +168,20 @@ Result<int64_t> Hub::WriteAnswerBundle(const HubBox& box, const VersionVector& h
   RELAIS_RETURN_IF_ERROR(writer->Add(kRecordCertificate, EncodeCertificate(gateway)));
   int64_t count = 0;
   int64_t after = 0;
+  std::set<std::string> wanted(files.want.begin(), files.want.end());
   while (true) {
     RELAIS_ASSIGN_OR_RETURN(std::vector<HubOp> ops, store_.OpsNotCoveredBy(box.school_id, have, after, 1000));
     if (ops.empty()) break;
-    for (const HubOp& op : ops) RELAIS_RETURN_IF_ERROR(writer->Add(1, op.record));
+    for (const HubOp& op : ops) {
+      RELAIS_RETURN_IF_ERROR(writer->Add(1, op.record));
+      // The files rows the box is about to learn of: their bytes' manifests too.
+      if (auto decoded = DecodeOp(op.record); decoded.ok())
+        if (auto blob = FileBlobOfOp(*decoded)) wanted.insert(*blob);
+    }
     count += static_cast<int64_t>(ops.size());
     after = ops.back().feed;
   }
+  RELAIS_RETURN_IF_ERROR(AddFileRecords(store_, box.school_id, wanted, files.have, *writer, manifests_sent).status());
   RELAIS_RETURN_IF_ERROR(writer->Finish().status());
   return count;
 }

@@ -20,6 +20,7 @@
 #include "sync/byte_io.h"
 #include "sync/certificate.h"
 #include "sync/envelope.h"
+#include "sync/hub_files.h"
 #include "sync/hub_store.h"
 #include "sync/identity.h"
 
@@ -76,6 +77,8 @@ class Hub {
     uint64_t records = 0;  // records in the verified bundle
     int inserted = 0;      // operations new to the school's log
     int duplicates = 0;
+    int manifests = 0;          // file manifests taken
+    int manifests_refused = 0;  // files over the gateway's upload limit
   };
   // Turns a bundle record into an operation of the school's log, or nullopt
   // for a record that is not one (Corruption for a malformed one). The
@@ -86,7 +89,8 @@ class Hub {
   // Verifies a bundle `box` uploaded (sync/envelope.h: addressed to the
   // gateway, signed by this box under a valid, unrevoked certificate for its
   // school), reads all its records and, once the whole bundle has verified,
-  // ingests its operations into the box's school in one transaction.
+  // ingests its operations into the box's school in one transaction, then
+  // its file manifests (0xF1; a file above the upload limit is not taken).
   // Corruption, InvalidArgument or PermissionDenied as BundleReader says, or
   // as the decoder says; nothing is stored then.
   Result<BundleOutcome> IngestBundle(const HubBox& box, const ByteSource& source);
@@ -95,7 +99,12 @@ class Hub {
   // gateway, holding the revocation list, the gateway's certificate and every
   // operation of its school that `have` does not cover (feed order, as
   // record kind 1). Returns how many operations it holds.
-  Result<int64_t> WriteAnswerBundle(const HubBox& box, const VersionVector& have, ByteSink* sink);
+  // With `files` (sync/hub_files.h), it also holds the manifests of the
+  // files the box wants or that the answer's files rows name, and what the
+  // gateway holds of the files the box is sending (AddFileRecords); the
+  // blobs whose manifests it holds are appended to `manifests_sent`.
+  Result<int64_t> WriteAnswerBundle(const HubBox& box, const VersionVector& have, ByteSink* sink,
+                                    const FileNews& files = {}, std::vector<std::string>* manifests_sent = nullptr);
 
  private:
   HubStore& store_;

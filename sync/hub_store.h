@@ -2,7 +2,7 @@
 //
 // `relais hub` keeps every school's state here: schools, enrolled boxes,
 // one-time enrolment codes, the operation log, the revocation list, file
-// chunks and uploads in progress. Two implementations pass the same
+// manifests and chunks, and uploads in progress. Two implementations pass the same
 // conformance suite (tests/sync/hub_store_test.cc):
 //   * SQLite (OpenSqliteHubStore): one hub process owns DATA/hub.db; chunk
 //     bytes live in a content-addressed directory DATA/chunks/ab/cd/<id>.
@@ -189,6 +189,20 @@ class HubStore {
   virtual Result<std::vector<std::string>> MissingChunks(const std::vector<std::string>& ids) = 0;
   // NotFound if absent.
   virtual Result<std::string> GetChunk(std::string_view id) = 0;
+
+  // --- File manifests ------------------------------------------------------
+  // A school's manifests (sync/chunks.h), one per blob: `blob_id` is the
+  // file's SHA-256 as 64 lower-case hex, `manifest` the encoded manifest,
+  // opaque here. The first manifest stored for (school, blob) wins and is
+  // the one every box of the school receives: chunks travel sealed under its
+  // key (docs/sync-format.md, "File chunks"). Returns true if this call
+  // stored it, false if the school already had one (kept unchanged).
+  // InvalidArgument for a blob id that is not 64 lower-case hex; NotFound if
+  // the school does not exist.
+  virtual Result<bool> PutManifest(std::string_view school_id, std::string_view blob_id, std::string_view manifest,
+                                   int64_t now) = 0;
+  // The school's manifest of `blob_id`. NotFound if it has none.
+  virtual Result<std::string> GetManifest(std::string_view school_id, std::string_view blob_id) = 0;
 
   // --- Resumable uploads ---------------------------------------------------
   // Creates an upload of `length` bytes; the id is chosen by the store.

@@ -118,6 +118,15 @@ CREATE TABLE hub_upload_parts (
   PRIMARY KEY (upload_id, start)
 );
 )sql",
+      R"sql(
+CREATE TABLE hub_manifests (
+  school_id text NOT NULL REFERENCES hub_schools(id),
+  blob_id text NOT NULL,
+  manifest bytea NOT NULL,
+  created_at bigint NOT NULL,
+  PRIMARY KEY (school_id, blob_id)
+);
+)sql",
   };
   return kMigrations;
 }
@@ -651,6 +660,27 @@ class PgHubStore final : public HubStore {
     RELAIS_ASSIGN_OR_RETURN(auto c, pool_->Get());
     RELAIS_ASSIGN_OR_RETURN(auto r, c->Run("SELECT bytes FROM hub_chunks WHERE id = $1", {Arg(id)}));
     if (r.rows() == 0) return Status::NotFound("no such chunk");
+    return r.Text(0, 0);
+  }
+
+  Result<bool> PutManifest(std::string_view school_id, std::string_view blob_id, std::string_view manifest,
+                           int64_t now) override {
+    if (!IsChunkId(blob_id)) return Status::InvalidArgument("a blob id is 64 lower-case hex characters");
+    RELAIS_ASSIGN_OR_RETURN(auto c, pool_->Get());
+    // The school must exist: the insert selects from it, so an unknown school inserts nothing.
+    RELAIS_ASSIGN_OR_RETURN(auto school, c->Run("SELECT 1 FROM hub_schools WHERE id = $1", {Arg(school_id)}));
+    if (school.rows() == 0) return Status::NotFound("no such school");
+    RELAIS_ASSIGN_OR_RETURN(auto r, c->Run("INSERT INTO hub_manifests (school_id, blob_id, manifest, created_at) "
+                                           "VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING RETURNING 1",
+                                           {Arg(school_id), Arg(blob_id), Bytes(manifest), Arg(now)}));
+    return r.rows() > 0;
+  }
+
+  Result<std::string> GetManifest(std::string_view school_id, std::string_view blob_id) override {
+    RELAIS_ASSIGN_OR_RETURN(auto c, pool_->Get());
+    RELAIS_ASSIGN_OR_RETURN(auto r, c->Run("SELECT manifest FROM hub_manifests WHERE school_id = $1 AND blob_id = $2",
+                                           {Arg(school_id), Arg(blob_id)}));
+    if (r.rows() == 0) return Status::NotFound("no manifest for this file");
     return r.Text(0, 0);
   }
 

@@ -96,6 +96,15 @@ CREATE TABLE hub_upload_parts (
   PRIMARY KEY (upload_id, start)
 );
 )sql"},
+      {2, "0002_hub_manifests", R"sql(
+CREATE TABLE hub_manifests (
+  school_id TEXT NOT NULL REFERENCES hub_schools(id),
+  blob_id TEXT NOT NULL,  -- SHA-256 hex of the whole file
+  manifest BLOB NOT NULL,
+  created_at INTEGER NOT NULL,
+  PRIMARY KEY (school_id, blob_id)
+);
+)sql"},
   };
   return kMigrations;
 }
@@ -436,6 +445,36 @@ class SqliteHubStore final : public HubStore {
       if (!row) return Status::NotFound("no such chunk");
     }
     return core::ReadFile(ChunkPath(id));
+  }
+
+  Result<bool> PutManifest(std::string_view school_id, std::string_view blob_id, std::string_view manifest,
+                           int64_t now) override {
+    if (!IsChunkId(blob_id)) return Status::InvalidArgument("a blob id is 64 lower-case hex characters");
+    auto db = pool_->Writer();
+    Transaction txn(*db);
+    RELAIS_RETURN_IF_ERROR(txn.status());
+    {
+      RELAIS_ASSIGN_OR_RETURN(auto q, db->Query("SELECT 1 FROM hub_schools WHERE id = ?1", school_id));
+      RELAIS_ASSIGN_OR_RETURN(bool row, q.Step());
+      if (!row) return Status::NotFound("no such school");
+    }
+    RELAIS_ASSIGN_OR_RETURN(auto q, db->Prepare("INSERT INTO hub_manifests (school_id, blob_id, manifest, created_at) "
+                                                "VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING"));
+    q.Bind(1, school_id).Bind(2, blob_id).BindBlob(3, manifest).Bind(4, now);
+    RELAIS_RETURN_IF_ERROR(q.Run());
+    bool stored = db->Changes() > 0;
+    RELAIS_RETURN_IF_ERROR(txn.Commit());
+    return stored;
+  }
+
+  Result<std::string> GetManifest(std::string_view school_id, std::string_view blob_id) override {
+    auto db = pool_->Reader();
+    RELAIS_ASSIGN_OR_RETURN(
+        auto q,
+        db->Query("SELECT manifest FROM hub_manifests WHERE school_id = ?1 AND blob_id = ?2", school_id, blob_id));
+    RELAIS_ASSIGN_OR_RETURN(bool row, q.Step());
+    if (!row) return Status::NotFound("no manifest for this file");
+    return q.Text(0);
   }
 
   Result<HubUpload> CreateUpload(std::string_view school_id, std::string_view box_id, std::string_view kind,

@@ -14,12 +14,14 @@
 #include <cstdio>
 #include <filesystem>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 
 #include "content/school.h"
 #include "core/clock.h"
 #include "core/crypto.h"
 #include "core/files.h"
+#include "sync/chunks.h"
 #include "sync/replica.h"
 #include "tests/server/child_server.h"
 
@@ -272,4 +274,253 @@ TEST_CASE("sync fails clearly, with a non-zero exit and the error kept for healt
   Run no_box = Relais("sync --data " + (w.tmp.path / "never-enrolled").string());
   CHECK(no_box.exit_code != 0);
   CHECK(no_box.all.find("has not enrolled") != std::string::npos);
+}
+
+namespace {
+
+content::Viewer ViewerOf(content::School& school, const std::string& login) {
+  auto user = school.accounts().FindUser(login);
+  REQUIRE_MESSAGE(user.ok(), user.status().ToString());
+  return content::Viewer{user->id, user->login, user->role, "127.0.0.1"};
+}
+
+// On `box`: a teacher's homework for class 4eB and a student's hand-in of
+// `photo`. Returns the photo's SHA-256.
+std::string HandInPhoto(World& w, const fs::path& box, const std::string& photo) {
+  w.Must("class add --data " + box.string() + " --name 4eB");
+  w.Must("user add --data " + box.string() + " --login prof.durand --role teacher --class 4eB --password pw-123456");
+  w.Must("user add --data " + box.string() + " --login eleve.lea --role student --class 4eB --password pw-123456");
+  core::SystemClock clock;
+  auto school = content::School::Open(box, clock);
+  REQUIRE(school.ok());
+  content::Viewer teacher = ViewerOf(**school, "prof.durand");
+  content::Viewer student = ViewerOf(**school, "eleve.lea");
+  auto cls = (*school)->accounts().FindClass("4eB");
+  REQUIRE(cls.ok());
+  content::HomeworkInput input;
+  input.class_id = cls->id;
+  input.subject = "Arts plastiques";
+  input.title = "Photographier un arbre";
+  input.due_at = clock.Now() + 86400;
+  input.published = true;
+  auto homework = (*school)->homework().Create(teacher, input);
+  REQUIRE_MESSAGE(homework.ok(), homework.status().ToString());
+  auto blob = (*school)->blobs().Put(photo);
+  REQUIRE(blob.ok());
+  auto file = (*school)->files().Record(student, *blob, "image/jpeg", "arbre.jpg");
+  REQUIRE(file.ok());
+  auto handed = (*school)->submissions().HandIn(student, homework->id, "", {file->id});
+  REQUIRE_MESSAGE(handed.ok(), handed.status().ToString());
+  return blob->sha256;
+}
+
+// A teacher's file of `bytes` on `box` (recorded, not attached). Returns its SHA-256.
+std::string TeacherFile(const fs::path& box, const std::string& login, const std::string& bytes) {
+  core::SystemClock clock;
+  auto school = content::School::Open(box, clock);
+  REQUIRE(school.ok());
+  auto blob = (*school)->blobs().Put(bytes);
+  REQUIRE(blob.ok());
+  REQUIRE((*school)->files().Record(ViewerOf(**school, login), *blob, "video/mp4", "cours.mp4").ok());
+  return blob->sha256;
+}
+
+// The bytes of blob `sha256` in `box`'s blob store; nullopt if absent.
+std::optional<std::string> BlobBytes(const fs::path& box, const std::string& sha256) {
+  core::SystemClock clock;
+  auto school = content::School::Open(box, clock);
+  REQUIRE(school.ok());
+  if (!(*school)->blobs().Contains(sha256)) return std::nullopt;
+  return core::ReadFile((*school)->blobs().PathFor(sha256)).value();
+}
+
+// Chunks the gateway holds (SQLite mode: one file each under DATA/chunks).
+int HubChunkCount(const fs::path& hub_dir) {
+  int n = 0;
+  std::error_code ec;
+  for (const auto& e : fs::recursive_directory_iterator(hub_dir / "chunks", ec))
+    if (e.is_regular_file() && e.path().filename().string().size() == 64) ++n;
+  return n;
+}
+
+int64_t Number(const std::string& out, const std::string& after) {
+  size_t at = out.find(after);
+  if (at == std::string::npos) return -1;
+  return std::strtoll(out.c_str() + at + after.size(), nullptr, 10);
+}
+
+}  // namespace
+
+TEST_CASE("a hand-in's photo made on box A reaches box B and the ENT with identical bytes over the network") {
+  World w;
+  std::string photo = core::RandomBytes(3 * 1024 * 1024 + 12345);  // several chunks
+  std::string sha = HandInPhoto(w, w.a, photo);
+  Run sent = w.Sync(w.a);
+  CHECK(sent.out.find("Announcing 1 files") != std::string::npos);
+  CHECK(Number(sent.out, "Files: ") > 0);
+  Run got = w.Sync(w.b);
+  CHECK(got.out.find("Fetching file " + sha.substr(0, 12)) != std::string::npos);
+  auto at_b = BlobBytes(w.b, sha);
+  REQUIRE(at_b.has_value());
+  CHECK(*at_b == photo);
+  CHECK(Dump(w.b) == Dump(w.a));
+  // Nothing moves a second time: the gateway acknowledged A's file, B holds it.
+  Run again_a = w.Sync(w.a);
+  Run again_b = w.Sync(w.b);
+  CHECK(again_a.out.find("Announcing") == std::string::npos);
+  CHECK(again_b.out.find("Fetching") == std::string::npos);
+  CHECK(again_a.out.find("Sync done: 0 sent, 0 received") != std::string::npos);
+
+  // B serves the photo to the teacher; a file whose bytes have not arrived is a clear 503, not a 500.
+  server::testing::ChildServer::Options options;
+  options.data_dir = w.b;
+  auto served = server::testing::ChildServer::Start(options);
+  REQUIRE_MESSAGE(served.ok(), served.status().ToString());
+  auto client = (*served)->NewClient();
+  auto login = client->Post("/api/v1/session", R"({"login":"prof.durand","password":"pw-123456"})", "application/json");
+  REQUIRE(login);
+  REQUIRE_MESSAGE(login->status == 200, login->body);
+  std::string token = nlohmann::json::parse(login->body).value("token", std::string());
+  httplib::Headers auth = {{"Authorization", "Bearer " + token}};
+  core::SystemClock clock;
+  std::string file_id;
+  {
+    auto school = content::School::Open(w.b, clock);
+    REQUIRE(school.ok());
+    auto db = (*school)->db().Reader();
+    auto q = db->Query("SELECT id FROM files WHERE sha256 = ?1", sha);
+    REQUIRE(q.ok());
+    REQUIRE(q->Step().value());
+    file_id = q->Text(0);
+  }
+  auto download = client->Get("/api/v1/files/" + file_id, auth);
+  REQUIRE(download);
+  CHECK(download->status == 200);
+  CHECK(download->body == photo);
+  fs::path blob_path;
+  {
+    auto school = content::School::Open(w.b, clock);
+    blob_path = (*school)->blobs().PathFor(sha);
+  }
+  fs::rename(blob_path, blob_path.string() + ".away");
+  auto waiting = client->Get("/api/v1/files/" + file_id, auth);
+  REQUIRE(waiting);
+  CHECK(waiting->status == 503);
+  CHECK(waiting->body.find("not_synced_yet") != std::string::npos);
+  fs::rename(blob_path.string() + ".away", blob_path);
+}
+
+TEST_CASE("files travel by USB stick both ways, sealed; an altered chunk on the stick is refused") {
+  World w;
+  std::string stick = w.stick.string();
+  std::string photo = core::RandomBytes(2 * 1024 * 1024 + 777);
+  std::string sha = HandInPhoto(w, w.a, photo);
+  Run exported = w.Must("sync export --data " + w.a.string() + " --to " + stick);
+  CHECK(exported.out.find("and 1 files") != std::string::npos);
+  size_t to = exported.out.find(" to ") + 4;
+  fs::path box_a_dir = exported.out.substr(to, exported.out.find('\n', to) - to);
+  // The chunks on the stick are sealed: the photo's bytes appear nowhere in them.
+  fs::path chunk_dir = box_a_dir / "to-gateway" / "chunks" / sha;
+  REQUIRE(fs::is_directory(chunk_dir));
+  fs::path first_chunk = chunk_dir / "0.chunk";
+  std::string sealed = core::ReadFile(first_chunk).value();
+  CHECK(sealed.find(photo.substr(1000, 64)) == std::string::npos);
+  {
+    // Altered on the way: the gateway refuses the chunk, says so, and keeps no file.
+    std::string bad = sealed;
+    bad[bad.size() / 2] ^= 0x40;
+    REQUIRE(core::WriteFileAtomic(first_chunk, bad).ok());
+    Run refused = Relais("hub import --data " + w.hub_dir.string() + " " + stick);
+    CHECK(refused.exit_code != 0);
+    CHECK(refused.all.find("refused") != std::string::npos);
+    // Exporting again repairs the stick.
+    w.Must("sync export --data " + w.a.string() + " --to " + stick);
+  }
+  Run exported_b = w.Must("sync export --data " + w.b.string() + " --to " + stick);
+  to = exported_b.out.find(" to ") + 4;
+  fs::path box_b_dir = exported_b.out.substr(to, exported_b.out.find('\n', to) - to);
+  w.Must("hub import --data " + w.hub_dir.string() + " " + stick);
+  Run second = w.Must("hub import --data " + w.hub_dir.string() + " " + stick);
+  CHECK(second.out.find("files: 1 for the box") != std::string::npos);
+  {
+    // An altered chunk for the box: refused, the photo not assembled, the error kept.
+    fs::path chunk = box_b_dir / "to-box" / "chunks" / sha / "1.chunk";
+    std::string good = core::ReadFile(chunk).value();
+    std::string bad = good;
+    bad[40] ^= 0x01;
+    REQUIRE(core::WriteFileAtomic(chunk, bad).ok());
+    Run refused = Relais("sync import --data " + w.b.string() + " --from " + stick);
+    CHECK(refused.exit_code != 0);
+    CHECK(refused.all.find("refused") != std::string::npos);
+    CHECK_FALSE(BlobBytes(w.b, sha).has_value());
+    REQUIRE(core::WriteFileAtomic(chunk, good).ok());
+  }
+  w.Must("sync import --data " + w.b.string() + " --from " + stick);
+  auto at_b = BlobBytes(w.b, sha);
+  REQUIRE(at_b.has_value());
+  CHECK(*at_b == photo);
+  w.Must("sync import --data " + w.a.string() + " --from " + stick);
+  CHECK(Dump(w.b) == Dump(w.a));
+  // The network agrees: the gateway already holds the photo, nothing is sent again.
+  Run net = w.Sync(w.a);
+  CHECK(net.out.find("Announcing") == std::string::npos);
+}
+
+TEST_CASE("a large file's transfer killed mid-way resumes and sends only the chunks the gateway lacks") {
+  World w;
+  w.Must("user add --data " + w.b.string() + " --login prof.video --role teacher --password pw-123456");
+  w.Sync(w.b);
+  w.Sync(w.a);
+  std::string video = core::RandomBytes(40 << 20);
+  std::string sha = TeacherFile(w.b, "prof.video", video);
+  // `relais sync` on B in a child, killed with SIGKILL once some chunks reached the gateway.
+  pid_t pid = fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    int null = open("/dev/null", O_RDWR);
+    dup2(null, 0);
+    dup2(null, 1);
+    dup2(null, 2);
+    execl(RELAIS_BINARY, RELAIS_BINARY, "sync", "--data", w.b.c_str(), static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  int before_kill = 0;
+  for (int i = 0; i < 20000 && before_kill < 8; ++i) {
+    usleep(2000);
+    before_kill = HubChunkCount(w.hub_dir);
+  }
+  kill(pid, SIGKILL);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  usleep(300000);  // a chunk whose body had fully arrived is still stored
+  int held = HubChunkCount(w.hub_dir);
+  INFO("chunks at the gateway when killed: " << held);
+  REQUIRE(held >= 8);
+  int64_t total = 0;
+  {
+    core::SystemClock clock;
+    auto school = content::School::Open(w.b, clock);
+    REQUIRE(school.ok());
+    auto db = (*school)->db().Reader();
+    auto q = db->Query("SELECT manifest FROM sync_files WHERE blob_id = ?1", sha);
+    REQUIRE(q.ok());
+    REQUIRE(q->Step().value());
+    auto m = sync::DecodeManifest(q->Text(0));
+    REQUIRE(m.ok());
+    total = static_cast<int64_t>(m->chunks.size());
+  }
+  REQUIRE_MESSAGE(held < total, "the transfer finished before it could be cut: " << held << " of " << total);
+
+  // Meanwhile box A syncs: it learns of the file but its bytes are not all at the gateway yet.
+  w.Sync(w.a);
+  CHECK_FALSE(BlobBytes(w.a, sha).has_value());
+
+  Run resumed = w.Sync(w.b);
+  CHECK(Number(resumed.out, "Files: ") == total - held);  // only the missing chunks went up
+  CHECK(HubChunkCount(w.hub_dir) == total);
+  Run got = w.Sync(w.a);
+  CHECK(Number(got.out, "Files: ") == total);
+  auto at_a = BlobBytes(w.a, sha);
+  REQUIRE(at_a.has_value());
+  CHECK(*at_a == video);
 }

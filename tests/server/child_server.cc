@@ -106,9 +106,13 @@ std::string DescribeWaitStatus(int status) {
 Result<std::unique_ptr<ChildServer>> ChildServer::Start(const Options& options) {
   fs::path binary = options.binary.empty() ? fs::path(RELAIS_BINARY) : options.binary;
   if (binary.empty()) return Status::InvalidArgument("no relais binary: RELAIS_BINARY is not defined");
-  std::vector<std::string> args = {binary.string(),           "serve",    "--data",
-                                   options.data_dir.string(), "--listen", "127.0.0.1:0"};
-  args.insert(args.end(), options.extra_args.begin(), options.extra_args.end());
+  std::vector<std::string> args = {binary.string()};
+  if (options.command.empty()) {
+    args.insert(args.end(), {"serve", "--data", options.data_dir.string(), "--listen", "127.0.0.1:0"});
+    args.insert(args.end(), options.extra_args.begin(), options.extra_args.end());
+  } else {
+    args.insert(args.end(), options.command.begin(), options.command.end());
+  }
   std::vector<std::string> env;
   for (char** e = environ; *e; ++e) {
     if (std::strncmp(*e, "RELAIS_", 7) != 0) env.emplace_back(*e);
@@ -161,14 +165,15 @@ Result<std::unique_ptr<ChildServer>> ChildServer::Start(const Options& options) 
   client->set_connection_timeout(0, 200000);
   client->set_read_timeout(2, 0);
   while (true) {
-    auto res = client->Get("/api/v1/health");
+    auto res = client->Get(options.health_path);
     if (res && res->status == 200) return child;
     std::string how;
     if (child->ReapIfExited(&how))
-      return Status::Internal("relais serve " + how + " before answering /api/v1/health; log:\n" + child->LogTail());
+      return Status::Internal("relais serve " + how + " before answering " + options.health_path + "; log:\n" +
+                              child->LogTail());
     if (MsLeft(deadline) <= 0) {
       (void)child->Kill();
-      return Status::Internal("relais serve did not answer /api/v1/health within " +
+      return Status::Internal("relais serve did not answer " + options.health_path + " within " +
                               std::to_string(options.start_timeout_ms) + " ms; log:\n" + child->LogTail());
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(5));

@@ -33,10 +33,15 @@ class ChildServer {
     // /dev/null when empty.
     std::filesystem::path log_file;
     std::vector<std::string> extra_args;  // after `serve --data DIR --listen 127.0.0.1:0`
+    // Another command instead of `serve --data DIR --listen 127.0.0.1:0 EXTRA`
+    // (e.g. `hub serve --postgres URL --listen 127.0.0.1:0`): the arguments
+    // after the binary. It must print the same "Listening on" line.
+    std::vector<std::string> command;
+    std::string health_path = "/api/v1/health";  // answers 200 once the server is up
     int start_timeout_ms = 15000;
   };
 
-  // Starts `relais serve` and returns once /api/v1/health answers 200.
+  // Starts `relais serve` (or `command`) and returns once health_path answers 200.
   // The child gets the test's environment minus every RELAIS_* variable (the
   // server refuses unknown RELAIS_ settings, and a test must not depend on the
   // caller's), standard input from /dev/null, and no other inherited files.

@@ -317,11 +317,13 @@ TEST_CASE("ServeFile answers whole, partial, conditional and unsatisfiable reque
     CHECK(ranged->get_header_value("Content-Range") == "bytes */0");
   }
 
-  SUBCASE("a file missing from the disk is 404, not a truncated 200") {
+  SUBCASE("a file missing from the disk (its bytes not synced yet) is a 503 saying so, not a truncated 200") {
     auto r = cli.Get("/f/3");
     REQUIRE(r);
-    CHECK(r->status == 404);
-    CHECK(r->body.find("not_found") != std::string::npos);
+    CHECK(r->status == 503);
+    CHECK(r->body.find("not_synced_yet") != std::string::npos);
+    CHECK(r->get_header_value("Retry-After") == "600");
+    CHECK(r->get_header_value("ETag").empty());
   }
 }
 

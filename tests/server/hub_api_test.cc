@@ -15,6 +15,7 @@
 
 #include "core/crypto.h"
 #include "server/event_server.h"
+#include "sync/chunks.h"
 #include "sync/enrolment.h"
 #include "sync/envelope.h"
 #include "sync/hub.h"
@@ -340,36 +341,101 @@ TEST_CASE("a bundle upload cut mid-body resumes at the offset the gateway kept, 
   CHECK(replayed->status == 403);
 }
 
-TEST_CASE("chunks go up once, checked against their hash, and come back") {
+TEST_CASE("a file's chunks go up sealed, only for an announced file, come back sealed, and the ENT reads the bytes") {
   Dir dir;
   core::FakeClock clock(1790000000);
   Gateway gw(dir.path, "", clock);
   auto school = gw.store().AddSchool("École", clock.Now());
+  auto elsewhere = gw.store().AddSchool("Autre école", clock.Now());
   REQUIRE(school.ok());
+  REQUIRE(elsewhere.ok());
   Box box = Enrol(gw, school->id, clock.Now());
-  std::string chunk = core::RandomBytes(300000);
-  std::string id = core::ToHex(core::Sha256(chunk));
-  json ask = {{"ids", {id}}};
+  Box stranger = Enrol(gw, elsewhere->id, clock.Now());
+  std::string bytes = core::RandomBytes(3 << 20);
+  fs::path file = dir.path / "photo.jpg";
+  REQUIRE(core::WriteFileAtomic(file, bytes).ok());
+  ChunkParams small{64 << 10, 128 << 10, 256 << 10};
+  auto m = BuildManifest(file, small);
+  REQUIRE(m.ok());
+  REQUIRE(m->chunks.size() > 4);
+  std::string blob = core::ToHex(m->blob_id);
+  auto reader = core::FileReader::Open(file);
+  REQUIRE(reader.ok());
+  auto target = [&](uint32_t index) {
+    return "/hub/v1/chunks/" + ChunkHashHex(m->chunks[index].hash) + "?blob=" + blob +
+           "&index=" + std::to_string(index);
+  };
+  auto put = [&](const Box& who, uint32_t index, const std::string& body) {
+    std::string t = target(index);
+    auto res = gw.Client().Put(t, Signed(who, "PUT", t, clock.Now()), body, "application/octet-stream");
+    REQUIRE(res);
+    return res->status;
+  };
+  auto sealed = [&](uint32_t index) {
+    auto s = ReadAndSealChunk(*m, index, **reader);
+    REQUIRE(s.ok());
+    return *s;
+  };
+  std::string ent_path = "/hub/v1/ent/schools/" + school->id + "/files/" + blob;
+  httplib::Headers bearer = {{"Authorization", std::string("Bearer ") + kEntKey}};
+
+  // Nobody announced the file: its chunks are refused (a box cannot fill the disk with strays).
+  CHECK(put(box, 0, sealed(0)) == 404);
+  REQUIRE(gw.store().PutManifest(school->id, blob, EncodeManifest(*m), clock.Now()).value());
+  // Plaintext, a chunk sealed for another place, a chunk of another school's box: refused.
+  CHECK(put(box, 0, bytes.substr(0, m->chunks[0].size)) == 409);
+  CHECK(put(box, 1, sealed(0)) == 409);
+  CHECK(put(stranger, 0, sealed(0)) == 404);
+  CHECK(put(box, 0, sealed(0).substr(0, 100)) == 409);
+  {
+    std::string t = "/hub/v1/chunks/" + ChunkHashHex(m->chunks[0].hash);
+    auto res = gw.Client().Put(t, Signed(box, "PUT", t, clock.Now()), sealed(0), "application/octet-stream");
+    REQUIRE(res);
+    CHECK(res->status == 400);  // which file and place must be named
+  }
+  // Until every chunk is there, the ENT is told the bytes are not there yet.
+  CHECK(put(box, 0, sealed(0)) == 201);
+  auto early = gw.Client().Get(ent_path, bearer);
+  REQUIRE(early);
+  CHECK(early->status == 404);
+  std::vector<std::string> ids;
+  for (const ChunkRef& c : m->chunks) ids.push_back(ChunkHashHex(c.hash));
+  json ask = {{"ids", ids}};
   auto missing = gw.Client().Post("/hub/v1/chunks/missing", Signed(box, "POST", "/hub/v1/chunks/missing", clock.Now()),
                                   ask.dump(), "application/json");
   REQUIRE(missing);
   REQUIRE(missing->status == 200);
-  CHECK(json::parse(missing->body)["missing"].size() == 1);
-  std::string target = "/hub/v1/chunks/" + id;
-  auto lie = gw.Client().Put(target, Signed(box, "PUT", target, clock.Now()), chunk + "x", "application/octet-stream");
-  REQUIRE(lie);
-  CHECK(lie->status == 400);
-  auto put = gw.Client().Put(target, Signed(box, "PUT", target, clock.Now()), chunk, "application/octet-stream");
-  REQUIRE(put);
-  CHECK(put->status == 201);
+  CHECK(json::parse(missing->body)["missing"].size() == ids.size() - 1);
+  for (uint32_t i = 1; i < m->chunks.size(); ++i) CHECK(put(box, i, sealed(i)) == 201);
   missing = gw.Client().Post("/hub/v1/chunks/missing", Signed(box, "POST", "/hub/v1/chunks/missing", clock.Now()),
                              ask.dump(), "application/json");
   REQUIRE(missing);
   CHECK(json::parse(missing->body)["missing"].empty());
-  auto got = gw.Client().Get(target, Signed(box, "GET", target, clock.Now()));
+
+  // A chunk comes back sealed under the school's manifest; another school's box gets nothing.
+  uint32_t last = static_cast<uint32_t>(m->chunks.size() - 1);
+  auto got = gw.Client().Get(target(last), Signed(box, "GET", target(last), clock.Now()));
   REQUIRE(got);
-  CHECK(got->status == 200);
-  CHECK(got->body == chunk);
+  REQUIRE(got->status == 200);
+  auto opened = OpenChunk(*m, last, got->body);
+  REQUIRE(opened.ok());
+  CHECK(*opened == bytes.substr(m->chunks[last].offset));
+  auto theirs = gw.Client().Get(target(last), Signed(stranger, "GET", target(last), clock.Now()));
+  REQUIRE(theirs);
+  CHECK(theirs->status == 404);
+
+  // The ENT reads the whole file, streamed from the chunks.
+  auto whole = gw.Client().Get(ent_path, bearer);
+  REQUIRE(whole);
+  REQUIRE_MESSAGE(whole->status == 200, whole->body);
+  CHECK(whole->get_header_value("Content-Length") == std::to_string(bytes.size()));
+  CHECK(whole->body == bytes);
+  auto other = gw.Client().Get("/hub/v1/ent/schools/" + elsewhere->id + "/files/" + blob, bearer);
+  REQUIRE(other);
+  CHECK(other->status == 404);
+  auto no_key = gw.Client().Get(ent_path);
+  REQUIRE(no_key);
+  CHECK(no_key->status == 401);
 }
 
 TEST_CASE("the ENT reads a school's changes page by page with its API key, and nothing without it") {

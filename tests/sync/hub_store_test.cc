@@ -368,6 +368,33 @@ TEST_CASE("chunks are stored once by id, and the store says which ones it lacks"
   });
 }
 
+TEST_CASE("a school keeps the first manifest of a file, byte for byte, and schools do not see each other's") {
+  ForEachEngine([](Backend& b) {
+    auto store = b.Open();
+    std::string school = SchoolId(*store, "Collège A");
+    std::string other = SchoolId(*store, "Collège B");
+    std::string manifest = AllBytes() + AllBytes();  // opaque bytes, NULs included
+    auto stored = store->PutManifest(school, HexId(1), manifest, 5000);
+    REQUIRE_MESSAGE(stored.ok(), stored.status().ToString());
+    CHECK(*stored);
+    stored = store->PutManifest(school, HexId(1), "a later manifest of the same file", 6000);
+    REQUIRE(stored.ok());
+    CHECK_FALSE(*stored);  // the first stays: every box gets the same chunk key
+    auto got = store->GetManifest(school, HexId(1));
+    REQUIRE(got.ok());
+    CHECK(*got == manifest);
+    CHECK(store->GetManifest(other, HexId(1)).status().code() == StatusCode::kNotFound);
+    CHECK(store->GetManifest(school, HexId(2)).status().code() == StatusCode::kNotFound);
+    CHECK(store->PutManifest(school, "not-hex", "m", 1).status().code() == StatusCode::kInvalidArgument);
+    CHECK(store->PutManifest("no-such-school", HexId(3), "m", 1).status().code() == StatusCode::kNotFound);
+    stored = store->PutManifest(other, HexId(1), "school B's own", 7000);
+    REQUIRE(stored.ok());
+    CHECK(*stored);
+    CHECK(*store->GetManifest(other, HexId(1)) == "school B's own");
+    CHECK(*store->GetManifest(school, HexId(1)) == manifest);
+  });
+}
+
 TEST_CASE("an upload resumes at its stored offset, from another hub process, and refuses stale or excess bytes") {
   ForEachEngine([](Backend& b) {
     std::string upload_id;
@@ -431,6 +458,7 @@ TEST_CASE("everything stored survives closing and reopening the store") {
       REQUIRE(store->AddBox(MakeBox("box-1", school)).ok());
       REQUIRE(store->IngestOps(school, {Op("box-1", 1), Op("box-1", 2)}).ok());
       REQUIRE(store->PutChunk(HexId(9), "chunk").ok());
+      REQUIRE(store->PutManifest(school, HexId(9), "manifest", 10).ok());
       REQUIRE(store->RevokeBox("box-1", 10).ok());
     }
     auto store = b.Open();
@@ -443,6 +471,9 @@ TEST_CASE("everything stored survives closing and reopening the store") {
     auto chunk = store->GetChunk(HexId(9));
     REQUIRE(chunk.ok());
     CHECK(*chunk == "chunk");
+    auto manifest = store->GetManifest(school, HexId(9));
+    REQUIRE(manifest.ok());
+    CHECK(*manifest == "manifest");
     auto list = store->Revocations();
     REQUIRE(list.ok());
     CHECK(list->version == 1);
