@@ -38,13 +38,28 @@ Status ParseListen(std::string_view key, std::string_view value, std::string* ho
 }
 
 bool IsKnownKey(std::string_view key) {
-  for (const char* k : {"listen",           "max_upload_mb",        "http_threads",
-                        "db_readers",       "session_hours",        "password_ops",
-                        "password_mem_kib", "password_concurrency", "tls_cert",
-                        "tls_key",          "https_listen",         "https_redirect",
-                        "hub_postgres",     "hub_key_file",         "hub_ent_key_file",
-                        "hub_connections",  "hub_enrol_code_days",  "sync_interval_s",
-                        "sync_retry_min_s", "sync_retry_max_s",     "test_clock_offset_s"})
+  for (const char* k : {"listen",
+                        "max_upload_mb",
+                        "http_threads",
+                        "db_readers",
+                        "session_hours",
+                        "password_ops",
+                        "password_mem_kib",
+                        "password_concurrency",
+                        "tls_cert",
+                        "tls_key",
+                        "https_listen",
+                        "https_redirect",
+                        "hub_postgres",
+                        "hub_key_file",
+                        "hub_ent_key_file",
+                        "hub_connections",
+                        "hub_enrol_code_days",
+                        "sync_interval_s",
+                        "sync_retry_min_s",
+                        "sync_retry_max_s",
+                        "test_clock_offset_s",
+                        "installation_address"})
     if (key == k) return true;
   return false;
 }
@@ -71,6 +86,8 @@ Status Config::Set(std::string_view key, std::string_view value) {
     } else {
       return Status::InvalidArgument("https_redirect must be true or false, not '" + std::string(value) + "'");
     }
+  } else if (key == "installation_address") {
+    installation_address = std::string(value);
   } else if (key == "max_upload_mb") {
     uint64_t mb = 0;
     RELAIS_RETURN_IF_ERROR(ParseNumber<uint64_t>(key, value, &mb, 1, 1u << 20));

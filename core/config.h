@@ -37,6 +37,10 @@ struct Config {
   std::string https_host = "127.0.0.1";
   int https_port = 8443;
   bool https_redirect = false;  // send plain-HTTP app requests to HTTPS (probes and /ca.crt stay)
+  // The SD image's installation page (GET /installation: Wi-Fi passphrase, setup code) answers only to
+  // connections made to this local address, which the box's firewall opens to its Ethernet port alone.
+  // Empty: no installation page.
+  std::string installation_address;
   // The gateway (`relais hub`). Without hub_postgres it stores in data_dir.
   std::string hub_postgres;                  // libpq URL; put the password in ~/.pgpass, not here
   std::filesystem::path hub_key_file;        // the gateway's secret keys; DATA/hub-identity.key when empty

@@ -44,9 +44,11 @@ chroot "$root" /bin/sh -eu -c '
   systemctl unmask hostapd.service >/dev/null 2>&1
   systemctl enable systemd-networkd nftables relais relais-firstboot relais-clock relais-grow-data relais-clock-save.timer \
     hostapd dnsmasq avahi-daemon 2>&1 | grep -v "^Created symlink" || true
-  # Nothing may write to the read-only root, and nothing else listens.
+  # Nothing may write to the read-only root (systemd-rfkill saves radio states in /var/lib), and
+  # nothing else listens.
   systemctl mask ssh.service systemd-random-seed.service systemd-logind.service apt-daily.timer apt-daily-upgrade.timer \
     dpkg-db-backup.timer e2scrub_all.timer e2scrub_reap.service systemd-timesyncd.service \
+    systemd-rfkill.service systemd-rfkill.socket \
     getty@tty1.service serial-getty@ttyS0.service serial-getty@ttyAMA0.service >/dev/null 2>&1
   passwd -l root >/dev/null
   mkdir -p /data /boot/firmware

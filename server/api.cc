@@ -110,6 +110,7 @@ const std::vector<Api::Route>& Api::Routes() {
       {"GET", "/canonical.html", Access::kPublic, &Api::CaptiveProbe},
       {"GET", "/check_network_status.txt", Access::kPublic, &Api::CaptiveProbe},
       {"GET", "/captive-portal-api", Access::kPublic, &Api::CaptivePortalApi},
+      {"GET", "/installation", Access::kPublic, &Api::InstallationPage},  // installation_address only
       // The web app (server/assets.h): the shell for "/" and every app route, the service worker, the assets.
       {"GET", "/", Access::kPublic, &Api::AppShell},
       {"GET", "/app/*", Access::kPublic, &Api::AppShell},
@@ -989,10 +990,33 @@ void Api::CaptivePortalApi(Call& c) {
                     "application/captive+json");
 }
 
+// The technician's page on the SD image: the box's Wi-Fi name and passphrase (DATA/installation.txt,
+// written by its first boot) and the app's setup code while the school has no administrator. It exists
+// only for connections made to `installation_address`, which the box's firewall lets only its Ethernet
+// port reach; a tablet on the box's Wi-Fi cannot open it.
+void Api::InstallationPage(Call& c) {
+  if (config_.installation_address.empty() || c.req.local_addr != config_.installation_address)
+    return WriteError(c.res, 404, "not_found", "no such endpoint: " + c.req.path);
+  auto code = school_.accounts().PrepareSetup();
+  if (!code.ok()) return WriteError(c.res, code.status());
+  auto box = core::ReadFile(config_.data_dir / "installation.txt");
+  std::string text = "Boîte Relais : informations pour l'installation\n\n";
+  text += box.ok() ? *box : std::string("(pas de fichier installation.txt : Wi-Fi non configuré par cette boîte)\n");
+  if (code->has_value())
+    text.append("Code d'installation de l'application : ")
+        .append(**code)
+        .append("\nOuvrez http://ecole.lan/ pour l'utiliser.\n");
+  else
+    text += "L'application a déjà son administrateur.\n";
+  c.res.set_header("Cache-Control", "no-store");
+  c.res.status = 200;
+  c.res.set_content(std::move(text), "text/plain; charset=utf-8");
+}
+
 bool Api::StaysOnPlainHttp(std::string_view path) {
   for (const Route& r : Routes())
     if ((r.handler == &Api::CaptiveProbe || r.handler == &Api::CaptivePortalApi || r.handler == &Api::CaCertificate ||
-         r.handler == &Api::Health) &&
+         r.handler == &Api::InstallationPage || r.handler == &Api::Health) &&
         path == r.pattern)
       return true;
   return false;

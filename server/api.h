@@ -64,7 +64,7 @@ class Api {
 
   // True for the paths that must answer over plain HTTP even when HTTPS is
   // preferred: the connectivity probes, the captive-portal API, /ca.crt,
-  // and the health check (monitoring scripts).
+  // the installation page and the health check (monitoring scripts).
   static bool StaysOnPlainHttp(std::string_view path);
 
  private:
@@ -120,6 +120,7 @@ class Api {
   void MetricsText(Call& c);
   void CaptiveProbe(Call& c);
   void CaptivePortalApi(Call& c);
+  void InstallationPage(Call& c);
   void SetTime(Call& c);
   void AppShell(Call& c);
   void WebAsset(Call& c);

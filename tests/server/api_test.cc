@@ -555,6 +555,39 @@ TEST_CASE("tablets' connectivity probes get the answers that mean the network wo
   CHECK(api.body["user-portal-url"].get<std::string>().rfind("http://", 0) == 0);
 }
 
+TEST_CASE(
+    "the installation page shows the box's secrets only on the installation address, the setup code only while "
+    "pending") {
+  // The SD image sets installation_address to an address its firewall opens to the Ethernet port alone.
+  TestServer box([](core::Config& c) { c.installation_address = "127.0.0.1"; });
+  REQUIRE(core::WriteFileAtomic(box.data_dir() / "installation.txt",
+                                "Wi-Fi : Relais-Test\nMot de passe Wi-Fi : abcd-efgh-jkmn-pqrs\n", 0600)
+              .ok());
+  Reply page = box.Get("/installation");
+  REQUIRE(page.status == 200);
+  CHECK(page.raw.find("Mot de passe Wi-Fi : abcd-efgh-jkmn-pqrs") != std::string::npos);
+  std::string code = box.school().accounts().PrepareSetup().value().value();
+  CHECK(page.raw.find("Code d'installation de l'application : " + code) != std::string::npos);
+  CHECK(page.Header("Cache-Control") == "no-store");
+
+  REQUIRE(box.Post("/api/v1/setup",
+                   {{"code", code}, {"school_name", "École"}, {"login", "directrice"}, {"password", kPassword}})
+              .status == 201);
+  page = box.Get("/installation");
+  REQUIRE(page.status == 200);
+  CHECK(page.raw.find(code) == std::string::npos);
+  CHECK(page.raw.find("abcd-efgh-jkmn-pqrs") != std::string::npos);
+
+  // Reached on another address (a tablet on the box's Wi-Fi reaches the app's address): no such page.
+  TestServer wifi([](core::Config& c) { c.installation_address = "10.42.1.1"; });
+  REQUIRE(
+      core::WriteFileAtomic(wifi.data_dir() / "installation.txt", "Mot de passe Wi-Fi : abcd-efgh-jkmn-pqrs\n", 0600)
+          .ok());
+  Reply refused = wifi.Get("/installation");
+  CHECK(refused.status == 404);
+  CHECK(refused.raw.find("abcd") == std::string::npos);
+}
+
 TEST_CASE("a teacher resets a forgetful pupil's password: the old one and the pupil's sessions stop working") {
   TestServer box;
   Cast cast = SeedTwoClasses(box);

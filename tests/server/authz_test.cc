@@ -257,6 +257,8 @@ const Row kMatrix[] = {
   {"GET",    "/canonical.html",                    "",                                    {200, 200, 200, 200, 200, 200}},
   {"GET",    "/check_network_status.txt",          "",                                    {200, 200, 200, 200, 200, 200}},
   {"GET",    "/captive-portal-api",                "",                                    {200, 200, 200, 200, 200, 200}},
+  // The test box has no installation address (api_test.cc covers one that has).
+  {"GET",    "/installation",                      "",                                    {404, 404, 404, 404, 404, 404}},
   {"GET",    "/",                                  "",                                    {200, 200, 200, 200, 200, 200}},
   {"GET",    "/app/*",                             "an app route",                        {200, 200, 200, 200, 200, 200}},
   {"GET",    "/sw.js",                             "",                                    {200, 200, 200, 200, 200, 200}},

@@ -11,6 +11,7 @@ case "$1" in
     saved=$(stat -c %Y "$f"); now=$(date +%s)
     if [ "$saved" -gt "$now" ]; then date -s "@$saved" >/dev/null; echo "clock restored to $(date -u +%FT%TZ)"; fi ;;
   save)
-    mkdir -p "${f%/*}"; touch "$f" ;;
+    # fsync: the saved time must survive a power cut right after the clock was set.
+    mkdir -p "${f%/*}"; touch "$f"; sync "$f" ;;
   *) echo "usage: $0 restore|save" >&2; exit 2 ;;
 esac

@@ -58,6 +58,11 @@ sed -e "s|@SSID@|$(printf '%s' "$ssid" | sed 's/[|&\\]/\\&/g')|" \
     /usr/lib/relais-box/hostapd.conf.in > "$sys/hostapd.conf.new"
 mv "$sys/hostapd.conf.new" "$sys/hostapd.conf"
 note "Wi-Fi : $ssid"
+# For the installation page (http://installation.lan/installation, from the Ethernet port only):
+# the app shows this file to the technician, with the setup code while it is pending.
+printf 'Wi-Fi : %s\nMot de passe Wi-Fi : %s\n' "$ssid" "$pass" > "$data/installation.txt.new"
+chown relais:relais "$data/installation.txt.new"
+mv "$data/installation.txt.new" "$data/installation.txt"
 
 # The app: the school's name and its first administrator, through the CLI.
 as_relais() { runuser -u relais -- /usr/bin/relais "$@"; }
