@@ -635,16 +635,6 @@ TEST_CASE("the ENT publishes a roster and homework through the gateway; a pupil 
   // Box A made prof.martin with a password before: the roster's prof.martin
   // is the same account, now a teacher of 5e B.
   w.Sync(w.a);
-}
-
-TEST_CASE("relais serve syncs an enrolled box by itself, backs off while the gateway is away, and catches up") {
-  World w;
-  // Rounds every hour only: what happens sooner comes from local changes and "sync now".
-  REQUIRE(core::WriteFileAtomic(w.a / "relais.conf",
-                                "sync_interval_s = 3600\nsync_retry_min_s = 1\n"
-                                "sync_retry_max_s = 2\n")
-              .ok());
-  w.Must("user add --data " + w.a.string() + " --login admin.box --role admin --password correct-horse-2");
   server::testing::ChildServer::Options options;
   options.data_dir = w.a;
   auto served = server::testing::ChildServer::Start(options);
@@ -719,75 +709,87 @@ TEST_CASE("relais serve syncs an enrolled box by itself, backs off while the gat
   CHECK(rescan->get_header_value("Location") == "/?card=invalid");
 }
 
-server::testing::ChildServer& box = **served;
+TEST_CASE("relais serve syncs an enrolled box by itself, backs off while the gateway is away, and catches up") {
+  World w;
+  // Rounds every hour only: what happens sooner comes from local changes and "sync now".
+  REQUIRE(core::WriteFileAtomic(w.a / "relais.conf",
+                                "sync_interval_s = 3600\nsync_retry_min_s = 1\n"
+                                "sync_retry_max_s = 2\n")
+              .ok());
+  w.Must("user add --data " + w.a.string() + " --login admin.box --role admin --password correct-horse-2");
+  server::testing::ChildServer::Options options;
+  options.data_dir = w.a;
+  auto served = server::testing::ChildServer::Start(options);
+  REQUIRE_MESSAGE(served.ok(), served.status().ToString());
+  server::testing::ChildServer& box = **served;
 
-// The first round runs at start, without any CLI call.
-nlohmann::json sync =
-    WaitForSync(box, [](const nlohmann::json& s) { return s["last_sync"].is_string() && s["pending"] == 0; });
-CHECK(sync["automatic"] == true);
-CHECK(sync["last_error"].is_null());
-CHECK(sync["next_attempt"].is_string());
-w.Sync(w.b);
-CHECK(Dump(w.b).find("prof.martin") != std::string::npos);
+  // The first round runs at start, without any CLI call.
+  nlohmann::json sync =
+      WaitForSync(box, [](const nlohmann::json& s) { return s["last_sync"].is_string() && s["pending"] == 0; });
+  CHECK(sync["automatic"] == true);
+  CHECK(sync["last_error"].is_null());
+  CHECK(sync["next_attempt"].is_string());
+  w.Sync(w.b);
+  CHECK(Dump(w.b).find("prof.martin") != std::string::npos);
 
-// A `relais sync` on the same data folder while a round holds the lock says so.
-{
-  auto held = sync::BoxSync::LockRound(w.a);
-  REQUIRE(held.ok());
-  Run busy = Relais("sync --data " + w.a.string());
-  CHECK(busy.exit_code != 0);
-  CHECK(busy.all.find("a sync is already running") != std::string::npos);
-}
+  // A `relais sync` on the same data folder while a round holds the lock says so.
+  {
+    auto held = sync::BoxSync::LockRound(w.a);
+    REQUIRE(held.ok());
+    Run busy = Relais("sync --data " + w.a.string());
+    CHECK(busy.exit_code != 0);
+    CHECK(busy.all.find("a sync is already running") != std::string::npos);
+  }
 
-// A change made through the app goes out soon, not an hour later.
-auto client = box.NewClient();
-auto login =
-    client->Post("/api/v1/session", R"({"login":"admin.box","password":"correct-horse-2"})", "application/json");
-REQUIRE(login);
-REQUIRE_MESSAGE(login->status == 200, login->body);
-httplib::Headers admin = {
-    {"Authorization", "Bearer " + nlohmann::json::parse(login->body)["token"].get<std::string>()}};
-auto made = client->Post("/api/v1/classes", admin, R"({"name":"5eC"})", "application/json");
-REQUIRE(made);
-REQUIRE_MESSAGE(made->status == 201, made->body);
-WaitForSync(
-    box, [](const nlohmann::json& s) { return s["pending"] == 0 && !s["running"].get<bool>(); }, 60000);
-w.Sync(w.b);
-CHECK(Dump(w.b).find("5eC") != std::string::npos);
+  // A change made through the app goes out soon, not an hour later.
+  auto client = box.NewClient();
+  auto login =
+      client->Post("/api/v1/session", R"({"login":"admin.box","password":"correct-horse-2"})", "application/json");
+  REQUIRE(login);
+  REQUIRE_MESSAGE(login->status == 200, login->body);
+  httplib::Headers admin = {
+      {"Authorization", "Bearer " + nlohmann::json::parse(login->body)["token"].get<std::string>()}};
+  auto made = client->Post("/api/v1/classes", admin, R"({"name":"5eC"})", "application/json");
+  REQUIRE(made);
+  REQUIRE_MESSAGE(made->status == 201, made->body);
+  WaitForSync(
+      box, [](const nlohmann::json& s) { return s["pending"] == 0 && !s["running"].get<bool>(); }, 60000);
+  w.Sync(w.b);
+  CHECK(Dump(w.b).find("5eC") != std::string::npos);
 
-// The gateway goes away: "sync now" fails, the error is kept, retries back off.
-std::string hub_url = w.hub->url();
-w.hub.reset();
-auto now = client->Post("/api/v1/admin/sync", admin, "", "application/json");
-REQUIRE(now);
-CHECK(now->status == 202);
-sync = WaitForSync(box, [](const nlohmann::json& s) { return s["failures"].get<int>() >= 2; });
-CHECK(sync["last_error"].get<std::string>().find("cannot reach the gateway") != std::string::npos);
-CHECK(sync["next_attempt"].is_string());
-// Meanwhile the box answers its users as ever.
-auto me = client->Get("/api/v1/me", admin);
-REQUIRE(me);
-CHECK(me->status == 200);
+  // The gateway goes away: "sync now" fails, the error is kept, retries back off.
+  std::string hub_url = w.hub->url();
+  w.hub.reset();
+  auto now = client->Post("/api/v1/admin/sync", admin, "", "application/json");
+  REQUIRE(now);
+  CHECK(now->status == 202);
+  sync = WaitForSync(box, [](const nlohmann::json& s) { return s["failures"].get<int>() >= 2; });
+  CHECK(sync["last_error"].get<std::string>().find("cannot reach the gateway") != std::string::npos);
+  CHECK(sync["next_attempt"].is_string());
+  // Meanwhile the box answers its users as ever.
+  auto me = client->Get("/api/v1/me", admin);
+  REQUIRE(me);
+  CHECK(me->status == 200);
 
-// A change on B waits at the gateway; the gateway comes back on the same port; A catches up by itself.
-w.hub = std::make_unique<HubProcess>(w.hub_dir, hub_url.substr(hub_url.find("//") + 2));
-w.Must("class add --data " + w.b.string() + " --name 6eD");
-w.Sync(w.b);
-sync = WaitForSync(box, [](const nlohmann::json& s) { return s["last_error"].is_null() && s["failures"] == 0; });
-CHECK(sync["pending"] == 0);
-// That round may have run before B's change reached the gateway: the next one brings it.
-bool arrived = false;
-for (int i = 0; i < 300 && !arrived; ++i) {
-  if (i % 50 == 0) (void)client->Post("/api/v1/admin/sync", admin, "", "application/json");
-  auto classes = client->Get("/api/v1/classes", admin);
-  arrived = classes && classes->body.find("6eD") != std::string::npos;
-  if (!arrived) usleep(100 * 1000);
-}
-CHECK(arrived);
-// The shutdown is clean (SIGTERM, exit 0) and the data is the gateway's.
-CHECK(box.Stop().ok());
-CHECK(Dump(w.a) == Dump(w.b));
-CHECK(Dump(w.a).find("6eD") != std::string::npos);
+  // A change on B waits at the gateway; the gateway comes back on the same port; A catches up by itself.
+  w.hub = std::make_unique<HubProcess>(w.hub_dir, hub_url.substr(hub_url.find("//") + 2));
+  w.Must("class add --data " + w.b.string() + " --name 6eD");
+  w.Sync(w.b);
+  sync = WaitForSync(box, [](const nlohmann::json& s) { return s["last_error"].is_null() && s["failures"] == 0; });
+  CHECK(sync["pending"] == 0);
+  // That round may have run before B's change reached the gateway: the next one brings it.
+  bool arrived = false;
+  for (int i = 0; i < 300 && !arrived; ++i) {
+    if (i % 50 == 0) (void)client->Post("/api/v1/admin/sync", admin, "", "application/json");
+    auto classes = client->Get("/api/v1/classes", admin);
+    arrived = classes && classes->body.find("6eD") != std::string::npos;
+    if (!arrived) usleep(100 * 1000);
+  }
+  CHECK(arrived);
+  // The shutdown is clean (SIGTERM, exit 0) and the data is the gateway's.
+  CHECK(box.Stop().ok());
+  CHECK(Dump(w.a) == Dump(w.b));
+  CHECK(Dump(w.a).find("6eD") != std::string::npos);
 }
 
 TEST_CASE("an answer download cut in the middle resumes where it stopped, and the answer applies") {
