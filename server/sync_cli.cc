@@ -51,6 +51,21 @@ std::string HubUrl(const Args& args, content::School& school) {
   return stored.ok() ? *stored : "";
 }
 
+// An enrolled box opened for one round or trip: the school, the box's keys,
+// and the round lock (released first: members are destroyed in reverse).
+struct BoxRound {
+  Setup setup;
+  std::unique_ptr<sync::BoxSync> box;
+  std::unique_ptr<core::FileLock> lock;
+};
+
+Status OpenBoxRound(const Args& args, BoxRound* out) {
+  RELAIS_RETURN_IF_ERROR(OpenSchool(args, &out->setup));
+  RELAIS_ASSIGN_OR_RETURN(out->box, sync::BoxSync::Load(*out->setup.school, out->setup.config.data_dir));
+  RELAIS_ASSIGN_OR_RETURN(out->lock, sync::BoxSync::LockRound(out->setup.config.data_dir));
+  return Status::Ok();
+}
+
 Status SyncRound(const Args& args, Setup& setup, sync::BoxSync& box) {
   std::string url = HubUrl(args, *setup.school);
   if (url.empty()) return Status::InvalidArgument("no gateway: give --hub URL");
@@ -64,15 +79,13 @@ Status SyncRound(const Args& args, Setup& setup, sync::BoxSync& box) {
 int Sync(const std::vector<std::string>& argv) {
   auto args = Args::Parse(argv, {"data", "hub"}, {});
   if (!args.ok()) return Fail(args.status());
-  Setup setup;
-  if (Status st = OpenSchool(*args, &setup); !st.ok()) return Fail(st);
-  auto box = sync::BoxSync::Load(*setup.school, setup.config.data_dir);
-  if (!box.ok()) return Fail(box.status());
-  auto round = sync::BoxSync::LockRound(setup.config.data_dir);
-  if (!round.ok()) return Fail(round.status());
-  Status st = SyncRound(*args, setup, **box);
+  BoxRound round;
+  if (Status st = OpenBoxRound(*args, &round); !st.ok()) return Fail(st);
+  Setup& setup = round.setup;
+  sync::BoxSync& box = *round.box;
+  Status st = SyncRound(*args, setup, box);
   if (!st.ok()) {
-    (void)(*box)->RecordFailure(st.message());
+    (void)box.RecordFailure(st.message());
     core::LogEvent("sync.failed", {{"reason", st.message()}});
     return Fail(st);
   }
@@ -121,19 +134,17 @@ int Enrol(const std::vector<std::string>& argv) {
 int RotateKey(const std::vector<std::string>& argv) {
   auto args = Args::Parse(argv, {"data", "hub"}, {});
   if (!args.ok()) return Fail(args.status());
-  Setup setup;
-  if (Status st = OpenSchool(*args, &setup); !st.ok()) return Fail(st);
-  auto box = sync::BoxSync::Load(*setup.school, setup.config.data_dir);
-  if (!box.ok()) return Fail(box.status());
-  auto round = sync::BoxSync::LockRound(setup.config.data_dir);
-  if (!round.ok()) return Fail(round.status());
-  auto epoch = (*box)->RotateKey();
+  BoxRound round;
+  if (Status st = OpenBoxRound(*args, &round); !st.ok()) return Fail(st);
+  Setup& setup = round.setup;
+  sync::BoxSync& box = *round.box;
+  auto epoch = box.RotateKey();
   if (!epoch.ok()) return Fail(epoch.status());
   std::printf("New encryption key: epoch %u (the old ones are kept for answers in transit)\n", *epoch);
   core::LogEvent("sync.key_rotated", {{"epoch", std::to_string(*epoch)}});
   // The round tells the gateway first thing.
-  if (Status st = SyncRound(*args, setup, **box); !st.ok()) {
-    (void)(*box)->RecordFailure(st.message());
+  if (Status st = SyncRound(*args, setup, box); !st.ok()) {
+    (void)box.RecordFailure(st.message());
     std::printf("The gateway could not be told now (%s); the next sync tells it\n", st.message().c_str());
     return 1;
   }
@@ -153,13 +164,11 @@ int Export(const std::vector<std::string>& argv) {
   if (!args.ok()) return Fail(args.status());
   auto to = args->Get("to");
   if (!to) return Fail(Status::InvalidArgument("give --to STICK"));
-  Setup setup;
-  if (Status st = OpenSchool(*args, &setup); !st.ok()) return Fail(st);
-  auto box = sync::BoxSync::Load(*setup.school, setup.config.data_dir);
-  if (!box.ok()) return Fail(box.status());
-  auto round = sync::BoxSync::LockRound(setup.config.data_dir);
-  if (!round.ok()) return Fail(round.status());
-  fs::path dir = StickBoxDir(*to, (*box)->box_id());
+  BoxRound round;
+  if (Status st = OpenBoxRound(*args, &round); !st.ok()) return Fail(st);
+  Setup& setup = round.setup;
+  sync::BoxSync& box = *round.box;
+  fs::path dir = StickBoxDir(*to, box.box_id());
   auto run = [&]() -> Status {
     // This export replaces what an earlier one left for this box: its
     // bundles (what they hold above the acknowledged seq is written again
@@ -179,20 +188,20 @@ int Export(const std::vector<std::string>& argv) {
     RELAIS_RETURN_IF_ERROR(core::MakeDirs(dir / "to-gateway"));
     // The gateway holds every other origin's operations (it sent them); of
     // ours, those up to the last seq it acknowledged.
-    RELAIS_ASSIGN_OR_RETURN(content::VersionVector have, (*box)->replica().Held());
+    RELAIS_ASSIGN_OR_RETURN(content::VersionVector have, box.replica().Held());
     auto acked = setup.school->accounts().GetSetting("sync_acked_seq");
-    have[(*box)->replica().origin()] = acked.ok() ? std::strtoll(acked->c_str(), nullptr, 10) : 0;
+    have[box.replica().origin()] = acked.ok() ? std::strtoll(acked->c_str(), nullptr, 10) : 0;
     int64_t count = 0;
     int64_t last = 0;
     while (true) {
-      RELAIS_ASSIGN_OR_RETURN(std::vector<content::Op> ops, (*box)->replica().OpsSince(have, kOpsPerBundle));
+      RELAIS_ASSIGN_OR_RETURN(std::vector<content::Op> ops, box.replica().OpsSince(have, kOpsPerBundle));
       if (ops.empty()) break;
       sync::StringSink sink;
-      RELAIS_ASSIGN_OR_RETURN(sync::BundleSummary summary, (*box)->WriteBundle(ops, setup.clock.Now(), &sink));
+      RELAIS_ASSIGN_OR_RETURN(sync::BundleSummary summary, box.WriteBundle(ops, setup.clock.Now(), &sink));
       RELAIS_RETURN_IF_ERROR(core::WriteFileAtomic(dir / "to-gateway" / BundleFileName(summary), sink.data()));
       for (const content::Op& op : ops) {
         have[op.origin] = std::max(have[op.origin], op.seq);
-        if (op.origin == (*box)->replica().origin()) last = std::max(last, op.seq);
+        if (op.origin == box.replica().origin()) last = std::max(last, op.seq);
       }
       count += static_cast<int64_t>(ops.size());
     }
@@ -204,13 +213,13 @@ int Export(const std::vector<std::string>& argv) {
       std::vector<sync::Record> records;
       for (const sync::Manifest& m : outgoing) records.push_back({sync::kRecordManifest, sync::EncodeManifest(m)});
       sync::StringSink sink;
-      RELAIS_ASSIGN_OR_RETURN(sync::BundleSummary summary, (*box)->WriteBundle({}, setup.clock.Now(), &sink, records));
+      RELAIS_ASSIGN_OR_RETURN(sync::BundleSummary summary, box.WriteBundle({}, setup.clock.Now(), &sink, records));
       RELAIS_RETURN_IF_ERROR(core::WriteFileAtomic(dir / "to-gateway" / BundleFileName(summary), sink.data()));
       sync::DirChunkPeer stick(dir / "to-gateway" / "chunks");
       RELAIS_ASSIGN_OR_RETURN(sent, files.Send(stick, outgoing, /*acknowledge=*/false, nullptr));
     }
     RELAIS_ASSIGN_OR_RETURN(sync::FileNews news, files.News());
-    RELAIS_ASSIGN_OR_RETURN(auto statement, (*box)->MakeStatement(setup.clock.Now(), news));
+    RELAIS_ASSIGN_OR_RETURN(auto statement, box.MakeStatement(setup.clock.Now(), news));
     RELAIS_RETURN_IF_ERROR(core::WriteFileAtomic(dir / "statement.json", statement.json));
     RELAIS_RETURN_IF_ERROR(core::WriteFileAtomic(dir / "statement.sig", statement.signature_hex));
     if (last > 0)
@@ -231,13 +240,11 @@ int Import(const std::vector<std::string>& argv) {
   if (!args.ok()) return Fail(args.status());
   auto from = args->Get("from");
   if (!from) return Fail(Status::InvalidArgument("give --from STICK"));
-  Setup setup;
-  if (Status st = OpenSchool(*args, &setup); !st.ok()) return Fail(st);
-  auto box = sync::BoxSync::Load(*setup.school, setup.config.data_dir);
-  if (!box.ok()) return Fail(box.status());
-  auto round = sync::BoxSync::LockRound(setup.config.data_dir);
-  if (!round.ok()) return Fail(round.status());
-  fs::path answer = StickBoxDir(*from, (*box)->box_id()) / "to-box" / "answer.bundle";
+  BoxRound round;
+  if (Status st = OpenBoxRound(*args, &round); !st.ok()) return Fail(st);
+  Setup& setup = round.setup;
+  sync::BoxSync& box = *round.box;
+  fs::path answer = StickBoxDir(*from, box.box_id()) / "to-box" / "answer.bundle";
   std::error_code ec;
   if (!fs::exists(answer, ec))
     return Fail(Status::NotFound("no answer for this box on the stick (" + answer.string() +
@@ -245,11 +252,11 @@ int Import(const std::vector<std::string>& argv) {
   auto run = [&]() -> Status {
     RELAIS_ASSIGN_OR_RETURN(auto source, sync::FileSource::Open(answer));
     std::vector<sync::Record> file_records;
-    RELAIS_ASSIGN_OR_RETURN(sync::ApplyReport report, (*box)->ApplyBundle(*source, setup.clock.Now(), &file_records));
+    RELAIS_ASSIGN_OR_RETURN(sync::ApplyReport report, box.ApplyBundle(*source, setup.clock.Now(), &file_records));
     // Files' bytes: the gateway's manifests, then the sealed chunks it wrote beside the answer.
     RELAIS_ASSIGN_OR_RETURN(sync::BoxFiles files, sync::BoxFiles::Open(*setup.school, setup.config.data_dir));
     RELAIS_RETURN_IF_ERROR(files.Learn(file_records));
-    sync::DirChunkPeer stick(StickBoxDir(*from, (*box)->box_id()) / "to-box" / "chunks");
+    sync::DirChunkPeer stick(StickBoxDir(*from, box.box_id()) / "to-box" / "chunks");
     auto print = [](const std::string& line) { std::printf("%s\n", line.c_str()); };
     RELAIS_ASSIGN_OR_RETURN(sync::FileTransfer fetched, files.Fetch(stick, print));
     std::printf("Files: %lld complete here (%lld chunks), %lld waiting\n", static_cast<long long>(fetched.files),
@@ -262,13 +269,13 @@ int Import(const std::vector<std::string>& argv) {
     auto acked = setup.school->accounts().GetSetting("sync_acked_seq");
     int64_t seq = std::max<int64_t>(exported.ok() ? std::strtoll(exported->c_str(), nullptr, 10) : 0,
                                     acked.ok() ? std::strtoll(acked->c_str(), nullptr, 10) : 0);
-    RELAIS_RETURN_IF_ERROR((*box)->RecordSuccess(setup.clock.Now(), seq));
+    RELAIS_RETURN_IF_ERROR(box.RecordSuccess(setup.clock.Now(), seq));
     std::printf("Imported %lld changes (%lld new, %lld rows written)\n", static_cast<long long>(report.received),
                 static_cast<long long>(report.new_ops), static_cast<long long>(report.rows_written));
     return Status::Ok();
   };
   if (Status st = run(); !st.ok()) {
-    (void)(*box)->RecordFailure(st.message());
+    (void)box.RecordFailure(st.message());
     return Fail(st);
   }
   return 0;
