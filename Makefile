@@ -47,17 +47,17 @@ bench: build
 # the first build downloads Debian packages, later ones reuse build-image/cache/.
 # `make image-test` boots the amd64 variant under QEMU/KVM: slow, not part of `make test`.
 deb:
-	@scripts/install-deps.sh image
+	@scripts/install-deps.sh build && scripts/install-deps.sh image
 	@image/deb/build-deb.sh amd64
 deb-arm64:
-	@scripts/install-deps.sh image
+	@scripts/install-deps.sh build && scripts/install-deps.sh image
 	@image/deb/build-deb.sh arm64
 image: image-arm64
 image-arm64:
-	@scripts/install-deps.sh image
+	@scripts/install-deps.sh build && scripts/install-deps.sh image
 	@image/build.sh arm64
 image-amd64:
-	@scripts/install-deps.sh image
+	@scripts/install-deps.sh build && scripts/install-deps.sh image
 	@image/build.sh amd64
 image-test: image-amd64
 	@image/test/image_test.py build-image/amd64 build-image/relais-amd64.img
