@@ -22,6 +22,7 @@
 #include <functional>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -785,6 +786,46 @@ TEST_CASE("the ENT uploads a worksheet and attaches it to homework; pupils get i
   auto at_b = BlobBytes(w.b, sha);
   REQUIRE(at_b.has_value());
   CHECK(*at_b == worksheet);
+}
+
+TEST_CASE("a pupil the ENT moves from 5e B to 5e C is only in 5e C on the boxes; the box's own club stays") {
+  World w;
+  auto publish = [&](const std::string& body) {
+    auto res = Publish(w.hub->url(), w.school, nlohmann::json::parse(body));
+    REQUIRE(res);
+    REQUIRE_MESSAGE(res->status == 200, res->body);
+  };
+  publish(R"({"classes": [{"name": "5e B"}, {"name": "5e C"}],
+              "users": [{"login": "lea.martin", "role": "student", "classes": ["5e B"]}]})");
+  w.Sync(w.a);
+  // On box A, an admin puts Léa in the drama club, a class the ENT does not know.
+  {
+    core::SystemClock clock;
+    auto school = content::School::Open(w.a, clock);
+    REQUIRE(school.ok());
+    auto club = (*school)->accounts().CreateClass(nullptr, "Atelier théâtre");
+    REQUIRE(club.ok());
+    REQUIRE((*school)->accounts().AddMember(nullptr, club->id, core::DerivedUuid("user", {"lea.martin"})).ok());
+  }
+  w.Sync(w.a);
+  publish(R"({"users": [{"login": "lea.martin", "role": "student", "classes": ["5e C"]}]})");
+  w.Sync(w.a);
+  w.Sync(w.b);
+  auto classes_of_lea = [](const fs::path& box) {
+    core::SystemClock clock;
+    auto school = content::School::Open(box, clock);
+    REQUIRE(school.ok());
+    auto db = (*school)->db().Reader();
+    auto q = db->Query("SELECT c.name FROM class_members m JOIN classes c ON c.id = m.class_id WHERE m.user_id = ?1",
+                       core::DerivedUuid("user", {"lea.martin"}));
+    REQUIRE(q.ok());
+    std::set<std::string> names;
+    while (q->Step().value()) names.insert(q->Text(0));
+    return names;
+  };
+  CHECK(classes_of_lea(w.a) == std::set<std::string>{"5e C", "Atelier théâtre"});
+  CHECK(classes_of_lea(w.b) == std::set<std::string>{"5e C", "Atelier théâtre"});
+  CHECK(Dump(w.a) == Dump(w.b));
 }
 
 TEST_CASE("relais serve syncs an enrolled box by itself, backs off while the gateway is away, and catches up") {
