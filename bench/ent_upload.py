@@ -3,10 +3,10 @@
 # (POST /hub/v1/ent/schools/<id>/files): the gateway's peak RSS while it
 # receives and chunks the stream (flat whatever the size), and throughput.
 #
-# Starts `relais hub serve` on 127.0.0.1 (a fresh SQLite gateway with an ENT
-# key), adds a school and publishes a teacher, then for each size
-# (BENCH_ENT_SIZES, default "100 1024" MiB) streams a PDF-looking file of that
-# size with curl and reads the gateway's VmHWM from /proc before and after.
+# For each size (BENCH_ENT_SIZES, default "100 1024" MiB): starts a fresh
+# `relais hub serve` on 127.0.0.1 (SQLite, an ENT key), adds a school and
+# publishes a teacher, streams a PDF-looking file of that size with curl and
+# reads the gateway's VmHWM (peak RSS since start) from /proc before and after.
 # The gateway's copy is checked byte for byte (GET …/files/<sha256>).
 #   RELAIS=build/relais python3 bench/ent_upload.py
 #   BENCH_ENT_SIZES="512" python3 bench/ent_upload.py
@@ -55,18 +55,17 @@ def make_file(path, size):
     return h.hexdigest()
 
 
-def main():
-    b.need("curl")
-    tmp = b.temp_dir("ent-upload")
-    hub_dir = os.path.join(tmp, "hub")
+def start_gateway(tmp, tag):
+    """A fresh gateway with an ENT key, a school and a teacher: (process, the school's ENT base URL)."""
+    hub_dir = os.path.join(tmp, f"hub-{tag}")
     os.mkdir(hub_dir)
     with open(os.path.join(hub_dir, "ent.key"), "w") as f:
         f.write(KEY + "\n")
     with open(os.path.join(hub_dir, "relais.conf"), "w") as f:
         f.write(f"hub_ent_key_file = {os.path.join(hub_dir, 'ent.key')}\n")
-    hub_out = open(os.path.join(tmp, "hub.out"), "wb")
+    hub_out = open(os.path.join(tmp, f"hub-{tag}.out"), "wb")
     hub = b.spawn([b.relais_binary(), "hub", "serve", "--data", hub_dir, "--listen", f"{b.HOST}:0"], stdout=hub_out,
-                  stderr=open(os.path.join(tmp, "hub.log"), "wb"), env=env())
+                  stderr=open(os.path.join(tmp, f"hub-{tag}.log"), "wb"), env=env())
     url = None
     for _ in range(600):
         with open(hub_out.name) as f:
@@ -79,13 +78,19 @@ def main():
         raise RuntimeError("relais hub serve did not start")
     r = subprocess.run([b.relais_binary(), "hub", "school", "add", "--data", hub_dir, "Collège du banc d'essai"],
                        capture_output=True, text=True, env=env(), check=True)
-    school = r.stdout.strip()
-    base = f"{url}/hub/v1/ent/schools/{school}"
+    base = f"{url}/hub/v1/ent/schools/{r.stdout.strip()}"
     roster = {"users": [{"login": "prof.bench", "role": "teacher"}]}
     curl("-X", "POST", "-H", "Content-Type: application/json", "--data-binary", json.dumps(roster), f"{base}/publish")
-    start_kib = b.proc_status(hub.pid)["VmHWM"]
-    b.say(f"ent_upload: gateway peak RSS after start and publish {start_kib / 1024:.1f} MiB")
+    return hub, base
+
+
+def main():
+    b.need("curl")
+    tmp = b.temp_dir("ent-upload")
     for mb in SIZES:
+        # A fresh gateway per size: VmHWM is the peak since the process started.
+        hub, base = start_gateway(tmp, mb)
+        start_kib = b.proc_status(hub.pid)["VmHWM"]
         path = os.path.join(tmp, f"cours-{mb}.pdf")
         sha = make_file(path, mb * MiB)
         start = time.monotonic()
@@ -103,8 +108,10 @@ def main():
             for block in iter(lambda: p.stdout.read(4 * MiB), b""):
                 h.update(block)
         ok = "identical" if h.hexdigest() == sha else "DIFFERENT"
+        b.stop(hub)
         b.say(f"ent_upload: {mb} MiB in {took:.1f} s ({mb * MiB / took / 1e6:.0f} MB/s); gateway peak RSS "
-              f"{peak_kib / 1024:.1f} MiB (since start); the gateway's copy {ok}")
+              f"{peak_kib / 1024:.1f} MiB (after start and publish: {start_kib / 1024:.1f} MiB); "
+              f"the gateway's copy {ok}")
         b.record(f"gateway peak RSS, ENT upload of {mb} MiB", round(peak_kib / 1024, 1), "MiB")
         b.record(f"ENT upload throughput, {mb} MiB", round(mb * MiB / took / 1e6, 1), "MB/s")
         if ok != "identical":
