@@ -3,7 +3,7 @@
 # (target, measured, PASS/MISS). See bench/README.md.
 #
 #   bench/run.sh                      # all of them
-#   bench/run.sh homework_list files  # some: homework_list files login_storm memory https sync_files
+#   bench/run.sh homework_list files  # some: homework_list files login_storm memory https sync_files ent_upload
 #   RELAIS=build-bench/relais bench/run.sh
 #
 # Every benchmark starts its own server(s) on 127.0.0.1 in a fresh temporary
@@ -27,8 +27,8 @@ if [ "$(nproc)" -lt 2 ]; then
   exit 2
 fi
 
-all=(homework_list files login_storm memory https sync_files)
-declare -A limit=([homework_list]=300 [files]=400 [login_storm]=500 [memory]=900 [https]=300 [sync_files]=2400)
+all=(homework_list files login_storm memory https sync_files ent_upload)
+declare -A limit=([homework_list]=300 [files]=400 [login_storm]=500 [memory]=900 [https]=300 [sync_files]=2400 [ent_upload]=900)
 selected=("$@")
 [ ${#selected[@]} -eq 0 ] && selected=("${all[@]}")
 

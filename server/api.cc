@@ -25,15 +25,6 @@ std::string SizeText(uint64_t bytes) {
   return std::to_string(std::max<uint64_t>(1, bytes >> 10)) + " KB";
 }
 
-std::string BaseContentType(std::string_view v) {
-  size_t semi = v.find(';');
-  std::string_view t = v.substr(0, semi);
-  while (!t.empty() && t.back() == ' ') t.remove_suffix(1);
-  std::string out(t);
-  for (char& ch : out) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-  return out;
-}
-
 // "http://HOST" or "https://HOST" as the client reached the box, for links back to it.
 std::string BoxOrigin(const httplib::Request& req) {
   std::string host = req.get_header_value("Host");

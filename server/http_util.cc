@@ -214,4 +214,13 @@ bool MatchPath(const std::vector<std::string_view>& pattern, const std::vector<s
   return true;
 }
 
+std::string BaseContentType(std::string_view v) {
+  size_t semi = v.find(';');
+  std::string_view t = v.substr(0, semi);
+  while (!t.empty() && t.back() == ' ') t.remove_suffix(1);
+  std::string out(t);
+  for (char& ch : out) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  return out;
+}
+
 }  // namespace relais::server

@@ -59,4 +59,8 @@ std::string GetCookie(const httplib::Request& req, std::string_view name);
 // `plus_is_space`) a query-string component.
 std::string PercentDecode(std::string_view s, bool plus_is_space = false);
 
+// A Content-Type header's media type, lower case, without its parameters
+// ("Text/Plain; charset=utf-8" → "text/plain").
+std::string BaseContentType(std::string_view v);
+
 }  // namespace relais::server

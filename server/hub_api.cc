@@ -8,6 +8,7 @@
 #include "core/crypto.h"
 #include "core/files.h"
 #include "core/log.h"
+#include "sync/ent_upload.h"
 #include "sync/hub_auth.h"
 #include "sync/hub_files.h"
 #include "sync/op_codec.h"
@@ -46,6 +47,7 @@ const std::vector<HubApi::Route>& HubApi::Routes() {
       {"GET", "/hub/v1/ent/schools", Access::kEnt, &HubApi::EntSchools},
       {"GET", "/hub/v1/ent/schools/:id/changes", Access::kEnt, &HubApi::EntChanges},
       {"GET", "/hub/v1/ent/schools/:id/files/:sha256", Access::kEnt, &HubApi::EntFile},
+      {"POST", "/hub/v1/ent/schools/:id/files", Access::kEnt, &HubApi::EntUploadFile},
       {"POST", "/hub/v1/ent/schools/:id/publish", Access::kEnt, &HubApi::EntPublish},
   };
   return kRoutes;
@@ -612,6 +614,47 @@ void HubApi::EntFile(Call& c) {
                                size_t n = std::min(length, cursor->bytes.size() - at);
                                return sink.write(cursor->bytes.data() + at, n);
                              });
+}
+
+// The ENT uploads a file (the raw bytes as the body, streamed into chunks:
+// memory stays flat). Everything the request line says is checked before
+// the body is read; nothing is visible until the last byte is in.
+void HubApi::EntUploadFile(Call& c) {
+  sync::EntUpload::Request request;
+  request.school_id = c.params[0];
+  request.name = c.req.get_param_value("name");
+  request.owner_login = c.req.get_param_value("owner");
+  request.declared_type = BaseContentType(c.req.get_header_value("Content-Type"));
+  request.max_bytes = config_.max_upload_bytes;
+  if (c.req.has_header("Content-Length"))
+    request.length = std::strtoull(c.req.get_header_value("Content-Length").c_str(), nullptr, 10);
+  else if (!c.reader)
+    request.length = 0;
+  auto upload = sync::EntUpload::Start(hub_, std::move(request));
+  if (!upload.ok()) return WriteError(c.res, upload.status());
+  Status added;
+  bool complete = c.reader && (*c.reader)([&](const char* data, size_t n) {
+                    added = (*upload)->Add(std::string_view(data, n));
+                    return added.ok();
+                  });
+  if (!added.ok()) return WriteError(c.res, added);
+  if (!complete) return WriteError(c.res, Status::InvalidArgument("the upload was cut before its end"));
+  auto file = (*upload)->Finish();
+  if (!file.ok()) return WriteError(c.res, file.status());
+  core::LogEvent("hub.ent_file", {{"school", c.params[0]},
+                                  {"file", file->id},
+                                  {"size", std::to_string(file->size)},
+                                  {"created", file->created ? "1" : "0"}});
+  WriteJson(c.res,
+            {{"id", file->id},
+             {"sha256", file->sha256},
+             {"size", file->size},
+             {"name", file->name},
+             {"content_type", file->content_type},
+             {"owner", file->owner_login},
+             {"created", file->created},
+             {"cursor", file->feed_head}},
+            file->created ? 201 : 200);
 }
 
 // The ENT publishes homework, course material, rosters and account ends

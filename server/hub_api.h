@@ -68,6 +68,7 @@ class HubApi {
   void EntSchools(Call& c);
   void EntChanges(Call& c);
   void EntFile(Call& c);
+  void EntUploadFile(Call& c);
   void EntPublish(Call& c);
 
   // Reads the whole body, at most `limit` bytes.

@@ -76,45 +76,58 @@ size_t NextChunkLength(std::string_view data, const ChunkParams& p) {
   return n;
 }
 
-Result<Manifest> BuildManifest(const std::filesystem::path& file, const ChunkParams& params) {
-  RELAIS_RETURN_IF_ERROR(params.Validate());
-  RELAIS_ASSIGN_OR_RETURN(auto reader, core::FileReader::Open(file));
-  Manifest m;
-  m.size = reader->size();
-  m.key = core::NewSymmetricKey();
-  core::Sha256Stream whole;
-  std::string buf;
-  size_t start = 0;  // first unchunked byte in buf
-  uint64_t read_at = 0, offset = 0;
-  const size_t kRead = 1 << 20;
-  for (;;) {
-    // Top the buffer up to max_bytes of unchunked data, or to the end of the file.
-    while (buf.size() - start < params.max_bytes && read_at < m.size) {
-      if (start > 0) {
-        buf.erase(0, start);
-        start = 0;
-      }
-      size_t at = buf.size();
-      buf.resize(at + kRead);
-      RELAIS_ASSIGN_OR_RETURN(size_t got, reader->ReadAt(read_at, buf.data() + at, kRead));
-      buf.resize(at + got);
-      if (got == 0) return Status::IOError(file.string() + " shrank while being read");
-      whole.Update(std::string_view(buf).substr(at, got));
-      read_at += got;
-    }
-    std::string_view rest = std::string_view(buf).substr(start);
-    if (rest.empty()) break;
-    size_t len = NextChunkLength(rest, params);
+Status ChunkCutter::Add(std::string_view data, const Sink& sink) {
+  whole_.Update(data);
+  size_ += data.size();
+  buf_.append(data);
+  return buf_.size() >= params_.max_bytes ? Cut(false, sink) : Status::Ok();
+}
+
+Status ChunkCutter::Cut(bool last, const Sink& sink) {
+  // Whole chunks only: a chunk is cut once max_bytes follow its start, or at
+  // the end of the stream (NextChunkLength's contract).
+  size_t start = 0;
+  uint64_t offset = size_ - buf_.size();
+  Status st;
+  while (st.ok() && buf_.size() - start > 0 && (last || buf_.size() - start >= params_.max_bytes)) {
+    std::string_view rest = std::string_view(buf_).substr(start);
+    size_t len = NextChunkLength(rest, params_);
     ChunkRef ref;
     ref.hash = HashOf(rest.substr(0, len));
     ref.offset = offset;
     ref.size = static_cast<uint32_t>(len);
-    m.chunks.push_back(ref);
+    st = sink(ref, rest.substr(0, len));
+    chunks_.push_back(ref);
     offset += len;
     start += len;
   }
-  m.blob_id = whole.Finish();
+  buf_.erase(0, start);  // once per Add that cut: linear in the stream's size
+  return st;
+}
+
+Result<Manifest> ChunkCutter::Finish(const Sink& sink) {
+  RELAIS_RETURN_IF_ERROR(Cut(true, sink));
+  Manifest m;
+  m.size = size_;
+  m.key = core::NewSymmetricKey();
+  m.chunks = std::move(chunks_);
+  m.blob_id = whole_.Finish();
   return m;
+}
+
+Result<Manifest> BuildManifest(const std::filesystem::path& file, const ChunkParams& params) {
+  RELAIS_RETURN_IF_ERROR(params.Validate());
+  RELAIS_ASSIGN_OR_RETURN(auto reader, core::FileReader::Open(file));
+  const uint64_t size = reader->size();
+  ChunkCutter cutter(params);
+  auto ignore = [](const ChunkRef&, std::string_view) { return Status::Ok(); };
+  std::string piece(1 << 20, '\0');
+  while (cutter.size() < size) {
+    RELAIS_ASSIGN_OR_RETURN(size_t got, reader->ReadAt(cutter.size(), piece.data(), piece.size()));
+    if (got == 0) return Status::IOError(file.string() + " shrank while being read");
+    RELAIS_RETURN_IF_ERROR(cutter.Add(std::string_view(piece.data(), got), ignore));
+  }
+  return cutter.Finish(ignore);
 }
 
 std::string EncodeManifest(const Manifest& m) {

@@ -55,6 +55,37 @@ struct Manifest {
   std::vector<ChunkRef> chunks;
 };
 
+// Cuts a stream into chunks as its bytes arrive (push), exactly as
+// BuildManifest cuts a file, holding at most params.max_bytes plus the piece
+// being added. Each complete chunk goes to the sink given to Add or Finish,
+// plaintext and reference, before that call returns. Not thread-safe.
+class ChunkCutter {
+ public:
+  // The chunk's reference (offset and size set) and its plaintext. A non-OK
+  // status stops the cutter: Add and Finish return it.
+  using Sink = std::function<Status(const ChunkRef& ref, std::string_view plaintext)>;
+  // `params` must be valid (ChunkParams::Validate).
+  explicit ChunkCutter(const ChunkParams& params) : params_(params) {}
+
+  // Adds the next bytes of the stream.
+  Status Add(std::string_view data, const Sink& sink);
+  // The rest of the stream as its last chunk; then the manifest of the whole
+  // stream with a fresh chunk key. The cutter is then spent.
+  Result<Manifest> Finish(const Sink& sink);
+  // Bytes added so far.
+  uint64_t size() const { return size_; }
+
+ private:
+  // Cuts every chunk the buffer holds whole (all of it when `last`).
+  Status Cut(bool last, const Sink& sink);
+
+  ChunkParams params_;
+  core::Sha256Stream whole_;
+  std::string buf_;  // bytes not yet cut
+  uint64_t size_ = 0;
+  std::vector<ChunkRef> chunks_;
+};
+
 // Reads `file` once, streaming, and lists its chunks with a fresh chunk key.
 Result<Manifest> BuildManifest(const std::filesystem::path& file, const ChunkParams& params);
 std::string EncodeManifest(const Manifest& manifest);

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "content/accounts.h"
+#include "content/file_records.h"
 #include "content/homework.h"
 #include "content/text.h"
 #include "core/clock.h"
@@ -194,6 +195,7 @@ class Parser {
     RELAIS_ASSIGN_OR_RETURN(u.role, RequiredText(o, path, "role", 16));
     if (u.role != "student" && u.role != "teacher") return Bad(path + ".role", "must be \"student\" or \"teacher\"");
     RELAIS_ASSIGN_OR_RETURN(json classes, Array(o, path, "classes"));
+    u.classes_given = o.contains("classes");
     for (size_t k = 0; k < classes.size(); ++k) {
       std::string cpath = path + ".classes[" + std::to_string(k) + "]";
       if (!classes[k].is_string()) return Bad(cpath, "must be a class name (a string)");
@@ -350,12 +352,7 @@ class OpWriter {
   void Upsert(const std::string& table, const std::string& id, std::vector<core::Column> all,
               const std::set<std::string>& owned) {
     std::vector<SqlValue> key{SqlValue(id)};
-    if (!index_.Inserted(table, key)) {
-      all.emplace_back("created_at", now_);
-      all.emplace_back("updated_at", now_);
-      all.emplace_back("author_id", SqlValue());
-      return Emit(Op::Kind::kInsert, table, key, std::move(all));
-    }
+    if (!index_.Inserted(table, key)) return Insert(table, id, std::move(all));
     std::vector<core::Column> changed;
     for (auto& [name, value] : all) {
       if (!owned.count(name)) continue;
@@ -369,6 +366,15 @@ class OpWriter {
     if (changed.empty()) return;
     changed.emplace_back("updated_at", now_);
     Emit(Op::Kind::kUpdate, table, key, std::move(changed));
+  }
+
+  // An insert of the row with `all` its columns (a row the log does not
+  // hold, or one deleted since).
+  void Insert(const std::string& table, const std::string& id, std::vector<core::Column> all) {
+    all.emplace_back("created_at", now_);
+    all.emplace_back("updated_at", now_);
+    all.emplace_back("author_id", SqlValue());
+    Emit(Op::Kind::kInsert, table, {SqlValue(id)}, std::move(all));
   }
 
   void Emit(Op::Kind kind, const std::string& table, std::vector<SqlValue> key, std::vector<core::Column> columns) {
@@ -406,7 +412,20 @@ void LogIndex::Add(const Op& op) {
     row.existence_hlc = op.hlc;
     row.alive = op.kind == Op::Kind::kInsert;
   }
-  if (op.kind == Op::Kind::kInsert) row.inserted = true;
+  if (op.kind == Op::Kind::kInsert) {
+    row.inserted = true;
+    (op.origin == gateway_origin_ ? row.inserted_by_gateway : row.inserted_by_others) = true;
+    if (op.table == "class_members" && op.key.size() == 1 && std::holds_alternative<std::string>(op.key[0])) {
+      const SqlValue* user = nullptr;
+      const SqlValue* cls = nullptr;
+      for (const auto& [name, value] : op.columns) {
+        if (name == "user_id") user = &value;
+        if (name == "class_id") cls = &value;
+      }
+      if (user && cls && std::holds_alternative<std::string>(*user) && std::holds_alternative<std::string>(*cls))
+        member_rows_[std::get<std::string>(*user)][std::get<std::string>(*cls)] = std::get<std::string>(op.key[0]);
+    }
+  }
   if (op.table == "homework_attachments" && op.key.size() == 2 && std::holds_alternative<std::string>(op.key[0]) &&
       std::holds_alternative<std::string>(op.key[1]))
     attachment_rows_[std::get<std::string>(op.key[0])].insert(std::get<std::string>(op.key[1]));
@@ -457,6 +476,17 @@ std::set<std::string> LogIndex::Attachments(const std::string& homework_id) cons
   return out;
 }
 
+std::map<std::string, std::string> LogIndex::GatewayMemberships(const std::string& user_id) const {
+  std::map<std::string, std::string> out;
+  auto it = member_rows_.find(user_id);
+  if (it == member_rows_.end()) return out;
+  for (const auto& [class_id, member_id] : it->second) {
+    const Row* row = Find("class_members", {SqlValue(member_id)});
+    if (row && row->alive && row->inserted_by_gateway && !row->inserted_by_others) out[class_id] = member_id;
+  }
+  return out;
+}
+
 Result<Publication> ParsePublication(const json& body, const LogIndex& index, int64_t now) {
   return Parser(index, now).Parse(body);
 }
@@ -465,6 +495,45 @@ std::string EntHomeworkId(const std::string& ent_id) { return core::DerivedUuid(
 std::string EntCourseId(const std::string& ent_id) { return core::DerivedUuid("ent-course", {ent_id}); }
 std::string EntSectionId(const std::string& ent_id) { return core::DerivedUuid("ent-section", {ent_id}); }
 std::string EntResourceId(const std::string& ent_id) { return core::DerivedUuid("ent-resource", {ent_id}); }
+
+std::string EntFileId(const std::string& sha256, const std::string& name, const std::string& owner_id) {
+  return core::DerivedUuid("ent-file", {sha256, name, owner_id});
+}
+
+Status CheckEntFileName(std::string_view name) {
+  if (name.empty()) return Status::InvalidArgument("name: is required (?name=<file name>)");
+  if (name.size() > content::kMaxFileName)
+    return Status::InvalidArgument("name: is longer than " + std::to_string(content::kMaxFileName) + " bytes");
+  if (!content::IsValidUtf8(name)) return Status::InvalidArgument("name: is not UTF-8");
+  if (name.find_first_of("/\\") != std::string_view::npos)
+    return Status::InvalidArgument("name: must not contain a path separator (/ or \\)");
+  for (unsigned char c : name)
+    if (c < 0x20 || c == 0x7f) return Status::InvalidArgument("name: must not contain control characters");
+  std::string stored = content::CleanFileName(name);
+  if (stored != name)
+    return Status::InvalidArgument("name: the box would store it as \"" + stored + "\" (no double quote, " +
+                                   "leading dot or surrounding space): send that");
+  return Status::Ok();
+}
+
+Result<EntFileOps> EntFileOperations(const EntFileRow& file, const LogIndex& index, const std::string& origin,
+                                     int64_t seq, int64_t now) {
+  std::string owner_id = UserId(file.owner_login);
+  if (!index.Inserted("users", {SqlValue(owner_id)}))
+    return Status::InvalidArgument("owner: no account " + file.owner_login + " in this school");
+  EntFileOps out;
+  out.id = EntFileId(file.sha256, file.name, owner_id);
+  OpWriter w(index, origin, seq, now);
+  w.Upsert("files", out.id,
+           {{"sha256", file.sha256},
+            {"size", static_cast<int64_t>(file.size)},
+            {"content_type", file.content_type},
+            {"name", file.name},
+            {"owner_id", owner_id}},
+           {});  // nothing is ENT-owned once written: the same upload again writes nothing
+  out.ops = std::move(w.ops());
+  return out;
+}
 
 std::vector<Op> PublicationOps(const Publication& p, const LogIndex& index, const std::string& origin,
                                int64_t first_seq, int64_t now) {
@@ -492,12 +561,20 @@ std::vector<Op> PublicationOps(const Publication& p, const LogIndex& index, cons
               {"password_hash", std::string()},
               {"disabled_at", disabled_at}},
              owned);
+    // Memberships: the listed ones exist (again, if one was removed); the
+    // ENT's earlier ones it no longer lists are removed. A box's own stay.
+    const std::string user_id = UserId(u.login);
+    std::set<std::string> listed;
     for (const auto& name : u.classes) {
       std::string class_id = ClassId(name);
-      std::string user_id = UserId(u.login);
-      w.Upsert("class_members", MemberId(class_id, user_id),
-               {{"class_id", class_id}, {"user_id", user_id}, {"role", u.role}}, {});
+      std::string member_id = MemberId(class_id, user_id);
+      listed.insert(class_id);
+      if (!index.Alive("class_members", {SqlValue(member_id)}))
+        w.Insert("class_members", member_id, {{"class_id", class_id}, {"user_id", user_id}, {"role", u.role}});
     }
+    if (u.classes_given)
+      for (const auto& [class_id, member_id] : index.GatewayMemberships(user_id))
+        if (!listed.count(class_id)) w.Emit(Op::Kind::kDelete, "class_members", {SqlValue(member_id)}, {});
   }
   // Accounts the log holds already: an update of disabled_at.
   for (const auto& [login, at] : ends) w.Upsert("users", UserId(login), {{"disabled_at", at}}, {"disabled_at"});

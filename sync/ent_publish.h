@@ -55,6 +55,9 @@ class LogIndex {
   uint64_t max_hlc() const { return max_hlc_; }
   // The files attached to a homework (alive rows of homework_attachments).
   std::set<std::string> Attachments(const std::string& homework_id) const;
+  // The user's alive class_members rows that only the gateway's origin ever
+  // inserted (memberships the ENT made, never a box): class id -> row id.
+  std::map<std::string, std::string> GatewayMemberships(const std::string& user_id) const;
   // The value the gateway's origin last wrote to a column of the row, or
   // nullptr: what the ENT last published, so that publishing the same thing
   // again writes nothing (and a box's later edit of it stands).
@@ -67,13 +70,16 @@ class LogIndex {
     uint64_t newest = 0;
     uint64_t existence_hlc = 0;  // of the newest insert or delete
     bool alive = false;
+    bool inserted_by_gateway = false;
+    bool inserted_by_others = false;
     std::map<std::string, std::pair<uint64_t, core::SqlValue>> gateway_values;  // column -> (hlc, value)
   };
   const Row* Find(const std::string& table, const std::vector<core::SqlValue>& key) const;
 
   std::string gateway_origin_;
-  std::map<std::string, Row> rows_;                               // "table\tkey json"
-  std::map<std::string, std::set<std::string>> attachment_rows_;  // homework id -> file ids ever attached
+  std::map<std::string, Row> rows_;                                        // "table\tkey json"
+  std::map<std::string, std::set<std::string>> attachment_rows_;           // homework id -> file ids ever attached
+  std::map<std::string, std::map<std::string, std::string>> member_rows_;  // user id -> class id -> row id
   uint64_t max_hlc_ = 0;
 };
 
@@ -87,6 +93,7 @@ struct Publication {
     std::string display_name;
     std::string role;                  // "student" or "teacher"
     std::vector<std::string> classes;  // class names
+    bool classes_given = false;        // the list is the truth for the ENT's memberships of the user
   };
   struct EndAccount {
     std::string login;
@@ -148,6 +155,35 @@ std::string EntHomeworkId(const std::string& ent_id);
 std::string EntCourseId(const std::string& ent_id);
 std::string EntSectionId(const std::string& ent_id);
 std::string EntResourceId(const std::string& ent_id);
+
+// A file the ENT uploaded (POST /hub/v1/ent/schools/<id>/files), as its
+// `files` row: the row's id is EntFileId(sha256, name, owner's user id), so
+// uploading the same bytes under the same name for the same owner again
+// names the same row.
+struct EntFileRow {
+  std::string sha256;  // hex, the blob id
+  uint64_t size = 0;
+  std::string content_type;
+  std::string name;         // as the box would store it (CheckEntFileName)
+  std::string owner_login;  // an account the school's log holds
+};
+std::string EntFileId(const std::string& sha256, const std::string& name, const std::string& owner_id);
+
+// InvalidArgument naming the problem unless `name` is a file name the box
+// stores as is (content::CleanFileName): not empty, at most
+// content::kMaxFileName bytes of UTF-8, no path separator, control character,
+// double quote, leading dot or surrounding space.
+Status CheckEntFileName(std::string_view name);
+
+// The row's id and the operation of `origin` inserting it (seq `seq`,
+// clocked as PublicationOps clocks), or no operation when the log already
+// holds the row. InvalidArgument if the owner is not an account of the log.
+struct EntFileOps {
+  std::string id;
+  std::vector<content::Op> ops;
+};
+Result<EntFileOps> EntFileOperations(const EntFileRow& file, const LogIndex& index, const std::string& origin,
+                                     int64_t seq, int64_t now);
 
 // The operations of `origin` that publish `p`, numbered first_seq, first_seq
 // + 1, …, with hlc values from max(now_ms << 16, index.max_hlc() + 1) up, in

@@ -25,7 +25,13 @@
 #include "sync/hub_store.h"
 #include "sync/identity.h"
 
+namespace relais::content {
+struct Op;
+}  // namespace relais::content
+
 namespace relais::sync {
+
+class LogIndex;
 
 // The store `config` names: PostgreSQL when hub_postgres is set, else SQLite
 // in data_dir.
@@ -64,6 +70,7 @@ class Hub {
 
   HubStore& store() { return store_; }
   const Identity& identity() const { return identity_; }
+  const core::Clock& clock() const { return clock_; }
 
   struct IssuedCode {
     std::string code;  // shown once; the store keeps its id and sealed key only
@@ -131,6 +138,18 @@ class Hub {
   // in one transaction (sync/hub_publish.cc). NotFound for an unknown school;
   // InvalidArgument naming the bad field, and nothing stored.
   Result<PublishOutcome> Publish(std::string_view school_id, const nlohmann::json& body);
+
+  // What the school's log says of its rows (sync/ent_publish.h), read whole.
+  Result<LogIndex> ReadLogIndex(std::string_view school_id);
+
+  // Makes operations of the gateway's origin with `build` (given the log's
+  // index, the seq of the first one and the gateway's clock) and stores them
+  // in the school's log in one transaction, gap-free: if another gateway
+  // process took the numbers meanwhile, `build` runs again on a fresh read
+  // of the log. Errors of `build` are returned as they are; nothing stored.
+  using GatewayOpsBuilder =
+      std::function<Result<std::vector<content::Op>>(const LogIndex& index, int64_t first_seq, int64_t now)>;
+  Result<PublishOutcome> AppendGatewayOps(std::string_view school_id, const GatewayOpsBuilder& build);
 
   // The answer to `box`: a bundle sealed to its encryption key, signed by the
   // gateway, holding the revocation list, the gateway's certificate and every

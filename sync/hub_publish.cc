@@ -17,13 +17,16 @@ namespace relais::sync {
 namespace {
 constexpr int kPublishAttempts = 5;
 constexpr int kLogPage = 1000;
+}  // namespace
 
-// What the school's log says of its rows (every operation, oldest first).
-Result<LogIndex> ReadLogIndex(HubStore& store, std::string_view school_id, const std::string& gateway_origin) {
-  LogIndex index(gateway_origin);
+std::string Hub::origin() const { return GatewayOrigin(identity_.sign_public_key()); }
+
+// Every operation, oldest first.
+Result<LogIndex> Hub::ReadLogIndex(std::string_view school_id) {
+  LogIndex index(origin());
   int64_t after = 0;
   while (true) {
-    RELAIS_ASSIGN_OR_RETURN(std::vector<HubOp> page, store.OpsAfterFeed(school_id, after, kLogPage));
+    RELAIS_ASSIGN_OR_RETURN(std::vector<HubOp> page, store_.OpsAfterFeed(school_id, after, kLogPage));
     if (page.empty()) break;
     for (const HubOp& stored : page) {
       auto op = DecodeOp(stored.record);
@@ -33,19 +36,13 @@ Result<LogIndex> ReadLogIndex(HubStore& store, std::string_view school_id, const
   }
   return index;
 }
-}  // namespace
 
-std::string Hub::origin() const { return GatewayOrigin(identity_.sign_public_key()); }
-
-Result<Hub::PublishOutcome> Hub::Publish(std::string_view school_id, const nlohmann::json& body) {
-  RELAIS_RETURN_IF_ERROR(store_.GetSchool(school_id).status());
+Result<Hub::PublishOutcome> Hub::AppendGatewayOps(std::string_view school_id, const GatewayOpsBuilder& build) {
   const std::string gateway = origin();
   for (int attempt = 0; attempt < kPublishAttempts; ++attempt) {
-    RELAIS_ASSIGN_OR_RETURN(LogIndex index, ReadLogIndex(store_, school_id, gateway));
-    int64_t now = clock_.Now();
-    RELAIS_ASSIGN_OR_RETURN(Publication publication, ParsePublication(body, index, now));
+    RELAIS_ASSIGN_OR_RETURN(LogIndex index, ReadLogIndex(school_id));
     RELAIS_ASSIGN_OR_RETURN(int64_t last, store_.LastSeq(school_id, gateway));
-    std::vector<content::Op> ops = PublicationOps(publication, index, gateway, last + 1, now);
+    RELAIS_ASSIGN_OR_RETURN(std::vector<content::Op> ops, build(index, last + 1, clock_.Now()));
     PublishOutcome outcome;
     if (ops.empty()) {
       RELAIS_ASSIGN_OR_RETURN(outcome.feed_head, store_.FeedHead(school_id));
@@ -69,6 +66,16 @@ Result<Hub::PublishOutcome> Hub::Publish(std::string_view school_id, const nlohm
     return outcome;
   }
   return Status::Conflict("the school's log kept changing while publishing: publish again");
+}
+
+Result<Hub::PublishOutcome> Hub::Publish(std::string_view school_id, const nlohmann::json& body) {
+  RELAIS_RETURN_IF_ERROR(store_.GetSchool(school_id).status());
+  const std::string gateway = origin();
+  return AppendGatewayOps(
+      school_id, [&](const LogIndex& index, int64_t first_seq, int64_t now) -> Result<std::vector<content::Op>> {
+        RELAIS_ASSIGN_OR_RETURN(Publication publication, ParsePublication(body, index, now));
+        return PublicationOps(publication, index, gateway, first_seq, now);
+      });
 }
 
 }  // namespace relais::sync

@@ -22,6 +22,7 @@
 #include <functional>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -389,6 +390,28 @@ struct BoxUser {
   }
 };
 
+// The only pupil of class `class_id`, logged in with the login card `teacher`
+// prints for the class (pupils the ENT publishes have no password). The
+// card's path goes to `card_path` when given.
+BoxUser PupilByCard(BoxUser& teacher, const std::string& class_id, const std::string& login,
+                    std::string* card_path = nullptr) {
+  auto cards = teacher.Post("/api/v1/classes/" + class_id + "/login-cards", nlohmann::json::object());
+  REQUIRE(cards);
+  REQUIRE_MESSAGE(cards->status == 201, cards->body);
+  auto card_list = nlohmann::json::parse(cards->body)["cards"];
+  REQUIRE(card_list.size() == 1);
+  CHECK(card_list[0]["user"]["login"] == login);
+  std::string url = card_list[0]["url"];
+  std::string path = url.substr(url.find("/c/"));
+  auto scan = teacher.client->Get(path);
+  REQUIRE(scan);
+  REQUIRE(scan->status == 303);
+  std::string cookie = scan->get_header_value("Set-Cookie");
+  REQUIRE(cookie.find("relais_session=") == 0);
+  if (card_path) *card_path = path;
+  return BoxUser{teacher.client, cookie.substr(15, cookie.find(';') - 15)};
+}
+
 // POSTs a publication to the gateway as the ENT's connector.
 httplib::Result Publish(const std::string& hub_url, const std::string& school, const nlohmann::json& body,
                         const std::string& key = kEntKey) {
@@ -646,21 +669,8 @@ TEST_CASE("the ENT publishes a roster and homework through the gateway; a pupil 
   REQUIRE_MESSAGE(login->status == 200, login->body);
   BoxUser teacher{client.get(), nlohmann::json::parse(login->body)["token"]};
   // The pupil has no password: the teacher prints the class's login cards.
-  std::string class_id = core::DerivedUuid("class", {"5e b"});
-  auto cards = teacher.Post("/api/v1/classes/" + class_id + "/login-cards", nlohmann::json::object());
-  REQUIRE(cards);
-  REQUIRE_MESSAGE(cards->status == 201, cards->body);
-  auto card_list = nlohmann::json::parse(cards->body)["cards"];
-  REQUIRE(card_list.size() == 1);
-  CHECK(card_list[0]["user"]["login"] == "lea.martin");
-  std::string url = card_list[0]["url"];
-  std::string card_path = url.substr(url.find("/c/"));
-  auto scan = client->Get(card_path);
-  REQUIRE(scan);
-  REQUIRE(scan->status == 303);
-  std::string cookie = scan->get_header_value("Set-Cookie");
-  REQUIRE(cookie.find("relais_session=") == 0);
-  BoxUser pupil{client.get(), cookie.substr(15, cookie.find(';') - 15)};
+  std::string card_path;
+  BoxUser pupil = PupilByCard(teacher, core::DerivedUuid("class", {"5e b"}), "lea.martin", &card_path);
   auto homework = pupil.Get("/api/v1/homework");
   REQUIRE(homework);
   REQUIRE_MESSAGE(homework->status == 200, homework->body);
@@ -707,6 +717,115 @@ TEST_CASE("the ENT publishes a roster and homework through the gateway; a pupil 
   auto rescan = client->Get(card_path);
   REQUIRE(rescan);
   CHECK(rescan->get_header_value("Location") == "/?card=invalid");
+}
+
+TEST_CASE("the ENT uploads a worksheet and attaches it to homework; pupils get identical bytes by network and stick") {
+  World w;
+  auto roster = Publish(w.hub->url(), w.school, nlohmann::json::parse(R"({
+    "classes": [{"name": "5e B"}],
+    "users": [
+      {"login": "prof.martin", "display_name": "M. Martin", "role": "teacher", "classes": ["5e B"]},
+      {"login": "lea.martin", "display_name": "Léa Martin", "role": "student", "classes": ["5e B"]}
+    ]})"));
+  REQUIRE(roster);
+  REQUIRE_MESSAGE(roster->status == 200, roster->body);
+  // A few MiB: several chunks of the box's chunker.
+  std::string worksheet = "%PDF-1.7\n" + core::RandomBytes(3 * 1024 * 1024 + 4321);
+  std::string sha = core::ToHex(core::Sha256(worksheet));
+  httplib::Client hub(w.hub->url());
+  httplib::Headers bearer = {{"Authorization", std::string("Bearer ") + kEntKey}};
+  std::string upload_path = "/hub/v1/ent/schools/" + w.school + "/files?name=Fractions.pdf&owner=prof.martin";
+  auto uploaded = hub.Post(upload_path, bearer, worksheet, "application/pdf");
+  REQUIRE(uploaded);
+  REQUIRE_MESSAGE(uploaded->status == 201, uploaded->body);
+  std::string file_id = nlohmann::json::parse(uploaded->body)["id"];
+  CHECK(nlohmann::json::parse(uploaded->body)["sha256"] == sha);
+  auto again = hub.Post(upload_path, bearer, worksheet, "application/pdf");
+  REQUIRE(again);
+  CHECK(again->status == 200);
+  CHECK(nlohmann::json::parse(again->body)["id"] == file_id);
+  auto homework = Publish(w.hub->url(), w.school,
+                          nlohmann::json::parse(R"({
+    "homework": [{"id": "ent-hw-7", "class": "5e B", "subject": "Maths", "title": "Fractions",
+                  "due_at": "2030-12-01T08:00:00Z", "attachments": [{"file_id": ")" +
+                                                file_id + R"("}]}]})"));
+  REQUIRE(homework);
+  REQUIRE_MESSAGE(homework->status == 200, homework->body);
+
+  // Box A over the network: the row, then the bytes, as for a file another box sent.
+  Run got = w.Sync(w.a);
+  CHECK(got.out.find("Fetching file " + sha.substr(0, 12)) != std::string::npos);
+  auto at_a = BlobBytes(w.a, sha);
+  REQUIRE(at_a.has_value());
+  CHECK(core::ToHex(core::Sha256(*at_a)) == sha);
+  server::testing::ChildServer::Options options;
+  options.data_dir = w.a;
+  auto served = server::testing::ChildServer::Start(options);
+  REQUIRE_MESSAGE(served.ok(), served.status().ToString());
+  auto client = (*served)->NewClient();
+  auto login =
+      client->Post("/api/v1/session", R"({"login":"prof.martin","password":"correct-horse-1"})", "application/json");
+  REQUIRE(login);
+  REQUIRE_MESSAGE(login->status == 200, login->body);
+  BoxUser teacher{client.get(), nlohmann::json::parse(login->body)["token"]};
+  BoxUser pupil = PupilByCard(teacher, core::DerivedUuid("class", {"5e b"}), "lea.martin");
+  auto seen = pupil.Get("/api/v1/homework/" + sync::EntHomeworkId("ent-hw-7"));
+  REQUIRE(seen);
+  REQUIRE_MESSAGE(seen->status == 200, seen->body);
+  CHECK(seen->body.find(file_id) != std::string::npos);
+  auto download = pupil.Get("/api/v1/files/" + file_id);
+  REQUIRE(download);
+  REQUIRE_MESSAGE(download->status == 200, download->body.substr(0, 200));
+  CHECK(core::ToHex(core::Sha256(download->body)) == sha);
+  CHECK(download->body == worksheet);
+
+  // Box B by USB stick: the same row and bytes.
+  w.Must("sync export --data " + w.b.string() + " --to " + w.stick.string());
+  w.Must("hub import --data " + w.hub_dir.string() + " " + w.stick.string());
+  w.Must("sync import --data " + w.b.string() + " --from " + w.stick.string());
+  auto at_b = BlobBytes(w.b, sha);
+  REQUIRE(at_b.has_value());
+  CHECK(*at_b == worksheet);
+}
+
+TEST_CASE("a pupil the ENT moves from 5e B to 5e C is only in 5e C on the boxes; the box's own club stays") {
+  World w;
+  auto publish = [&](const std::string& body) {
+    auto res = Publish(w.hub->url(), w.school, nlohmann::json::parse(body));
+    REQUIRE(res);
+    REQUIRE_MESSAGE(res->status == 200, res->body);
+  };
+  publish(R"({"classes": [{"name": "5e B"}, {"name": "5e C"}],
+              "users": [{"login": "lea.martin", "role": "student", "classes": ["5e B"]}]})");
+  w.Sync(w.a);
+  // On box A, an admin puts Léa in the drama club, a class the ENT does not know.
+  {
+    core::SystemClock clock;
+    auto school = content::School::Open(w.a, clock);
+    REQUIRE(school.ok());
+    auto club = (*school)->accounts().CreateClass(nullptr, "Atelier théâtre");
+    REQUIRE(club.ok());
+    REQUIRE((*school)->accounts().AddMember(nullptr, club->id, core::DerivedUuid("user", {"lea.martin"})).ok());
+  }
+  w.Sync(w.a);
+  publish(R"({"users": [{"login": "lea.martin", "role": "student", "classes": ["5e C"]}]})");
+  w.Sync(w.a);
+  w.Sync(w.b);
+  auto classes_of_lea = [](const fs::path& box) {
+    core::SystemClock clock;
+    auto school = content::School::Open(box, clock);
+    REQUIRE(school.ok());
+    auto db = (*school)->db().Reader();
+    auto q = db->Query("SELECT c.name FROM class_members m JOIN classes c ON c.id = m.class_id WHERE m.user_id = ?1",
+                       core::DerivedUuid("user", {"lea.martin"}));
+    REQUIRE(q.ok());
+    std::set<std::string> names;
+    while (q->Step().value()) names.insert(q->Text(0));
+    return names;
+  };
+  CHECK(classes_of_lea(w.a) == std::set<std::string>{"5e C", "Atelier théâtre"});
+  CHECK(classes_of_lea(w.b) == std::set<std::string>{"5e C", "Atelier théâtre"});
+  CHECK(Dump(w.a) == Dump(w.b));
 }
 
 TEST_CASE("relais serve syncs an enrolled box by itself, backs off while the gateway is away, and catches up") {

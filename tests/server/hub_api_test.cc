@@ -18,10 +18,12 @@
 #include "server/event_server.h"
 #include "sync/chunks.h"
 #include "sync/enrolment.h"
+#include "sync/ent_publish.h"
 #include "sync/envelope.h"
 #include "sync/hub.h"
 #include "sync/hub_auth.h"
 #include "sync/op_codec.h"
+#include "tests/server/test_server.h"
 #include "tests/sync/pg_fixture.h"
 
 namespace fs = std::filesystem;
@@ -74,6 +76,8 @@ class Gateway {
   }
   Hub& hub() { return *hub_; }
   HubStore& store() { return *store_; }
+  // Read by the API at each request: change it before sending any.
+  core::Config& config() { return config_; }
   int port() const { return port_; }
   httplib::Client Client() const {
     httplib::Client c("127.0.0.1", port_);
@@ -174,14 +178,10 @@ int64_t HeadOffset(Gateway& gw, const Box& box, const std::string& id, int64_t n
   return std::stoll(res->get_header_value("Upload-Offset"));
 }
 
-// Sends a PATCH announcing all of `bytes` from `offset` but closes the
-// connection after `send` of them: a link that drops mid-transfer.
-void CutPatch(int port, const Box& box, const std::string& id, const std::string& bytes, size_t send, int64_t now) {
-  std::string target = "/hub/v1/uploads/" + id;
-  std::string head =
-      "PATCH " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/offset+octet-stream\r\n";
-  for (const auto& [k, v] : Signed(box, "PATCH", target, now, "0")) head += k + ": " + v + "\r\n";
-  head += "Content-Length: " + std::to_string(bytes.size()) + "\r\n\r\n";
+// Sends `head` (the request line and headers, Content-Length announcing all
+// of `bytes`) and the first `send` bytes, then closes the connection: a link
+// that drops mid-transfer.
+void SendCut(int port, const std::string& head, const std::string& bytes, size_t send) {
   int fd = socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
@@ -197,6 +197,34 @@ void CutPatch(int port, const Box& box, const std::string& id, const std::string
   }
   std::this_thread::sleep_for(std::chrono::milliseconds(100));
   close(fd);
+}
+
+// A PATCH of an upload, cut after `send` of `bytes`.
+void CutPatch(int port, const Box& box, const std::string& id, const std::string& bytes, size_t send, int64_t now) {
+  std::string target = "/hub/v1/uploads/" + id;
+  std::string head =
+      "PATCH " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/offset+octet-stream\r\n";
+  for (const auto& [k, v] : Signed(box, "PATCH", target, now, "0")) head += k + ": " + v + "\r\n";
+  head += "Content-Length: " + std::to_string(bytes.size()) + "\r\n\r\n";
+  SendCut(port, head, bytes, send);
+}
+
+// A PDF of about `size` bytes, random after its header.
+std::string PdfBytes(size_t size) { return "%PDF-1.7\n" + core::RandomBytes(size); }
+
+httplib::Headers EntBearer() { return {{"Authorization", std::string("Bearer ") + kEntKey}}; }
+
+// POSTs `bytes` as a file the ENT uploads into `school`; `query` follows "?".
+httplib::Result EntUpload(Gateway& gw, const std::string& school, const std::string& query, const std::string& bytes,
+                          const std::string& type = "application/pdf") {
+  return gw.Client().Post("/hub/v1/ent/schools/" + school + "/files?" + query, EntBearer(), bytes, type);
+}
+
+// Publishes a teacher account, so that files can belong to it.
+void PublishTeacher(Gateway& gw, const std::string& school, const std::string& login) {
+  auto published = gw.hub().Publish(
+      school, json{{"users", json::array({{{"login", login}, {"role", "teacher"}, {"display_name", login}}})}});
+  REQUIRE_MESSAGE(published.ok(), published.status().ToString());
 }
 
 }  // namespace
@@ -444,6 +472,203 @@ TEST_CASE("a file's chunks go up sealed, only for an announced file, come back s
   REQUIRE(other);
   CHECK(other->status == 404);
   auto no_key = gw.Client().Get(ent_path);
+  REQUIRE(no_key);
+  CHECK(no_key->status == 401);
+}
+
+TEST_CASE(
+    "the ENT uploads a file in one streamed request: chunks, the school's manifest, one files row; again adds "
+    "nothing") {
+  Dir dir;
+  core::FakeClock clock(1790000000);
+  Gateway gw(dir.path, "", clock);
+  auto school = gw.store().AddSchool("École", clock.Now());
+  REQUIRE(school.ok());
+  PublishTeacher(gw, school->id, "prof.durand");
+  Box box = Enrol(gw, school->id, clock.Now());
+  std::string bytes = PdfBytes(5 << 20);  // several chunks of the box's chunker
+  std::string sha = core::ToHex(core::Sha256(bytes));
+  auto before = gw.store().FeedHead(school->id);
+  REQUIRE(before.ok());
+
+  auto res = EntUpload(gw, school->id, "name=Fractions%20(corrig%C3%A9).pdf&owner=Prof.Durand", bytes);
+  REQUIRE(res);
+  REQUIRE_MESSAGE(res->status == 201, res->body);
+  json file = json::parse(res->body);
+  std::string id = file["id"];
+  CHECK(id == EntFileId(sha, "Fractions (corrigé).pdf", core::DerivedUuid("user", {"prof.durand"})));
+  CHECK(file["sha256"] == sha);
+  CHECK(file["size"] == bytes.size());
+  CHECK(file["name"] == "Fractions (corrigé).pdf");
+  CHECK(file["content_type"] == "application/pdf");
+  CHECK(file["owner"] == "prof.durand");
+  CHECK(file["cursor"] == *before + 1);
+
+  // One change: the files row, of the gateway's origin, its bytes available.
+  auto feed =
+      gw.Client().Get("/hub/v1/ent/schools/" + school->id + "/changes?after=" + std::to_string(*before), EntBearer());
+  REQUIRE(feed);
+  json changes = json::parse(feed->body)["changes"];
+  REQUIRE(changes.size() == 1);
+  CHECK(changes[0]["origin"] == gw.hub().origin());
+  CHECK(changes[0]["table"] == "files");
+  CHECK(changes[0]["op"] == "insert");
+  CHECK(changes[0]["key"][0] == id);
+  CHECK(changes[0]["columns"]["owner_id"] == core::DerivedUuid("user", {"prof.durand"}));
+  CHECK(changes[0]["file"]["bytes_available"] == true);
+  // The ENT reads it back; a box of the school fetches its chunks sealed under the school's manifest.
+  auto back = gw.Client().Get("/hub/v1/ent/schools/" + school->id + "/files/" + sha, EntBearer());
+  REQUIRE(back);
+  CHECK(back->body == bytes);
+  auto m = SchoolManifest(gw.store(), school->id, sha);
+  REQUIRE(m.ok());
+  REQUIRE(m->chunks.size() >= 3);
+  std::string assembled;
+  for (uint32_t i = 0; i < m->chunks.size(); ++i) {
+    std::string t =
+        "/hub/v1/chunks/" + ChunkHashHex(m->chunks[i].hash) + "?blob=" + sha + "&index=" + std::to_string(i);
+    auto got = gw.Client().Get(t, Signed(box, "GET", t, clock.Now()));
+    REQUIRE(got);
+    REQUIRE(got->status == 200);
+    auto plain = OpenChunk(*m, i, got->body);
+    REQUIRE(plain.ok());
+    assembled += *plain;
+  }
+  CHECK(assembled == bytes);
+
+  // The same upload again: the same id, nothing new in the feed, the manifest kept.
+  clock.Advance(60);
+  auto again = EntUpload(gw, school->id, "name=Fractions%20(corrig%C3%A9).pdf&owner=prof.durand", bytes);
+  REQUIRE(again);
+  REQUIRE_MESSAGE(again->status == 200, again->body);
+  CHECK(json::parse(again->body)["id"] == id);
+  CHECK(json::parse(again->body)["created"] == false);
+  CHECK(gw.store().FeedHead(school->id).value() == *before + 1);
+  CHECK(gw.store().GetManifest(school->id, sha).value() == EncodeManifest(*m));
+
+  // Publications take it as an attachment and as a course's file resource.
+  auto published = gw.hub().Publish(school->id, json::parse(R"({
+    "classes": [{"name": "5e B"}],
+    "homework": [{"id": "hw-1", "class": "5e B", "subject": "Maths", "title": "Fractions",
+                  "due_at": "2026-12-01T08:00:00Z", "attachments": [{"file_id": ")" +
+                                                            id + R"("}]}],
+    "courses": [{"id": "c-1", "class": "5e B", "title": "Maths", "sections": [{"id": "s-1", "title": "Fractions",
+                 "resources": [{"id": "r-1", "kind": "file", "title": "Corrigé", "file_id": ")" +
+                                                            id + R"("}]}]}]
+  })"));
+  REQUIRE_MESSAGE(published.ok(), published.status().ToString());
+  CHECK(published->operations > 0);
+}
+
+TEST_CASE("an ENT upload of bytes a box already announced keeps the school's manifest and fills its chunks") {
+  Dir dir;
+  core::FakeClock clock(1790000000);
+  Gateway gw(dir.path, "", clock);
+  auto school = gw.store().AddSchool("École", clock.Now());
+  REQUIRE(school.ok());
+  PublishTeacher(gw, school->id, "prof.durand");
+  std::string bytes = PdfBytes(3 << 20);
+  fs::path path = dir.path / "cours.pdf";
+  REQUIRE(core::WriteFileAtomic(path, bytes).ok());
+  auto boxs = BuildManifest(path, ChunkParams{});
+  REQUIRE(boxs.ok());
+  std::string sha = core::ToHex(boxs->blob_id);
+  REQUIRE(gw.store().PutManifest(school->id, sha, EncodeManifest(*boxs), clock.Now()).value());
+  CHECK_FALSE(MissingChunksOfFile(gw.store(), school->id, sha)->empty());
+  auto res = EntUpload(gw, school->id, "name=cours.pdf&owner=prof.durand", bytes);
+  REQUIRE(res);
+  REQUIRE_MESSAGE(res->status == 201, res->body);
+  CHECK(gw.store().GetManifest(school->id, sha).value() == EncodeManifest(*boxs));
+  CHECK(MissingChunksOfFile(gw.store(), school->id, sha)->empty());
+}
+
+TEST_CASE("bad ENT uploads get their 4xx naming the problem, and the school's feed and manifests stay as they were") {
+  Dir dir;
+  core::FakeClock clock(1790000000);
+  Gateway gw(dir.path, "", clock);
+  gw.config().max_upload_bytes = 1 << 20;
+  auto school = gw.store().AddSchool("École", clock.Now());
+  REQUIRE(school.ok());
+  PublishTeacher(gw, school->id, "prof.durand");
+  const int64_t head = gw.store().FeedHead(school->id).value();
+  const std::string pdf = PdfBytes(300 << 10);
+  const std::string png = std::string("\x89PNG\r\n\x1a\n", 8) + core::RandomBytes(2000);
+  auto nothing_visible = [&](const std::string& bytes) {
+    CHECK(gw.store().FeedHead(school->id).value() == head);
+    auto manifest = gw.store().GetManifest(school->id, core::ToHex(core::Sha256(bytes)));
+    CHECK(manifest.status().code() == StatusCode::kNotFound);
+  };
+  struct Case {
+    const char* what;
+    std::string school, query, type, body;
+    int status;
+    const char* says;
+  };
+  const std::string ok_query = "name=a.pdf&owner=prof.durand";
+  const std::vector<Case> cases = {
+      {"an unknown school", core::NewUuid(), ok_query, "application/pdf", pdf, 404, "school"},
+      {"no name", school->id, "owner=prof.durand", "application/pdf", pdf, 400, "name: is required"},
+      {"a path", school->id, "name=..%2Fa.pdf&owner=prof.durand", "application/pdf", pdf, 400, "path separator"},
+      {"a Windows path", school->id, "name=C%3A%5Ca.pdf&owner=prof.durand", "application/pdf", pdf, 400,
+       "path separator"},
+      {"a name too long", school->id, "name=" + std::string(201, 'a') + ".pdf&owner=prof.durand", "application/pdf",
+       pdf, 400, "longer than 200"},
+      {"a control character", school->id, "name=a%0D.pdf&owner=prof.durand", "application/pdf", pdf, 400,
+       "control characters"},
+      {"a hidden name", school->id, "name=.a.pdf&owner=prof.durand", "application/pdf", pdf, 400, "\"a.pdf\""},
+      {"no owner", school->id, "name=a.pdf", "application/pdf", pdf, 400, "owner: is required"},
+      {"an unknown owner", school->id, "name=a.pdf&owner=prof.nobody", "application/pdf", pdf, 400,
+       "no account prof.nobody"},
+      {"an empty body", school->id, ok_query, "application/pdf", "", 400, "empty"},
+      {"bytes that are not the declared type", school->id, ok_query, "application/pdf", png, 415,
+       "not application/pdf"},
+      {"a type the box refuses", school->id, "name=setup.exe&owner=prof.durand", "application/x-msdownload",
+       "MZ" + core::RandomBytes(5000), 415, ""},
+  };
+  for (const Case& c : cases) {
+    INFO(c.what);
+    auto res = EntUpload(gw, c.school, c.query, c.body, c.type);
+    REQUIRE(res);
+    CHECK(res->status == c.status);
+    CHECK(json::parse(res->body)["error"]["message"].get<std::string>().find(c.says) != std::string::npos);
+    nothing_visible(c.body);
+  }
+  {
+    INFO("over the limit, announced: refused before the body");
+    std::string reply = server::testing::RawExchange(
+        gw.port(), "POST /hub/v1/ent/schools/" + school->id + "/files?" + ok_query +
+                       " HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + kEntKey +
+                       "\r\nContent-Type: application/pdf\r\nContent-Length: " + std::to_string(50 << 20) + "\r\n\r\n");
+    CHECK(reply.rfind("HTTP/1.1 413", 0) == 0);
+  }
+  {
+    INFO("over the limit, found while streaming a chunked body");
+    std::string big = PdfBytes((1 << 20) + 1000);
+    std::string reply = server::testing::RawExchange(
+        gw.port(), "POST /hub/v1/ent/schools/" + school->id + "/files?" + ok_query +
+                       " HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + kEntKey +
+                       "\r\nContent-Type: application/pdf\r\nTransfer-Encoding: chunked\r\n\r\n" +
+                       server::testing::Chunked(big, 64 << 10));
+    CHECK(reply.rfind("HTTP/1.1 413", 0) == 0);
+    nothing_visible(big);
+  }
+  {
+    INFO("a cut upload: the connection drops after half of the body");
+    std::string bytes = PdfBytes(900 << 10);
+    std::string head_lines = "POST /hub/v1/ent/schools/" + school->id + "/files?" + ok_query +
+                             " HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + kEntKey +
+                             "\r\nContent-Type: application/pdf\r\nContent-Length: " + std::to_string(bytes.size()) +
+                             "\r\n\r\n";
+    SendCut(gw.port(), head_lines, bytes, bytes.size() / 2);
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    nothing_visible(bytes);
+    // The whole upload then goes through.
+    auto whole = EntUpload(gw, school->id, ok_query, bytes);
+    REQUIRE(whole);
+    CHECK(whole->status == 201);
+    CHECK(gw.store().FeedHead(school->id).value() == head + 1);
+  }
+  auto no_key = gw.Client().Post("/hub/v1/ent/schools/" + school->id + "/files?" + ok_query, pdf, "application/pdf");
   REQUIRE(no_key);
   CHECK(no_key->status == 401);
 }

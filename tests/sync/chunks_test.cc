@@ -192,3 +192,44 @@ TEST_CASE("chunk sizes that make no sense are refused") {
   CHECK(BuildManifest(f, ChunkParams{16, 512, 4096}).status().code() == StatusCode::kInvalidArgument);
   CHECK(BuildManifest(f, ChunkParams{}).ok());
 }
+
+TEST_CASE("a stream cut as it arrives, in pieces of any size, gives the chunks of the same bytes as a file") {
+  TempDir dir;
+  std::string data = core::RandomBytes(700 * 1024 + 3);
+  fs::path file = dir.path / "f";
+  REQUIRE(core::WriteFileAtomic(file, data).ok());
+  auto from_file = BuildManifest(file, kSmall);
+  REQUIRE(from_file.ok());
+  for (size_t piece : {size_t{1}, size_t{1000}, size_t{64 * 1024}, size_t{65 * 1024}, data.size()}) {
+    INFO("pieces of " << piece << " bytes");
+    ChunkCutter cutter(kSmall);
+    std::string seen;  // the chunks' plaintexts, in the order given
+    uint64_t expected_offset = 0;
+    auto sink = [&](const ChunkRef& ref, std::string_view plaintext) {
+      CHECK(ref.offset == expected_offset);
+      CHECK(ref.size == plaintext.size());
+      expected_offset += plaintext.size();
+      seen.append(plaintext);
+      return Status::Ok();
+    };
+    for (size_t at = 0; at < data.size(); at += piece)
+      REQUIRE(cutter.Add(std::string_view(data).substr(at, piece), sink).ok());
+    auto streamed = cutter.Finish(sink);
+    REQUIRE(streamed.ok());
+    CHECK(seen == data);
+    CHECK(streamed->blob_id == from_file->blob_id);
+    CHECK(streamed->size == data.size());
+    REQUIRE(streamed->chunks.size() == from_file->chunks.size());
+    for (size_t i = 0; i < streamed->chunks.size(); ++i) {
+      CHECK(streamed->chunks[i].hash == from_file->chunks[i].hash);
+      CHECK(streamed->chunks[i].size == from_file->chunks[i].size);
+    }
+  }
+}
+
+TEST_CASE("a chunk the sink refuses stops the cutter with the sink's error") {
+  ChunkCutter cutter(kSmall);
+  auto refuse = [](const ChunkRef&, std::string_view) { return Status::IOError("disk full"); };
+  Status st = cutter.Add(core::RandomBytes(200 * 1024), refuse);
+  CHECK(st.code() == StatusCode::kIOError);
+}

@@ -6,6 +6,8 @@
 
 #include <doctest/doctest.h>
 
+#include <set>
+
 #include "core/crypto.h"
 #include "tests/sync/replica_fixture.h"
 
@@ -255,4 +257,62 @@ TEST_CASE("a bad publication is refused whole, naming the field") {
     CHECK(parsed.status().code() == StatusCode::kInvalidArgument);
     CHECK(parsed.status().message().rfind(std::string(c.field) + ":", 0) == 0);
   }
+}
+
+namespace {
+// The names of the classes `login` is a member of on `box`, sorted.
+std::set<std::string> ClassesOf(TestReplica& box, const std::string& login) {
+  auto db = box->db().Reader();
+  auto q = db->Query("SELECT c.name FROM class_members m JOIN classes c ON c.id = m.class_id WHERE m.user_id = ?1",
+                     core::DerivedUuid("user", {login}));
+  REQUIRE(q.ok());
+  std::set<std::string> out;
+  while (q->Step().value()) out.insert(q->Text(0));
+  return out;
+}
+}  // namespace
+
+TEST_CASE("a pupil the ENT moves from 5e B to 5e C is only in 5e C on the box; a membership the box made stays") {
+  REQUIRE(core::InitCrypto().ok());
+  TestReplica box;
+  REQUIRE(box.replica().SetGatewayOrigin(kGateway).ok());
+  Log log;
+  json roster = json::parse(R"({
+    "classes": [{"name": "5e B"}, {"name": "5e C"}],
+    "users": [{"login": "lea.martin", "role": "student", "classes": ["5e B"]},
+              {"login": "tom.petit", "role": "student", "classes": ["5e B"]}]})");
+  Apply(box, log.Publish(roster));
+  // On the box, an admin puts Léa in the drama club too.
+  auto club = box->accounts().CreateClass(nullptr, "Atelier théâtre");
+  REQUIRE(club.ok());
+  REQUIRE(box->accounts().AddMember(nullptr, club->id, core::DerivedUuid("user", {"lea.martin"})).ok());
+  log.Take(box);
+  CHECK(ClassesOf(box, "lea.martin") == std::set<std::string>{"5e B", "Atelier théâtre"});
+
+  // The ENT moves her to 5e C; Tom is published without a class list (untouched) .
+  json moved = json::parse(R"({"users": [{"login": "lea.martin", "role": "student", "classes": ["5e C"]},
+                                         {"login": "tom.petit", "role": "student"}]})");
+  std::vector<content::Op> ops = log.Publish(moved, kNow + 60);
+  int deletes = 0;
+  for (const auto& op : ops)
+    if (op.kind == content::Op::Kind::kDelete) {
+      ++deletes;
+      CHECK(op.table == "class_members");
+      CHECK(op.key[0] ==
+            core::SqlValue(core::DerivedUuid(
+                "class_member", {core::DerivedUuid("class", {"5e b"}), core::DerivedUuid("user", {"lea.martin"})})));
+    }
+  CHECK(deletes == 1);
+  Apply(box, ops);
+  CHECK(ClassesOf(box, "lea.martin") == std::set<std::string>{"5e C", "Atelier théâtre"});
+  CHECK(ClassesOf(box, "tom.petit") == std::set<std::string>{"5e B"});
+  // The same again writes nothing; moving her back re-creates the membership.
+  CHECK(log.Publish(moved, kNow + 120).empty());
+  json back = json::parse(R"({"users": [{"login": "lea.martin", "role": "student", "classes": ["5e B"]}]})");
+  Apply(box, log.Publish(back, kNow + 180));
+  CHECK(ClassesOf(box, "lea.martin") == std::set<std::string>{"5e B", "Atelier théâtre"});
+  // An empty list removes every membership the ENT made, none of the box's.
+  Apply(box, log.Publish(json::parse(R"({"users": [{"login": "lea.martin", "role": "student", "classes": []}]})"),
+                         kNow + 240));
+  CHECK(ClassesOf(box, "lea.martin") == std::set<std::string>{"Atelier théâtre"});
 }
