@@ -316,31 +316,27 @@ void HubApi::GetAnswer(Call& c) {
     }
   }
   last = std::min(last, first + kMaxAnswerRange - 1);
-  std::string body;
-  body.reserve(static_cast<size_t>(last - first + 1));
-  int64_t at = 0;
-  bool enough = false;
-  Status st = hub_.store().ReadUpload(answer->id, [&](std::string_view part) {
-    int64_t part_end = at + static_cast<int64_t>(part.size());
-    if (part_end > first) {
-      int64_t from = std::max(first, at);
-      int64_t to = std::min(last + 1, part_end);
-      body.append(part.substr(static_cast<size_t>(from - at), static_cast<size_t>(to - from)));
-    }
-    at = part_end;
-    enough = at > last;
-    return enough ? Status::Internal("range read") : Status::Ok();  // stops reading the later parts
-  });
-  if (!st.ok() && !enough) return WriteError(c.res, st);
-  if (static_cast<int64_t>(body.size()) != last - first + 1)
-    return WriteError(c.res, Status::Internal("the stored answer is shorter than its length"));
   bool whole = first == 0 && last == answer->length - 1;
   c.res.status = whole ? 200 : 206;
   if (!whole)
     c.res.set_header("Content-Range", "bytes " + std::to_string(first) + "-" + std::to_string(last) + "/" +
                                           std::to_string(answer->length));
   c.res.set_header("Accept-Ranges", "bytes");
-  c.res.set_content(std::move(body), kOctets);
+  // Streamed from the store, from the part holding byte `first` (no earlier
+  // part is read), at most one part per call: memory stays at one part. A
+  // part missing or short ends the connection early; the box asks again.
+  c.res.set_content_provider(
+      static_cast<size_t>(last - first + 1), kOctets,
+      [store = &hub_.store(), id = answer->id, first](size_t offset, size_t length, httplib::DataSink& sink) {
+        int64_t from = first + static_cast<int64_t>(offset);
+        int64_t to = from + static_cast<int64_t>(std::min<size_t>(length, kUploadPieceBytes));
+        bool wrote = false;
+        Status st = store->ReadUpload(id, from, to, [&](std::string_view bytes) {
+          wrote = sink.write(bytes.data(), bytes.size());
+          return wrote ? Status::Ok() : Status::IOError("the connection is gone");
+        });
+        return st.ok() && wrote;
+      });
 }
 
 // The box has applied the answer: forget it (else it goes with the stale ones).
@@ -429,7 +425,8 @@ void HubApi::PatchUpload(Call& c) {
   // (memory stays flat whatever the bundle's size).
   auto file = core::StreamingFile::Create(std::filesystem::temp_directory_path());
   if (!file.ok()) return WriteError(c.res, file.status());
-  Status st = hub_.store().ReadUpload(upload->id, [&](std::string_view bytes) { return (*file)->Append(bytes); });
+  Status st = hub_.store().ReadUpload(upload->id, 0, sync::kUploadEnd,
+                                      [&](std::string_view bytes) { return (*file)->Append(bytes); });
   if (!st.ok()) return WriteError(c.res, st);
   auto source = sync::FileSource::Open((*file)->path());
   if (!source.ok()) return WriteError(c.res, source.status());

@@ -32,6 +32,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <limits>
 #include <map>
 #include <memory>
 #include <optional>
@@ -125,6 +126,9 @@ struct HubRevocationList {
   int64_t version = 0;
   std::vector<HubRevocation> entries;  // by version
 };
+
+// HubStore::ReadUpload's `to` for "to the last byte".
+inline constexpr int64_t kUploadEnd = std::numeric_limits<int64_t>::max();
 
 struct HubUpload {
   std::string id;  // random, URL-safe
@@ -248,9 +252,15 @@ class HubStore {
   // past the announced length. Many processes may race: one wins, the
   // others get Conflict, and the stored bytes are those of the winner.
   virtual Result<int64_t> AppendUpload(std::string_view id, int64_t offset, std::string_view bytes, int64_t now) = 0;
-  // Calls `sink` with the upload's bytes in order (pieces of at most the size
-  // they were appended with). Stops at the first error `sink` returns.
-  virtual Status ReadUpload(std::string_view id, const std::function<Status(std::string_view)>& sink) = 0;
+  // Calls `sink` with the upload's bytes from byte `from` up to byte `to`
+  // (excluded; kUploadEnd or any offset past the end: to the last byte), in
+  // order, in pieces of at most the size they were appended with: memory
+  // stays at one piece. The piece holding `from` is found directly (an index
+  // seek), so a range late in a large upload costs no more than an early one.
+  // Stops at the first error `sink` returns. Fewer bytes than asked for when
+  // the upload has fewer (or none: no such upload).
+  virtual Status ReadUpload(std::string_view id, int64_t from, int64_t to,
+                            const std::function<Status(std::string_view)>& sink) = 0;
   // Forgets an upload and its bytes. Deleting a missing upload is fine.
   virtual Status DeleteUpload(std::string_view id) = 0;
   // Deletes the uploads not touched since `before`; returns how many.

@@ -758,19 +758,31 @@ class PgHubStore final : public HubStore {
     return end;
   }
 
-  Status ReadUpload(std::string_view id, const std::function<Status(std::string_view)>& sink) override {
-    int64_t next = 0;
-    while (true) {
+  Status ReadUpload(std::string_view id, int64_t from, int64_t to,
+                    const std::function<Status(std::string_view)>& sink) override {
+    // As the SQLite store: the part holding `from` by the primary key
+    // (upload_id, start), then each next one; one part in memory.
+    int64_t next = -1;
+    while (from < to) {
       std::string bytes;
+      int64_t start = 0;
       {
         RELAIS_ASSIGN_OR_RETURN(auto c, pool_->Get());
-        RELAIS_ASSIGN_OR_RETURN(auto r, c->Run("SELECT bytes FROM hub_upload_parts WHERE upload_id = $1 AND start = $2",
-                                               {Arg(id), Arg(next)}));
+        RELAIS_ASSIGN_OR_RETURN(auto r, next < 0 ? c->Run("SELECT start, bytes FROM hub_upload_parts WHERE "
+                                                          "upload_id = $1 AND start <= $2 ORDER BY start DESC LIMIT 1",
+                                                          {Arg(id), Arg(from)})
+                                                 : c->Run("SELECT start, bytes FROM hub_upload_parts WHERE "
+                                                          "upload_id = $1 AND start = $2",
+                                                          {Arg(id), Arg(next)}));
         if (r.rows() == 0) break;
-        bytes = r.Text(0, 0);
+        start = r.Int(0, 0);
+        bytes = r.Text(0, 1);
       }
-      next += static_cast<int64_t>(bytes.size());
-      RELAIS_RETURN_IF_ERROR(sink(bytes));
+      next = start + static_cast<int64_t>(bytes.size());
+      if (next <= from) break;  // `from` is past the last byte
+      RELAIS_RETURN_IF_ERROR(sink(std::string_view(bytes).substr(static_cast<size_t>(from - start),
+                                                                 static_cast<size_t>(std::min(next, to) - from))));
+      from = std::min(next, to);
     }
     return Status::Ok();
   }

@@ -556,22 +556,34 @@ class SqliteHubStore final : public HubStore {
     return end;
   }
 
-  Status ReadUpload(std::string_view id, const std::function<Status(std::string_view)>& sink) override {
-    // One part at a time, so memory stays at one part whatever the upload's size.
-    int64_t next = 0;
-    while (true) {
+  Status ReadUpload(std::string_view id, int64_t from, int64_t to,
+                    const std::function<Status(std::string_view)>& sink) override {
+    // One part at a time, so memory stays at one part whatever the upload's
+    // size. The first is the one holding `from`, by the primary key
+    // (upload_id, start); each next one starts where the previous ended.
+    int64_t next = -1;
+    while (from < to) {
       std::string bytes;
+      int64_t start = 0;
       {
         auto db = pool_->Reader();
-        RELAIS_ASSIGN_OR_RETURN(auto q, db->Query("SELECT bytes FROM hub_upload_parts WHERE upload_id = ?1 "
-                                                  "AND start = ?2",
-                                                  id, next));
+        RELAIS_ASSIGN_OR_RETURN(auto q, next < 0
+                                            ? db->Query("SELECT start, bytes FROM hub_upload_parts WHERE "
+                                                        "upload_id = ?1 AND start <= ?2 ORDER BY start DESC LIMIT 1",
+                                                        id, from)
+                                            : db->Query("SELECT start, bytes FROM hub_upload_parts WHERE "
+                                                        "upload_id = ?1 AND start = ?2",
+                                                        id, next));
         RELAIS_ASSIGN_OR_RETURN(bool row, q.Step());
         if (!row) break;
-        bytes = q.Text(0);
+        start = q.Int(0);
+        bytes = q.Text(1);
       }
-      next += static_cast<int64_t>(bytes.size());
-      RELAIS_RETURN_IF_ERROR(sink(bytes));
+      next = start + static_cast<int64_t>(bytes.size());
+      if (next <= from) break;  // `from` is past the last byte
+      RELAIS_RETURN_IF_ERROR(sink(std::string_view(bytes).substr(static_cast<size_t>(from - start),
+                                                                 static_cast<size_t>(std::min(next, to) - from))));
+      from = std::min(next, to);
     }
     return Status::Ok();
   }
