@@ -2,6 +2,8 @@
 
 #include <sqlite3.h>
 
+#include <chrono>
+
 #if !defined(SQLITE_ENABLE_SESSION) || !defined(SQLITE_ENABLE_PREUPDATE_HOOK)
 #error "core/db.cc needs -DSQLITE_ENABLE_SESSION -DSQLITE_ENABLE_PREUPDATE_HOOK (see CMakeLists.txt)"
 #endif
@@ -336,10 +338,21 @@ Status Migrate(Db& db, const std::vector<Migration>& migrations) {
   return Status::Ok();
 }
 
+namespace {
+// Changes when another connection commits (https://sqlite.org/pragma.html#pragma_data_version).
+Result<int64_t> DataVersion(Db& db) {
+  RELAIS_ASSIGN_OR_RETURN(auto q, db.Query("PRAGMA data_version"));
+  RELAIS_ASSIGN_OR_RETURN(bool row, q.Step());
+  if (!row) return Status::Internal("PRAGMA data_version returned no row");
+  return q.Int(0);
+}
+}  // namespace
+
 Result<std::unique_ptr<DbPool>> DbPool::Open(const std::filesystem::path& path, int readers) {
   std::unique_ptr<DbPool> pool(new DbPool());
   pool->path_ = path;
   RELAIS_ASSIGN_OR_RETURN(pool->writer_, Db::Open(path));
+  RELAIS_ASSIGN_OR_RETURN(pool->data_version_, DataVersion(*pool->writer_));
   for (int i = 0; i < readers; ++i) {
     Db::Options options;
     options.cache_kib = 1024;
@@ -350,6 +363,28 @@ Result<std::unique_ptr<DbPool>> DbPool::Open(const std::filesystem::path& path, 
     pool->readers_.push_back(std::move(reader));
   }
   return pool;
+}
+
+void DbPool::CheckOutsideWrites() {
+  const int64_t now =
+      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch()).count();
+  int64_t last = last_check_ns_.load(std::memory_order_relaxed);
+  if (now - last < kOutsideCheckIntervalNs) return;
+  if (!last_check_ns_.compare_exchange_strong(last, now, std::memory_order_relaxed)) return;  // another thread checks
+  std::unique_lock lock(writer_mu_, std::try_to_lock);
+  if (!lock.owns_lock()) {
+    last_check_ns_.store(last, std::memory_order_relaxed);  // a write is in progress: the next call checks
+    return;
+  }
+  auto version = DataVersion(*writer_);
+  if (!version.ok() || *version == data_version_) return;
+  data_version_ = *version;
+  NoteOutsideWrite();
+}
+
+void DbPool::NoteOutsideWrite() {
+  outside_generation_.fetch_add(1, std::memory_order_acq_rel);
+  write_generation_.fetch_add(1, std::memory_order_acq_rel);
 }
 
 DbPool::Lease DbPool::Reader() {

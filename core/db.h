@@ -263,6 +263,24 @@ class DbPool {
   // rolled back): a cheap way to know whether anything may have changed.
   uint64_t write_generation() const { return write_generation_.load(std::memory_order_acquire); }
 
+  // Writes made behind the pool's back: by another process (`relais sync`,
+  // `relais user` while `relais serve` runs), or ones the owner reports with
+  // NoteOutsideWrite (a sync bundle applied in-process, which changes
+  // accounts wholesale). outside_generation() grows with each one seen, and
+  // write_generation() with it, so caches keyed on either drop their entries.
+  uint64_t outside_generation() const { return outside_generation_.load(std::memory_order_acquire); }
+  // Asks SQLite whether another connection committed since the last check
+  // (PRAGMA data_version on the writer connection: the pool's readers never
+  // write, so "another connection" is another process) and, if so, counts it
+  // as above. Meant to run once per request: the pragma takes a few
+  // microseconds (the WAL's shared-memory locks), so it runs at most once per
+  // kOutsideCheckIntervalNs whatever the request rate, and not while a write
+  // is in progress (the next call checks). A request more than that interval
+  // after a quiet moment always checks.
+  void CheckOutsideWrites();
+  static constexpr int64_t kOutsideCheckIntervalNs = 1'000'000;
+  void NoteOutsideWrite();
+
  private:
   DbPool() = default;
   std::filesystem::path path_;
@@ -277,6 +295,9 @@ class DbPool {
   std::deque<Waiter*> waiters_;
   std::mutex readers_mu_;
   std::atomic<uint64_t> write_generation_{0};
+  std::atomic<uint64_t> outside_generation_{0};
+  int64_t data_version_ = 0;               // the writer's PRAGMA data_version at the last check; under writer_mu_
+  std::atomic<int64_t> last_check_ns_{0};  // steady clock of the last CheckOutsideWrites that ran
 };
 
 }  // namespace relais::core

@@ -116,7 +116,7 @@ Api::Api(content::School& school, const core::Config& config, const core::Clock&
     : school_(school),
       config_(config),
       clock_(clock),
-      sessions_(school.accounts(), clock),
+      sessions_(school.accounts(), clock, 30000, [&db = school.db()] { return db.outside_generation(); }),
       throttle_(clock, config.login_failures_per_account, config.login_failures_per_address),
       started_ms_(clock.MonotonicMs()) {
   std::vector<std::string> names;
@@ -148,6 +148,9 @@ void Api::Dispatch(const httplib::Request& req, httplib::Response& res, const ht
     }
   }
   Call call{req, res, reader, params, {}, {}, 0, {}};
+  // Another process may have written (`relais sync`, `relais user`): the
+  // session and response caches then start afresh with this request.
+  school_.db().CheckOutsideWrites();
   try {
     if (route_index == routes.size()) {
       if (path_known)

@@ -30,10 +30,11 @@ Result<content::Session> SessionCache::LookupUnseen(const std::string& token) {
   if (token.empty()) return Status::Unauthenticated("log in first");
   std::string key = core::Sha256(token);
   int64_t now_ms = clock_.MonotonicMs();
+  uint64_t generation = Generation();  // read before the check: a write during it makes the next one recheck
   {
     std::shared_lock lock(mu_);
     auto it = entries_.find(key);
-    if (it != entries_.end() && now_ms - it->second.checked_ms < recheck_ms_) {
+    if (it != entries_.end() && now_ms - it->second.checked_ms < recheck_ms_ && it->second.generation == generation) {
       if (it->second.session.expires_at > clock_.Now()) return it->second.session;
     }
   }
@@ -44,7 +45,7 @@ Result<content::Session> SessionCache::LookupUnseen(const std::string& token) {
     return session.status();
   }
   if (entries_.size() > 100000) entries_.clear();  // bound memory; entries reload on demand
-  entries_[key] = Entry{*session, now_ms};
+  entries_[key] = Entry{*session, now_ms, generation};
   return session;
 }
 

@@ -4,6 +4,7 @@
 
 #include <httplib.h>
 
+#include <functional>
 #include <mutex>
 #include <shared_mutex>
 #include <string>
@@ -17,13 +18,20 @@ namespace relais::server {
 constexpr const char* kSessionCookie = "relais_session";
 
 // Resolves tokens to sessions. Entries are re-checked against the database
-// every `recheck_ms`, so a session ended elsewhere (another process, a
-// password change from the command line) stops working within that time;
-// sessions ended through this process stop at once. Thread-safe.
+// every `recheck_ms`, and at once when `outside_generation` (may be empty)
+// has moved since: the database's writes made behind this process's back
+// (core::DbPool::outside_generation: `relais sync` or `relais user` run
+// while the server runs, a sync bundle applied), so a session ended or an
+// account disabled there stops working at the next request. Sessions ended
+// through this process stop at once. Thread-safe.
 class SessionCache {
  public:
-  SessionCache(content::Accounts& accounts, const core::Clock& clock, int64_t recheck_ms = 30000)
-      : accounts_(accounts), clock_(clock), recheck_ms_(recheck_ms) {}
+  SessionCache(content::Accounts& accounts, const core::Clock& clock, int64_t recheck_ms = 30000,
+               std::function<uint64_t()> outside_generation = {})
+      : accounts_(accounts),
+        clock_(clock),
+        recheck_ms_(recheck_ms),
+        outside_generation_(std::move(outside_generation)) {}
 
   // The token from the Authorization: Bearer header, else from the cookie.
   static std::string TokenOf(const httplib::Request& req);
@@ -39,10 +47,13 @@ class SessionCache {
   struct Entry {
     content::Session session;
     int64_t checked_ms;
+    uint64_t generation;  // outside_generation_() when checked
   };
+  uint64_t Generation() const { return outside_generation_ ? outside_generation_() : 0; }
   content::Accounts& accounts_;
   const core::Clock& clock_;
   int64_t recheck_ms_;
+  std::function<uint64_t()> outside_generation_;
   mutable std::shared_mutex mu_;
   std::unordered_map<std::string, Entry> entries_;  // key: SHA-256 of the token
   mutable std::mutex seen_mu_;

@@ -92,6 +92,8 @@ Status AutoSync::RunRound() {
     core::LogEvent("sync.failed", {{"gateway", *url}, {"reason", report.status().message()}});
     return report.status();
   }
+  // The answer changed accounts and lists wholesale: sessions are checked again.
+  if (report->new_ops > 0) school_.db().NoteOutsideWrite();
   core::LogEvent("sync.done", {{"gateway", *url},
                                {"sent", std::to_string(report->sent)},
                                {"received", std::to_string(report->received)},

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <vector>
 
+#include "core/crypto.h"
 #include "core/files.h"
 #include "server/gateway_files.h"
 #include "sync/hub_auth.h"
@@ -32,19 +33,14 @@ void Say(const Progress& progress, const std::string& line) {
 
 constexpr const char* kVerdictLost = "the upload ended but its verdict was lost";
 
-// Uploads a bundle from `bundle` (a file under DATA/sync/tmp) resumably: on
+// Sends `bundle` from byte `offset` to the upload at `target`, resumably: on
 // a cut, asks the gateway where it stands and sends the rest, read from the
-// file piece by piece (memory stays at one piece). Returns the gateway's
+// source piece by piece (memory stays at one piece). Returns the gateway's
 // verdict; NotFound(kVerdictLost) when the upload is gone after a cut (the
 // gateway took the last byte, and may or may not have ingested the bundle).
-Result<json> Upload(GatewayClient& gw, const sync::ByteSource& bundle, const Progress& progress) {
+Result<json> SendUpload(GatewayClient& gw, const std::string& target, const sync::ByteSource& bundle, uint64_t offset,
+                        const Progress& progress) {
   const uint64_t length = bundle.size();
-  RELAIS_ASSIGN_OR_RETURN(json created,
-                          gw.JsonOf(gw.client().Post("/hub/v1/uploads", gw.Signed("POST", "/hub/v1/uploads"),
-                                                     json{{"length", length}}.dump(), "application/json"),
-                                    "the upload"));
-  std::string target = "/hub/v1/uploads/" + created.value("id", std::string());
-  uint64_t offset = 0;
   int failures = 0;
   std::string piece;
   while (true) {
@@ -78,6 +74,140 @@ Result<json> Upload(GatewayClient& gw, const sync::ByteSource& bundle, const Pro
     if (offset > length) return Status::Corruption("the gateway claims more bytes than the bundle has");
     Say(progress, "  resuming at byte " + std::to_string(offset));
   }
+}
+
+// Asks the gateway for an upload of `length` bytes; returns its target.
+Result<std::string> CreateUpload(GatewayClient& gw, uint64_t length) {
+  RELAIS_ASSIGN_OR_RETURN(json created,
+                          gw.JsonOf(gw.client().Post("/hub/v1/uploads", gw.Signed("POST", "/hub/v1/uploads"),
+                                                     json{{"length", length}}.dump(), "application/json"),
+                                    "the upload"));
+  std::string id = created.value("id", std::string());
+  if (id.empty() || id.find_first_of("/?#") != std::string::npos)
+    return Status::Corruption("the gateway's upload has no usable id");
+  return "/hub/v1/uploads/" + id;
+}
+
+// Uploads `bundle` from its first byte (SendUpload).
+Result<json> Upload(GatewayClient& gw, const sync::ByteSource& bundle, const Progress& progress) {
+  RELAIS_ASSIGN_OR_RETURN(std::string target, CreateUpload(gw, bundle.size()));
+  return SendUpload(gw, target, bundle, 0, progress);
+}
+
+// --- The upload in flight, kept across processes ---------------------------
+// DATA/sync/outgoing/ holds the operations bundle being uploaded (`bundle`,
+// fsynced before the upload is asked for) and, once the gateway named the
+// upload, `upload`: {"version":1,"target":…,"length":…,"sha256":…}, written
+// atomically. A round killed (or cut for good) mid-upload leaves both; the
+// next round asks the gateway where that upload stands and sends the rest
+// before anything else. Both go once the gateway gave its verdict, or when
+// they cannot be used (the gateway forgot the upload, the file is damaged):
+// the round then starts over from the journal, so nothing is lost, and the
+// gateway ingests operations idempotently, so nothing is doubled.
+constexpr const char* kKeptBundle = "bundle";
+constexpr const char* kKeptRecord = "upload";
+constexpr int kKeptVersion = 1;
+
+std::filesystem::path OutgoingDir(const sync::BoxSync& box) { return box.sync_dir() / "outgoing"; }
+
+void DropKeptUpload(const std::filesystem::path& dir) {
+  std::error_code ec;
+  std::filesystem::remove(dir / kKeptRecord, ec);  // the record first: a bundle alone is never resumed
+  std::filesystem::remove_all(dir, ec);
+}
+
+Result<std::string> Sha256Hex(const sync::ByteSource& source) {
+  core::Sha256Stream hash;
+  std::string piece;
+  for (uint64_t at = 0; at < source.size(); at += piece.size()) {
+    RELAIS_RETURN_IF_ERROR(
+        source.ReadAt(at, static_cast<size_t>(std::min<uint64_t>(kPatchBytes, source.size() - at)), &piece));
+    if (piece.empty()) return Status::IOError("the bundle file was cut short");
+    hash.Update(piece);
+  }
+  return hash.FinishHex();
+}
+
+// Records that `target` is the upload of DATA/sync/outgoing/bundle.
+Status KeepUpload(const std::filesystem::path& dir, const std::string& target, const sync::ByteSource& bundle) {
+  RELAIS_ASSIGN_OR_RETURN(std::string sha, Sha256Hex(bundle));
+  json record = {{"version", kKeptVersion}, {"target", target}, {"length", bundle.size()}, {"sha256", sha}};
+  return core::WriteFileAtomic(dir / kKeptRecord, record.dump() + "\n", 0600);
+}
+
+struct KeptUpload {
+  std::string target;
+  std::unique_ptr<sync::FileSource> bundle;
+};
+
+// The kept upload, checked: Corruption when its record is not one, or its
+// bundle is gone or not the bytes the record names.
+Result<KeptUpload> LoadKeptUpload(const std::filesystem::path& dir) {
+  RELAIS_ASSIGN_OR_RETURN(std::string text, core::ReadFile(dir / kKeptRecord));
+  json record = json::parse(text, nullptr, false);
+  if (!record.is_object() || record.value("version", 0) != kKeptVersion || !record["target"].is_string() ||
+      !record["length"].is_number_unsigned() || !record["sha256"].is_string() ||
+      record["target"].get<std::string>().rfind("/hub/v1/uploads/", 0) != 0)
+    return Status::Corruption("its record is damaged");
+  auto bundle = sync::FileSource::Open(dir / kKeptBundle);
+  if (!bundle.ok()) return Status::Corruption("its bundle is gone");
+  if ((*bundle)->size() != record["length"].get<uint64_t>()) return Status::Corruption("its bundle has another size");
+  RELAIS_ASSIGN_OR_RETURN(std::string sha, Sha256Hex(**bundle));
+  if (sha != record["sha256"].get<std::string>()) return Status::Corruption("its bundle is damaged");
+  return KeptUpload{record["target"].get<std::string>(), std::move(*bundle)};
+}
+
+// Finishes the upload a killed or cut round kept in `dir`, if any: sends
+// only the bytes the gateway lacks. Adds the operations the gateway took to
+// `report`. Ok when there is nothing (left) to resume, having started over
+// when the upload cannot be resumed; an error when the gateway cannot be
+// reached (the upload stays kept for the next round).
+Status ResumeKeptUpload(GatewayClient& gw, const std::filesystem::path& dir, const Progress& progress,
+                        RoundReport* report) {
+  std::error_code ec;
+  if (!std::filesystem::exists(dir / kKeptRecord, ec)) {
+    DropKeptUpload(dir);  // a bundle written but never uploaded
+    return Status::Ok();
+  }
+  auto kept = LoadKeptUpload(dir);
+  if (!kept.ok()) {
+    Say(progress,
+        "The upload kept from an interrupted round cannot be used (" + kept.status().message() + "): starting over");
+    DropKeptUpload(dir);
+    return Status::Ok();
+  }
+  auto head = gw.client().Head(kept->target, gw.Signed("HEAD", kept->target));
+  if (head && head->status == 404) {
+    Say(progress, "The gateway no longer knows the upload kept from an interrupted round: starting over");
+    DropKeptUpload(dir);
+    return Status::Ok();
+  }
+  RELAIS_RETURN_IF_ERROR(gw.Check(head, "the kept upload's offset"));
+  const uint64_t length = kept->bundle->size();
+  uint64_t offset = std::strtoull(head->get_header_value("Upload-Offset").c_str(), nullptr, 10);
+  if (offset > length || std::strtoull(head->get_header_value("Upload-Length").c_str(), nullptr, 10) != length) {
+    Say(progress, "The gateway's upload is not the one kept from an interrupted round: starting over");
+    DropKeptUpload(dir);
+    return Status::Ok();
+  }
+  Say(progress,
+      "Resuming the upload of an interrupted round at byte " + std::to_string(offset) + " / " + std::to_string(length));
+  Result<json> verdict = SendUpload(gw, kept->target, *kept->bundle, offset, progress);
+  if (verdict.ok()) {
+    DropKeptUpload(dir);
+    report->sent += verdict->value("inserted", int64_t{0}) + verdict->value("duplicates", int64_t{0});
+    Say(progress, "  the gateway took " + std::to_string(verdict->value("inserted", 0)) + " new, " +
+                      std::to_string(verdict->value("duplicates", 0)) + " already held");
+    return Status::Ok();
+  }
+  // The gateway gave a verdict (lost on the way, or a refusal such as a
+  // bundle too old): it deleted the upload. Hello tells what it lacks.
+  if (verdict.status().message() == kVerdictLost || verdict.status().code() == StatusCode::kInvalidArgument) {
+    Say(progress, "  " + verdict.status().message() + ": starting over");
+    DropKeptUpload(dir);
+    return Status::Ok();
+  }
+  return verdict.status();
 }
 
 // Downloads the stored answer `id` of `length` bytes into `file` by ranges of
@@ -239,6 +369,10 @@ Result<RoundReport> RunSyncRound(sync::BoxSync& box, const std::string& url, con
   CancelScope scope(cancel, &gw.client());
   RELAIS_RETURN_IF_ERROR(scope.Check());
   RELAIS_RETURN_IF_ERROR(gw.Connect());
+  // First the upload a killed or cut round left, if any: hello then counts it.
+  RoundReport report;
+  const std::filesystem::path outgoing = OutgoingDir(box);
+  RELAIS_RETURN_IF_ERROR(ResumeKeptUpload(gw, outgoing, progress, &report));
   RELAIS_ASSIGN_OR_RETURN(content::VersionVector held, box.replica().Held());
   // What the gateway holds for the school (and the box's key epoch it knows).
   int64_t known_epoch = box.certified_key_epoch();
@@ -269,7 +403,6 @@ Result<RoundReport> RunSyncRound(sync::BoxSync& box, const std::string& url, con
   std::error_code ec;
   std::filesystem::remove_all(tmp, ec);
   RELAIS_RETURN_IF_ERROR(core::MakeDirs(tmp));
-  RoundReport report;
   int verdicts_lost = 0;
   while (true) {
     RELAIS_RETURN_IF_ERROR(scope.Check());
@@ -280,8 +413,15 @@ Result<RoundReport> RunSyncRound(sync::BoxSync& box, const std::string& url, con
     RELAIS_ASSIGN_OR_RETURN(sync::BundleSummary summary, box.WriteBundle(ops, gw.GatewayTime(), &sink));
     Say(progress,
         "Sending " + std::to_string(ops.size()) + " changes (" + std::to_string(summary.bundle_bytes) + " bytes)");
-    RELAIS_ASSIGN_OR_RETURN(auto bundle, sync::FileSource::Open(file->path()));
-    Result<json> uploaded = Upload(gw, *bundle, progress);
+    // Kept in DATA/sync/outgoing while it travels, so a killed round resumes it.
+    DropKeptUpload(outgoing);
+    RELAIS_RETURN_IF_ERROR(core::MakeDirs(outgoing));
+    RELAIS_RETURN_IF_ERROR(file->CommitTo(outgoing / kKeptBundle));
+    RELAIS_ASSIGN_OR_RETURN(auto bundle, sync::FileSource::Open(outgoing / kKeptBundle));
+    RELAIS_ASSIGN_OR_RETURN(std::string target, CreateUpload(gw, bundle->size()));
+    RELAIS_RETURN_IF_ERROR(KeepUpload(outgoing, target, *bundle));
+    Result<json> uploaded = SendUpload(gw, target, *bundle, 0, progress);
+    if (uploaded.ok() || uploaded.status().message() == kVerdictLost) DropKeptUpload(outgoing);
     if (!uploaded.ok() && uploaded.status().message() == kVerdictLost && ++verdicts_lost <= kResumeAttempts) {
       // Ask again what the gateway holds: the operations it took are not
       // sent twice, the ones it did not are sent again.

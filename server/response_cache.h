@@ -2,9 +2,10 @@
 // endpoints, per caller: rendered JSON lists, and which files a user may read.
 //
 // An entry is valid while nothing was written since it was rendered (the
-// pool's write generation is unchanged) and for at most `ttl_ms` (so that
-// writes by another process, e.g. the command line, and answers that depend
-// on the time, such as "late", are at most that stale). Thread-safe; bounded.
+// pool's write generation is unchanged; it also moves when a write by another
+// process is seen, core::DbPool::CheckOutsideWrites, once per request) and
+// for at most `ttl_ms` (so that answers that depend on the time, such as
+// "late", are at most that stale). Thread-safe; bounded.
 #pragma once
 
 #include <cstdint>

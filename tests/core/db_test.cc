@@ -2,7 +2,9 @@
 
 #include <doctest/doctest.h>
 
+#include <chrono>
 #include <filesystem>
+#include <thread>
 
 #include "core/crypto.h"
 
@@ -143,4 +145,38 @@ TEST_CASE("a file that is not a database is reported as corruption") {
   auto db = Db::Open(dir.path / "bad.db");
   CHECK_FALSE(db.ok());
   if (!db.ok()) CHECK(db.status().code() == StatusCode::kCorruption);
+}
+
+TEST_CASE("a pool sees another connection's commit at its next check, and not its own writes") {
+  TempDir dir;
+  auto pool = DbPool::Open(dir.path / "t.db", 1);
+  REQUIRE(pool.ok());
+  {
+    auto w = (*pool)->Writer();
+    REQUIRE(w->Exec("CREATE TABLE t (x INTEGER)").ok());
+  }
+  auto pause = [] { std::this_thread::sleep_for(std::chrono::nanoseconds(2 * DbPool::kOutsideCheckIntervalNs)); };
+  pause();
+  (*pool)->CheckOutsideWrites();
+  CHECK((*pool)->outside_generation() == 0);  // its own writes are not "outside"
+  // Another process (here: another connection) commits.
+  auto other = Db::Open(dir.path / "t.db");
+  REQUIRE(other.ok());
+  REQUIRE((*other)->Exec("INSERT INTO t VALUES (1)").ok());
+  uint64_t writes = (*pool)->write_generation();
+  pause();
+  (*pool)->CheckOutsideWrites();
+  CHECK((*pool)->outside_generation() == 1);
+  CHECK((*pool)->write_generation() > writes);  // the response caches drop their entries too
+  pause();
+  (*pool)->CheckOutsideWrites();
+  CHECK((*pool)->outside_generation() == 1);  // once per commit
+  // Two commits between checks count once: what matters is that something moved.
+  REQUIRE((*other)->Exec("INSERT INTO t VALUES (2)").ok());
+  REQUIRE((*other)->Exec("INSERT INTO t VALUES (3)").ok());
+  pause();
+  (*pool)->CheckOutsideWrites();
+  CHECK((*pool)->outside_generation() == 2);
+  (*pool)->NoteOutsideWrite();
+  CHECK((*pool)->outside_generation() == 3);
 }

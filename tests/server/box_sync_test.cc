@@ -20,6 +20,7 @@
 #include <ctime>
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <set>
@@ -30,6 +31,7 @@
 #include "content/school.h"
 #include "core/clock.h"
 #include "core/crypto.h"
+#include "core/db.h"
 #include "core/files.h"
 #include "sync/certificate.h"
 #include "sync/chunks.h"
@@ -828,6 +830,82 @@ TEST_CASE("a pupil the ENT moves from 5e B to 5e C is only in 5e C on the boxes;
   CHECK(Dump(w.a) == Dump(w.b));
 }
 
+TEST_CASE("relais serve sees at its next request what a relais sync or relais user run beside it changed") {
+  World w;
+  // No automatic rounds: the changes below come only from other processes.
+  REQUIRE(core::WriteFileAtomic(w.a / "relais.conf", "sync_interval_s = 0\n").ok());
+  w.Must("class add --data " + w.a.string() + " --name 4eB");
+  w.Must("user add --data " + w.a.string() + " --login prof.durand --role teacher --class 4eB --password pw-123456");
+  w.Must("user add --data " + w.a.string() + " --login eleve.lea --role student --class 4eB --password pw-123456");
+  w.Must("user add --data " + w.a.string() + " --login eleve.tom --role student --class 4eB --password pw-123456");
+  w.Sync(w.a);
+  w.Sync(w.b);
+  server::testing::ChildServer::Options options;
+  options.data_dir = w.a;
+  auto served = server::testing::ChildServer::Start(options);
+  REQUIRE_MESSAGE(served.ok(), served.status().ToString());
+  auto client = (*served)->NewClient();
+  auto login_as = [&](const std::string& login) {
+    auto r = client->Post("/api/v1/session", nlohmann::json{{"login", login}, {"password", "pw-123456"}}.dump(),
+                          "application/json");
+    REQUIRE(r);
+    REQUIRE_MESSAGE(r->status == 200, r->body);
+    return BoxUser{client.get(), nlohmann::json::parse(r->body)["token"]};
+  };
+  BoxUser teacher = login_as("prof.durand");
+  BoxUser lea = login_as("eleve.lea");
+  BoxUser tom = login_as("eleve.tom");
+  // Sessions and lists are cached now (sessions 30 s, lists 5 s).
+  for (BoxUser* u : {&teacher, &lea, &tom}) {
+    auto list = u->Get("/api/v1/homework");
+    REQUIRE(list);
+    REQUIRE(list->status == 200);
+    CHECK(list->body.find("Arriv") == std::string::npos);
+  }
+
+  // On box B: new homework for 4eB, and Léa's account ended. It reaches A
+  // through the gateway by a `relais sync` run beside A's server.
+  {
+    core::SystemClock clock;
+    auto school = content::School::Open(w.b, clock);
+    REQUIRE(school.ok());
+    content::HomeworkInput in;
+    in.class_id = (*school)->accounts().FindClass("4eB")->id;
+    in.subject = "Histoire";
+    in.title = "Arrivé par la passerelle";
+    in.instructions = "Lire le chapitre 3";
+    in.due_at = clock.Now() + 86400;
+    in.published = true;
+    REQUIRE((*school)->homework().Create(ViewerOf(**school, "prof.durand"), in).ok());
+    REQUIRE((*school)->accounts().EndAccount(nullptr, ViewerOf(**school, "eleve.lea").id).ok());
+  }
+  w.Sync(w.b);
+  auto synced_at = std::chrono::steady_clock::now();
+  w.Sync(w.a);
+  auto list = teacher.Get("/api/v1/homework");
+  REQUIRE(list);
+  CHECK(list->status == 200);
+  CHECK(list->body.find("Arrivé par la passerelle") != std::string::npos);
+  auto seen = tom.Get("/api/v1/homework");
+  REQUIRE(seen);
+  CHECK(seen->body.find("Arrivé par la passerelle") != std::string::npos);
+  auto refused = lea.Get("/api/v1/homework");
+  REQUIRE(refused);
+  CHECK(refused->status == 401);
+  // (Within the caches' lifetimes: without the check the old answers would still be served.)
+  CHECK(std::chrono::steady_clock::now() - synced_at < std::chrono::seconds(5));
+
+  // A password set with `relais user passwd` ends Tom's sessions: at once here too.
+  auto before = tom.Get("/api/v1/me");
+  REQUIRE(before);
+  CHECK(before->status == 200);
+  w.Must("user passwd --data " + w.a.string() + " --login eleve.tom --password another-pw-789");
+  auto after = tom.Get("/api/v1/me");
+  REQUIRE(after);
+  CHECK(after->status == 401);
+  CHECK(teacher.Get("/api/v1/me")->status == 200);
+}
+
 TEST_CASE("relais serve syncs an enrolled box by itself, backs off while the gateway is away, and catches up") {
   World w;
   // Rounds every hour only: what happens sooner comes from local changes and "sync now".
@@ -909,6 +987,137 @@ TEST_CASE("relais serve syncs an enrolled box by itself, backs off while the gat
   CHECK(box.Stop().ok());
   CHECK(Dump(w.a) == Dump(w.b));
   CHECK(Dump(w.a).find("6eD") != std::string::npos);
+}
+
+// `count` homework entries for class 4eB by prof.lourd on `box`, each with
+// 19,000 characters of random hex: about 10 KB each in a bundle.
+void HeavyHomework(const fs::path& box, int count) {
+  core::SystemClock clock;
+  auto school = content::School::Open(box, clock);
+  REQUIRE(school.ok());
+  auto klass = (*school)->accounts().FindClass("4eB");
+  REQUIRE(klass.ok());
+  content::Viewer teacher = ViewerOf(**school, "prof.lourd");
+  for (int i = 0; i < count; ++i) {
+    content::HomeworkInput in;
+    in.class_id = klass->id;
+    in.subject = "Physique";
+    in.title = "Relevés " + std::to_string(i);
+    in.instructions = core::ToHex(core::RandomBytes(9500));
+    in.due_at = clock.Now() + 86400;
+    in.published = true;
+    REQUIRE((*school)->homework().Create(teacher, in).ok());
+  }
+}
+
+// The gateway's uploads of kind "bundle": id → {length, bytes stored}.
+std::map<std::string, std::pair<int64_t, int64_t>> HubBundleUploads(core::Db& hub_db) {
+  std::map<std::string, std::pair<int64_t, int64_t>> uploads;
+  auto q = hub_db.Query("SELECT id, length, received FROM hub_uploads WHERE kind = 'bundle'");
+  REQUIRE(q.ok());
+  while (q->Step().value()) uploads[q->Text(0)] = {q->Int(1), q->Int(2)};
+  return uploads;
+}
+
+// Starts `relais sync --data BOX` and kills it (SIGKILL) once the gateway has
+// stored at least half of its new upload. Returns {length, bytes stored}.
+std::pair<int64_t, int64_t> KillSyncMidUpload(World& w, const fs::path& box) {
+  auto hub_db = core::Db::Open(w.hub_dir / "hub.db");
+  REQUIRE(hub_db.ok());
+  auto earlier = HubBundleUploads(**hub_db);  // left by an earlier kill
+  auto ours = [&]() -> std::pair<int64_t, int64_t> {
+    for (const auto& [id, upload] : HubBundleUploads(**hub_db))
+      if (!earlier.count(id)) return upload;
+    return {0, 0};
+  };
+  pid_t pid = fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    int null = open("/dev/null", O_RDWR);
+    dup2(null, 0);
+    dup2(null, 1);
+    dup2(null, 2);
+    execl(RELAIS_BINARY, RELAIS_BINARY, "sync", "--data", box.c_str(), static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  std::pair<int64_t, int64_t> upload;
+  for (int i = 0; i < 60000; ++i) {
+    upload = ours();
+    if (upload.first > 0 && upload.second * 2 >= upload.first) break;
+    usleep(500);
+  }
+  kill(pid, SIGKILL);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  usleep(300000);  // what the gateway had of a PATCH cut mid-body is stored
+  upload = ours();
+  REQUIRE_MESSAGE(upload.first > 0, "the upload ended before the kill");
+  REQUIRE(upload.second * 2 >= upload.first);
+  REQUIRE(upload.second < upload.first);
+  return upload;
+}
+
+TEST_CASE("a relais sync killed mid-upload resumes its bundle at the gateway's offset in the next run") {
+  World w;
+  w.Must("class add --data " + w.b.string() + " --name 4eB");
+  w.Must("user add --data " + w.b.string() + " --login prof.lourd --role teacher --class 4eB --password pw-123456");
+  HeavyHomework(w.b, 600);
+  auto [length, stored] = KillSyncMidUpload(w, w.b);
+  CHECK(length > (4 << 20));  // several PATCHes
+  CHECK(fs::exists(w.b / "sync" / "outgoing" / "upload"));
+
+  // The next run, through a proxy that counts what goes up, sends the rest only.
+  const std::string& url = w.hub->url();
+  auto proxy = server::testing::CutProxy::Start(std::stoi(url.substr(url.rfind(':') + 1)));
+  REQUIRE(proxy.ok());
+  Run resumed = w.Must("sync --data " + w.b.string() + " --hub " + (*proxy)->url());
+  CHECK(resumed.out.find("Resuming the upload of an interrupted round at byte " + std::to_string(stored) + " / " +
+                         std::to_string(length)) != std::string::npos);
+  // Every operation arrived once: all new to the gateway, none sent twice.
+  int64_t took = Number(resumed.out, "the gateway took ");
+  CHECK(took > 600);
+  CHECK(resumed.out.find(std::to_string(took) + " new, 0 already held") != std::string::npos);
+  CHECK(resumed.out.find("Sync done: " + std::to_string(took) + " sent") != std::string::npos);
+  uint64_t up = (*proxy)->bytes_to_target();
+  MESSAGE("bundle of " << length << " bytes, " << stored << " stored when killed; the next run sent " << up
+                       << " bytes up (" << (100 * static_cast<int64_t>(up) / length) << " % of the bundle)");
+  CHECK(static_cast<int64_t>(up) < length * 6 / 10);
+  CHECK(static_cast<int64_t>(up) < length - stored + 65536);  // the rest, plus the round's small requests
+  CHECK_FALSE(fs::exists(w.b / "sync" / "outgoing"));
+  w.Sync(w.a);
+  w.Sync(w.b);  // A's own teacher
+  CHECK(Dump(w.a) == Dump(w.b));
+  CHECK(Dump(w.a).find("Relevés 599") != std::string::npos);
+
+  // A kept bundle damaged on disk is not resumed: the round starts over from the journal.
+  HeavyHomework(w.b, 600);
+  KillSyncMidUpload(w, w.b);
+  {
+    fs::path kept = w.b / "sync" / "outgoing" / "bundle";
+    std::string bytes = core::ReadFile(kept).value();
+    bytes[bytes.size() / 3] ^= 0x20;
+    REQUIRE(core::WriteFileAtomic(kept, bytes).ok());
+  }
+  Run damaged = w.Sync(w.b);
+  CHECK(damaged.out.find("cannot be used (its bundle is damaged): starting over") != std::string::npos);
+  CHECK(Number(damaged.out, "Sync done: ") >= 600);
+
+  // An upload the gateway no longer knows (expired, another gateway's store): starts over too.
+  HeavyHomework(w.b, 600);
+  KillSyncMidUpload(w, w.b);
+  {
+    auto hub_db = core::Db::Open(w.hub_dir / "hub.db");
+    REQUIRE(hub_db.ok());
+    REQUIRE((*hub_db)->Exec("DELETE FROM hub_uploads").ok());
+  }
+  Run forgotten = w.Sync(w.b);
+  CHECK(forgotten.out.find("The gateway no longer knows the upload kept from an interrupted round: starting over") !=
+        std::string::npos);
+  CHECK(Number(forgotten.out, "Sync done: ") >= 600);
+  w.Sync(w.a);
+  w.Sync(w.b);
+  CHECK(Dump(w.a) == Dump(w.b));
+  CHECK(Dump(w.a).find("Relevés 599") != std::string::npos);
 }
 
 TEST_CASE("an answer download cut in the middle resumes where it stopped, and the answer applies") {
