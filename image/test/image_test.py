@@ -77,6 +77,8 @@ class VM:
                # The box's Ethernet side: QEMU's user network, restricted (no way out), on the box's subnet.
                "-nic", f"user,model=virtio-net-pci,net=10.42.0.0/24,host=10.42.0.2,dhcpstart=10.42.0.60,restrict=on,{fwd}",
                "-device", "virtio-rng-pci", "-device", "i6300esb",
+               # A USB controller, so that the test can plug a stick in (update_from_stick).
+               "-device", "qemu-xhci,id=xhci",
                "-chardev", f"socket,path={qga},server=on,wait=off,id=qga0",
                "-device", "virtio-serial", "-device", "virtserialport,chardev=qga0,name=org.qemu.guest_agent.0",
                "-qmp", f"unix:{qmp},server=on,wait=off",
@@ -112,8 +114,30 @@ class VM:
                 s.close()
                 return reply
 
-    def qmp(self, command):
-        return self._exchange(os.path.join(self.dir, "qmp.sock"), {"execute": command})
+    def qmp(self, command, arguments=None):
+        message = {"execute": command}
+        if arguments is not None:
+            message["arguments"] = arguments
+        return self._exchange(os.path.join(self.dir, "qmp.sock"), message)
+
+    def plug_stick(self, path):
+        """Plugs a USB stick (a raw disk image) into the running box."""
+        self.sticks = getattr(self, "sticks", 0) + 1
+        node = f"stick{self.sticks}"
+        r = self.qmp("blockdev-add", {"driver": "raw", "node-name": node,
+                                      "file": {"driver": "file", "filename": path}})
+        if "error" in r:
+            return r
+        return self.qmp("device_add", {"driver": "usb-storage", "id": f"usb-{node}", "drive": node,
+                                       "bus": "xhci.0"})
+
+    def unplug_stick(self):
+        node = f"stick{self.sticks}"
+        self.qmp("device_del", {"id": f"usb-{node}"})
+        for _ in range(100):  # the guest lets the device go, then the block node can be removed
+            if "error" not in self.qmp("blockdev-del", {"node-name": node}):
+                return
+            time.sleep(0.3)
 
     def sh(self, script, timeout=300):
         """Runs `script` with /bin/sh as root inside the VM; returns (exit code, output)."""
@@ -166,6 +190,7 @@ def default_accel():
 
 
 ACCEL = os.environ.get("IMAGE_TEST_ACCEL") or default_accel()
+SRC = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 # Password hashing (Argon2id) takes seconds under software emulation: generous timeouts.
 HTTP_TIMEOUT = 120 if ACCEL == "tcg" else 10
 
@@ -256,8 +281,56 @@ echo "route=$($T ip route | grep default)"
 """
 
 
+def make_stick(tmp, name, files):
+    """A 64 MiB FAT USB stick image holding `files` (host paths)."""
+    stick = os.path.join(tmp, name)
+    if os.path.exists(stick):
+        os.unlink(stick)
+    subprocess.run(["mkfs.vfat", "-C", "-n", "CLE-USB", stick, str(64 * 1024)], check=True, capture_output=True)
+    for f in files:
+        subprocess.run(["mcopy", "-i", stick, f, "::" + os.path.basename(f)], check=True)
+    return stick
+
+
+def repack_deb(deb, out, version, broken=False):
+    """The image's relais package with another version; `broken`: its server exits at once."""
+    tree = out + ".d"
+    shutil.rmtree(tree, ignore_errors=True)
+    subprocess.run(["dpkg-deb", "-R", deb, tree], check=True)
+    control = os.path.join(tree, "DEBIAN", "control")
+    text = open(control).read()
+    text = "\n".join(f"Version: {version}" if l.startswith("Version:") else l for l in text.split("\n"))
+    open(control, "w").write(text)
+    if broken:
+        with open(os.path.join(tree, "usr", "bin", "relais"), "w") as f:
+            f.write("#!/bin/sh\necho 'relais: this build is broken on purpose' >&2\nexit 1\n")
+    subprocess.run(["dpkg-deb", "--root-owner-group", "-b", tree, out], check=True, capture_output=True)
+    shutil.rmtree(tree)
+    return out
+
+
+def update_from_stick(vm, tmp, name, files, lines):
+    """Plugs a stick carrying `files` into the box and waits until relais-update-resultat.txt on it has
+    `lines` lines (the update ran to its end); returns the file's text (empty if it never came)."""
+    stick = make_stick(tmp, name, files)
+    r = vm.plug_stick(stick)
+    if "error" in r:
+        return f"stick not plugged: {r}"
+    text = ""
+    deadline = time.monotonic() + (900 if ACCEL == "tcg" else 300)
+    while time.monotonic() < deadline:
+        got = subprocess.run(["mtype", "-i", stick, "::relais-update-resultat.txt"], capture_output=True, text=True)
+        text = got.stdout if got.returncode == 0 else ""
+        if len(text.strip().splitlines()) >= lines:
+            break
+        time.sleep(2)
+    vm.unplug_stick()
+    return text
+
+
 def main():
     workdir_img, image = sys.argv[1], sys.argv[2]
+    out_dir = os.path.dirname(os.path.abspath(workdir_img))
     tmp = tempfile.mkdtemp(prefix="relais-image-test-")
     vm = None
     try:
@@ -403,6 +476,50 @@ def main():
         check("the clock was kept across the power cut (last known time)", out.strip() == "2030", out)
         rc, out = vm.sh("test -f /data/system/firstboot-done && cat /data/system/wifi-passphrase")
         check("the second boot kept the box's secrets", out == psk, out)
+
+        # Updates from a USB stick (image/README.md, "Updates from a USB stick")
+        factory = sorted(f for f in os.listdir(out_dir) if f.startswith("relais_") and f.endswith("_amd64.deb"))
+        key = os.path.join(out_dir, "keys", "update-key.pem")
+        good = repack_deb(os.path.join(out_dir, factory[-1]), os.path.join(tmp, "relais_9.0.1_amd64.deb"), "9.0.1")
+        upd = os.path.join(tmp, "update-good")
+        subprocess.run([os.path.join(SRC, "image", "update", "make-update.sh"), key, upd, good], check=True,
+                       capture_output=True)
+        # A stick whose tar was changed after signing: refused, nothing touched.
+        forged = os.path.join(tmp, "update-forged")
+        shutil.copytree(upd, forged)
+        with open(os.path.join(forged, "relais-update.tar"), "ab") as f:
+            f.write(b"\0" * 512)
+        text = update_from_stick(vm, tmp, "stick-forged.img",
+                                 [os.path.join(forged, f) for f in ("relais-update.tar", "relais-update.tar.sig")], 1)
+        rc, version = vm.sh("dpkg-query -W -f='${Version}' relais")
+        check("an update whose signature does not match is refused and installs nothing",
+              "refusé : signature invalide" in text and version == factory[-1].split("_")[1], f"{text!r} {version}")
+        t0 = time.monotonic()
+        text = update_from_stick(vm, tmp, "stick-good.img",
+                                 [os.path.join(upd, f) for f in ("relais-update.tar", "relais-update.tar.sig")], 1)
+        print(f"update from the stick: {time.monotonic() - t0:.0f} s to {text.strip()!r}")
+        rc, version = vm.sh("echo $(dpkg-query -W -f='${Version}' relais) $(findmnt -no OPTIONS / | cut -d, -f1)")
+        check("a signed update installs the new package and the root is read-only again",
+              "installé : relais_9.0.1_amd64.deb" in text and version.split() == ["9.0.1", "ro"], f"{text!r} {version}")
+        status, body = http(vm.http, "/api/v1/classes", token=token)
+        check("after the update the app answers with the school's data", "CM2 avant coupure" in body,
+              f"{status} {body[:200]}")
+        # A signed update whose server does not start: the box goes back to the version it had.
+        bad = repack_deb(os.path.join(out_dir, factory[-1]), os.path.join(tmp, "relais_9.0.2_amd64.deb"), "9.0.2",
+                         broken=True)
+        upd_bad = os.path.join(tmp, "update-bad")
+        subprocess.run([os.path.join(SRC, "image", "update", "make-update.sh"), key, upd_bad, bad], check=True,
+                       capture_output=True)
+        t0 = time.monotonic()
+        text = update_from_stick(vm, tmp, "stick-bad.img",
+                                 [os.path.join(upd_bad, f) for f in ("relais-update.tar", "relais-update.tar.sig")], 1)
+        print(f"broken update from the stick: {time.monotonic() - t0:.0f} s to {text.strip()!r}")
+        rc, version = vm.sh("echo $(dpkg-query -W -f='${Version}' relais) $(findmnt -no OPTIONS / | cut -d, -f1)")
+        up = wait_http(vm.http, timeout=300)
+        status, body = http(vm.http, "/api/v1/classes", token=token)
+        check("a signed update that does not start is rolled back to the previous version, data kept",
+              "échec : version précédente remise en place" in text and version.split() == ["9.0.1", "ro"] and up
+              and "CM2 avant coupure" in body, f"{text!r} {version} {status} {body[:200]}")
     except SystemExit:
         pass
     finally:

@@ -6,7 +6,7 @@
 #    /etc/relais/update-key.pub, or nothing happens.
 # 2. The school's databases are copied aside (files are content-addressed and
 #    never rewritten), the root is remounted read-write only while dpkg runs.
-# 3. The new server must answer its health check within a minute; otherwise
+# 3. The new server must answer its health check within two minutes; otherwise
 #    the previous .deb and the database copies are put back.
 # The result goes to relais-update-resultat.txt on the stick.
 set -eu
@@ -29,7 +29,7 @@ tar -C "$work" -xf "$usb/relais-update.tar"
 ls "$work"/*.deb >/dev/null 2>&1 || { result "refusé : aucun paquet"; exit 1; }
 
 healthy() {
-  for _ in $(seq 60); do
+  for _ in $(seq 120); do
     curl -fsS -o /dev/null --max-time 2 http://127.0.0.1/api/v1/health 2>/dev/null && return 0
     sleep 1
   done
