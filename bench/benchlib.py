@@ -12,6 +12,7 @@
 # Python 3 standard library only.
 
 import atexit
+import hashlib
 import http.client
 import json
 import os
@@ -190,6 +191,21 @@ class Relais:
         stop(self.proc)
         self.log.close()
         self.out.close()
+
+
+def random_file(path, size, header=b""):
+    """Writes `size` bytes: `header` (so the file passes the server's type check), then random bytes
+    written 4 MiB at a time (memory stays flat). Returns the file's SHA-256 (hex)."""
+    h = hashlib.sha256(header)
+    with open(path, "wb") as f:
+        f.write(header)
+        left = size - len(header)
+        while left > 0:
+            block = os.urandom(min(left, 4 << 20))
+            f.write(block)
+            h.update(block)
+            left -= len(block)
+    return h.hexdigest()
 
 
 def make_data_dir(root, name="data"):

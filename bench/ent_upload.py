@@ -41,18 +41,7 @@ def curl(*args, timeout=3600):
 
 
 def make_file(path, size):
-    h = hashlib.sha256()
-    with open(path, "wb") as f:
-        head = b"%PDF-1.7\n"
-        f.write(head)
-        h.update(head)
-        left = size - len(head)
-        while left > 0:
-            block = os.urandom(min(left, 4 * MiB))
-            f.write(block)
-            h.update(block)
-            left -= len(block)
-    return h.hexdigest()
+    return b.random_file(path, size, b"%PDF-1.7\n")
 
 
 def start_gateway(tmp, tag):

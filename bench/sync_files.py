@@ -56,18 +56,7 @@ def timed_sync(data):
 
 
 def make_file(path, size):
-    header = b"\x00\x00\x00\x20ftypisom\x00\x00\x02\x00isomiso2avc1mp41"
-    h = hashlib.sha256()
-    with open(path, "wb") as f:
-        f.write(header)
-        h.update(header)
-        left = size - len(header)
-        while left > 0:
-            block = os.urandom(min(left, 4 * MiB))
-            f.write(block)
-            h.update(block)
-            left -= len(block)
-    return h.hexdigest()
+    return b.random_file(path, size, b"\x00\x00\x00\x20ftypisom\x00\x00\x02\x00isomiso2avc1mp41")
 
 
 def upload_to_box(data, path):

@@ -195,6 +195,15 @@ struct World {
   Run Sync(const fs::path& box) { return Must("sync --data " + box.string()); }
 };
 
+// `relais serve` on the box's data folder, started and answering.
+std::unique_ptr<server::testing::ChildServer> ServeBox(const fs::path& data) {
+  server::testing::ChildServer::Options options;
+  options.data_dir = data;
+  auto served = server::testing::ChildServer::Start(options);
+  REQUIRE_MESSAGE(served.ok(), served.status().ToString());
+  return std::move(*served);
+}
+
 }  // namespace
 
 TEST_CASE("two boxes converge through the gateway over the network; a second round changes nothing") {
@@ -227,11 +236,8 @@ TEST_CASE("two boxes converge through the gateway over the network; a second rou
   CHECK(Dump(w.b) == dump_a);
 
   // The box's server shows the status.
-  server::testing::ChildServer::Options options;
-  options.data_dir = w.a;
-  auto served = server::testing::ChildServer::Start(options);
-  REQUIRE_MESSAGE(served.ok(), served.status().ToString());
-  auto health = (*served)->NewClient()->Get("/api/v1/health");
+  auto served = ServeBox(w.a);
+  auto health = served->NewClient()->Get("/api/v1/health");
   REQUIRE(health);
   auto body = nlohmann::json::parse(health->body);
   CHECK(body["sync"]["pending"] == 0);
@@ -414,6 +420,15 @@ BoxUser PupilByCard(BoxUser& teacher, const std::string& class_id, const std::st
   return BoxUser{teacher.client, cookie.substr(15, cookie.find(';') - 15)};
 }
 
+// `login` logged in with its password.
+BoxUser LogIn(httplib::Client* client, const std::string& login, const std::string& password) {
+  auto r = client->Post("/api/v1/session", nlohmann::json{{"login", login}, {"password", password}}.dump(),
+                        "application/json");
+  REQUIRE(r);
+  REQUIRE_MESSAGE(r->status == 200, r->body);
+  return BoxUser{client, nlohmann::json::parse(r->body)["token"]};
+}
+
 // POSTs a publication to the gateway as the ENT's connector.
 httplib::Result Publish(const std::string& hub_url, const std::string& school, const nlohmann::json& body,
                         const std::string& key = kEntKey) {
@@ -462,11 +477,8 @@ TEST_CASE("a hand-in's photo made on box A reaches box B and the ENT with identi
   CHECK(again_a.out.find("Sync done: 0 sent, 0 received") != std::string::npos);
 
   // B serves the photo to the teacher; a file whose bytes have not arrived is a clear 503, not a 500.
-  server::testing::ChildServer::Options options;
-  options.data_dir = w.b;
-  auto served = server::testing::ChildServer::Start(options);
-  REQUIRE_MESSAGE(served.ok(), served.status().ToString());
-  auto client = (*served)->NewClient();
+  auto served = ServeBox(w.b);
+  auto client = served->NewClient();
   auto login = client->Post("/api/v1/session", R"({"login":"prof.durand","password":"pw-123456"})", "application/json");
   REQUIRE(login);
   REQUIRE_MESSAGE(login->status == 200, login->body);
@@ -660,16 +672,9 @@ TEST_CASE("the ENT publishes a roster and homework through the gateway; a pupil 
   // Box A made prof.martin with a password before: the roster's prof.martin
   // is the same account, now a teacher of 5e B.
   w.Sync(w.a);
-  server::testing::ChildServer::Options options;
-  options.data_dir = w.a;
-  auto served = server::testing::ChildServer::Start(options);
-  REQUIRE_MESSAGE(served.ok(), served.status().ToString());
-  auto client = (*served)->NewClient();
-  auto login =
-      client->Post("/api/v1/session", R"({"login":"prof.martin","password":"correct-horse-1"})", "application/json");
-  REQUIRE(login);
-  REQUIRE_MESSAGE(login->status == 200, login->body);
-  BoxUser teacher{client.get(), nlohmann::json::parse(login->body)["token"]};
+  auto served = ServeBox(w.a);
+  auto client = served->NewClient();
+  BoxUser teacher = LogIn(client.get(), "prof.martin", "correct-horse-1");
   // The pupil has no password: the teacher prints the class's login cards.
   std::string card_path;
   BoxUser pupil = PupilByCard(teacher, core::DerivedUuid("class", {"5e b"}), "lea.martin", &card_path);
@@ -701,12 +706,11 @@ TEST_CASE("the ENT publishes a roster and homework through the gateway; a pupil 
   // The box's server is stopped for the sync and started again (its caches
   // know only its own writes).
   client.reset();
-  served->reset();
+  served.reset();
   w.Sync(w.a);
   w.Sync(w.b);
-  served = server::testing::ChildServer::Start(options);
-  REQUIRE_MESSAGE(served.ok(), served.status().ToString());
-  client = (*served)->NewClient();
+  served = ServeBox(w.a);
+  client = served->NewClient();
   teacher.client = pupil.client = client.get();
   auto after = teacher.Get("/api/v1/homework/" + sync::EntHomeworkId("ent-hw-42"));
   REQUIRE(after);
@@ -760,16 +764,9 @@ TEST_CASE("the ENT uploads a worksheet and attaches it to homework; pupils get i
   auto at_a = BlobBytes(w.a, sha);
   REQUIRE(at_a.has_value());
   CHECK(core::ToHex(core::Sha256(*at_a)) == sha);
-  server::testing::ChildServer::Options options;
-  options.data_dir = w.a;
-  auto served = server::testing::ChildServer::Start(options);
-  REQUIRE_MESSAGE(served.ok(), served.status().ToString());
-  auto client = (*served)->NewClient();
-  auto login =
-      client->Post("/api/v1/session", R"({"login":"prof.martin","password":"correct-horse-1"})", "application/json");
-  REQUIRE(login);
-  REQUIRE_MESSAGE(login->status == 200, login->body);
-  BoxUser teacher{client.get(), nlohmann::json::parse(login->body)["token"]};
+  auto served = ServeBox(w.a);
+  auto client = served->NewClient();
+  BoxUser teacher = LogIn(client.get(), "prof.martin", "correct-horse-1");
   BoxUser pupil = PupilByCard(teacher, core::DerivedUuid("class", {"5e b"}), "lea.martin");
   auto seen = pupil.Get("/api/v1/homework/" + sync::EntHomeworkId("ent-hw-7"));
   REQUIRE(seen);
@@ -840,11 +837,8 @@ TEST_CASE("relais serve sees at its next request what a relais sync or relais us
   w.Must("user add --data " + w.a.string() + " --login eleve.tom --role student --class 4eB --password pw-123456");
   w.Sync(w.a);
   w.Sync(w.b);
-  server::testing::ChildServer::Options options;
-  options.data_dir = w.a;
-  auto served = server::testing::ChildServer::Start(options);
-  REQUIRE_MESSAGE(served.ok(), served.status().ToString());
-  auto client = (*served)->NewClient();
+  auto served = ServeBox(w.a);
+  auto client = served->NewClient();
   auto login_as = [&](const std::string& login) {
     auto r = client->Post("/api/v1/session", nlohmann::json{{"login", login}, {"password", "pw-123456"}}.dump(),
                           "application/json");
@@ -914,11 +908,8 @@ TEST_CASE("relais serve syncs an enrolled box by itself, backs off while the gat
                                 "sync_retry_max_s = 2\n")
               .ok());
   w.Must("user add --data " + w.a.string() + " --login admin.box --role admin --password correct-horse-2");
-  server::testing::ChildServer::Options options;
-  options.data_dir = w.a;
-  auto served = server::testing::ChildServer::Start(options);
-  REQUIRE_MESSAGE(served.ok(), served.status().ToString());
-  server::testing::ChildServer& box = **served;
+  auto served = ServeBox(w.a);
+  server::testing::ChildServer& box = *served;
 
   // The first round runs at start, without any CLI call.
   nlohmann::json sync =
@@ -1318,14 +1309,11 @@ TEST_CASE("relais serve stops at once on SIGTERM even with a sync round stuck on
                 .SetSetting("sync_hub_url", "http://127.0.0.1:" + std::to_string(ntohs(addr.sin_port)))
                 .ok());
   }
-  server::testing::ChildServer::Options options;
-  options.data_dir = w.a;
-  auto served = server::testing::ChildServer::Start(options);
-  REQUIRE_MESSAGE(served.ok(), served.status().ToString());
-  WaitForSync(**served, [](const nlohmann::json& s) { return s["running"].get<bool>(); });
+  auto served = ServeBox(w.a);
+  WaitForSync(*served, [](const nlohmann::json& s) { return s["running"].get<bool>(); });
   // The round waits up to two minutes for an answer; the shutdown does not.
   auto start = std::chrono::steady_clock::now();
-  CHECK((*served)->Stop(5000).ok());
+  CHECK(served->Stop(5000).ok());
   CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(5));
   close(silent);
   // The cut round is not recorded as the gateway's failure.
