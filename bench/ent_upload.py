@@ -4,7 +4,7 @@
 # receives and chunks the stream (flat whatever the size), and throughput.
 #
 # For each size (BENCH_ENT_SIZES, default "100 1024" MiB): starts a fresh
-# `relais hub serve` on 127.0.0.1 (SQLite, an ENT key), adds a school and
+# `relais-hub serve` on 127.0.0.1 (SQLite, an ENT key), adds a school and
 # publishes a teacher, streams a PDF-looking file of that size with curl and
 # reads the gateway's VmHWM (peak RSS since start) from /proc before and after.
 # The gateway's copy is checked byte for byte (GET …/files/<sha256>).
@@ -64,7 +64,7 @@ def start_gateway(tmp, tag):
             break
         time.sleep(0.05)
     if not url:
-        raise RuntimeError("relais hub serve did not start")
+        raise RuntimeError("relais-hub serve did not start")
     r = subprocess.run([b.relais_binary(), "hub", "school", "add", "--data", hub_dir, "Collège du banc d'essai"],
                        capture_output=True, text=True, env=env(), check=True)
     base = f"{url}/hub/v1/ent/schools/{r.stdout.strip()}"

@@ -1,14 +1,14 @@
 // bench/hub_http.cc — the gateway's ingest rate over HTTP, with the real
-// binary: bundles and operations stored per second by `relais hub serve` on
+// binary: bundles and operations stored per second by `relais-hub serve` on
 // SQLite (one process), on PostgreSQL with one process, and with two
 // processes on one database, boxes spread over them in turn.
 //
 //   build/relais_bench_hub_http [--boxes N] [--ops-per-box N] [--concurrency N] [--schools N] [--connections N]
 //   BENCH_KEEP=1 build/relais_bench_hub_http …   # keep the folders (the gateways' request logs)
 //
-// Each configuration is set up as an operator would (`relais hub keygen`,
+// Each configuration is set up as an operator would (`relais-hub keygen`,
 // `school add`, `enrol-code --count`), the simulated boxes of
-// tests/server/hub_fleet.h enrol (not timed), then every box uploads one
+// tests/system/hub_fleet.h enrol (not timed), then every box uploads one
 // bundle of its operations at once, `--concurrency` in flight (timed: POST
 // /hub/v1/uploads, one PATCH, the gateway verifying and storing the bundle,
 // and a hello reading the school's vector back). Afterwards every school's
@@ -26,13 +26,13 @@
 
 #include "core/crypto.h"
 #include "core/files.h"
-#include "tests/server/child_server.h"
-#include "tests/server/hub_fleet.h"
-#include "tests/sync/pg_fixture.h"
+#include "tests/support/child_server.h"
+#include "tests/support/pg_fixture.h"
+#include "tests/system/hub_fleet.h"
 
 using namespace relais;
-using relais::server::testing::HubFleet;
-using relais::server::testing::RunRelais;
+using relais::testing::HubFleet;
+using relais::testing::RunRelais;
 namespace fs = std::filesystem;
 
 namespace {
@@ -62,9 +62,9 @@ Result<Figure> Measure(const char* name, const Params& p, const fs::path& dir, c
                                                     "\nhub_connections = " + std::to_string(p.connections) + "\n"));
   std::vector<std::string> names;
   for (int s = 0; s < p.schools; ++s) names.push_back("school " + std::to_string(s));
-  RELAIS_ASSIGN_OR_RETURN(auto codes, server::testing::AddSchoolsAndCodes(store, names, p.boxes));
+  RELAIS_ASSIGN_OR_RETURN(auto codes, testing::AddSchoolsAndCodes(store, names, p.boxes));
 
-  RELAIS_ASSIGN_OR_RETURN(auto hubs, server::testing::StartHubs(store, dir / "bench.conf", dir, processes));
+  RELAIS_ASSIGN_OR_RETURN(auto hubs, testing::StartHubs(store, dir / "bench.conf", dir, processes));
   HubFleet::Options options;
   for (const auto& hub : hubs) options.ports.push_back(hub->port());
   options.ops_per_box = p.ops_per_box;
@@ -134,7 +134,7 @@ int main(int argc, char** argv) {
   auto sqlite = Measure("sqlite, 1 hub process", p, root / "sqlite", {"--data", (root / "sqlite").string()}, 1);
   if (!sqlite.ok()) return fail(sqlite.status());
 
-  auto server = sync::testing::PgServer::Start(/*durable=*/true);
+  auto server = testing::PgServer::Start(/*durable=*/true);
   if (!server.ok()) return fail(server.status());
   std::vector<Figure> pg;
   for (int processes : {1, 2}) {

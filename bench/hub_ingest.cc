@@ -27,8 +27,8 @@
 
 #include "core/crypto.h"
 #include "core/log.h"
-#include "sync/hub_store.h"
-#include "tests/sync/pg_fixture.h"
+#include "hub/store.h"
+#include "tests/support/pg_fixture.h"
 
 using namespace relais;
 using namespace relais::sync;

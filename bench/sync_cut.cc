@@ -1,5 +1,5 @@
 // bench/sync_cut — bytes resent after a cut: a box's first sync of a large
-// batch of changes, through the cutting proxy (tests/server/cut_proxy.h),
+// batch of changes, through the cutting proxy (tests/support/cut_proxy.h),
 // uncut and then cut once at 25 %, 50 % and 75 % of the upload (a reset, as a
 // 4G link that drops), and once with `relais sync` killed (SIGKILL) at 50 %
 // and run again. Prints, for each, the bytes that went to the gateway and the
@@ -7,7 +7,7 @@
 //
 //   build/relais_bench_sync_cut [homework=3000] [instructions bytes=2000]
 //
-// Uses the real binaries: `relais hub serve` (a fresh gateway for each run,
+// Uses the real binaries: `relais-hub serve` (a fresh gateway for each run,
 // so that each run sends everything), `relais sync` on a copy of one box
 // made once with the library. Everything listens on 127.0.0.1.
 #include <chrono>
@@ -21,13 +21,13 @@
 #include "core/clock.h"
 #include "core/crypto.h"
 #include "core/log.h"
-#include "tests/server/cut_proxy.h"
-#include "tests/server/sync_harness.h"
+#include "tests/support/cut_proxy.h"
+#include "tests/system/sync_harness.h"
 
 namespace {
 
 using namespace relais;
-using namespace relais::server::testing;
+using namespace relais::testing;
 namespace fs = std::filesystem;
 
 void Die(const std::string& what) {

@@ -2,7 +2,7 @@
 # bench/sync_files.py — files' bytes through sync (issue 4): memory on the box
 # during a 1 GiB transfer (flat), throughput, and bytes resent after a cut.
 #
-# 1. Starts `relais hub serve` on 127.0.0.1 (a fresh SQLite gateway) and enrols
+# 1. Starts `relais-hub serve` on 127.0.0.1 (a fresh SQLite gateway) and enrols
 #    two boxes, A and B, with one-time codes.
 # 2. For each size (BENCH_SYNC_SIZES, default "100 1024" MiB): uploads an
 #    MP4-looking file of that size to box A through `relais serve` and
@@ -105,7 +105,7 @@ def main():
             break
         time.sleep(0.05)
     if not url:
-        raise RuntimeError("relais hub serve did not start")
+        raise RuntimeError("relais-hub serve did not start")
     school = run("hub", "school", "add", "--data", hub_dir, "Collège du banc d'essai").strip()
     run("user", "add", "--data", box_a, "--login", "prof.video", "--role", "teacher", "--password", b.PASSWORD)
     for box in (box_a, box_b):

@@ -41,13 +41,13 @@ struct Config {
   // connections made to this local address, which the box's firewall opens to its Ethernet port alone.
   // Empty: no installation page.
   std::string installation_address;
-  // The gateway (`relais hub`). Without hub_postgres it stores in data_dir.
+  // The gateway (`relais-hub`). Without hub_postgres it stores in data_dir.
   std::string hub_postgres;                  // libpq URL; put the password in ~/.pgpass, not here
   std::filesystem::path hub_key_file;        // the gateway's secret keys; DATA/hub-identity.key when empty
   std::filesystem::path hub_ent_key_file;    // the ENT's bearer API key (first line); no ENT API when empty
   int hub_connections = 8;                   // PostgreSQL connections per hub process
   int64_t hub_enrol_code_ttl_s = 7 * 86400;  // how long a one-time enrolment code stays valid
-  // The box's automatic sync from `relais serve` (server/auto_sync.h), once enrolled.
+  // The box's automatic sync from `relais serve` (box/auto_sync.h), once enrolled.
   int64_t sync_interval_s = 300;    // a round this often; 0: no automatic sync
   int64_t sync_retry_min_s = 30;    // after a failed round, wait this long, doubling…
   int64_t sync_retry_max_s = 3600;  // …up to this

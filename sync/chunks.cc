@@ -264,4 +264,11 @@ void ChunkStore::Remove(const Manifest& m) {
   for (const ChunkRef& c : m.chunks) std::filesystem::remove(PathOf(c.hash), ec);
 }
 
+bool IsChunkId(std::string_view id) {
+  if (id.size() != 64) return false;
+  for (char c : id)
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+  return true;
+}
+
 }  // namespace relais::sync

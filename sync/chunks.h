@@ -129,4 +129,7 @@ class ChunkStore {
   std::filesystem::path dir_;
 };
 
+// Whether `id` is a chunk or blob id: 64 lower-case hex characters.
+bool IsChunkId(std::string_view id);
+
 }  // namespace relais::sync

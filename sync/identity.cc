@@ -129,4 +129,8 @@ void Identity::ForgetBoxKeysBefore(uint32_t epoch) {
   std::erase_if(box_keys_, [&](const BoxKey& k) { return k.epoch < epoch && k.epoch != newest; });
 }
 
+std::string GatewayOrigin(const core::SignPublicKey& gateway_key) {
+  return core::DerivedUuid("gateway-origin", {KeyIdHex(KeyIdOf(gateway_key))});
+}
+
 }  // namespace relais::sync

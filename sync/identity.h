@@ -29,6 +29,10 @@ struct BoxKey {
   core::BoxKeyPair keys;
 };
 
+// The gateway's journal origin, derived from its signing key: every party
+// computes the same one from the key it pinned.
+std::string GatewayOrigin(const core::SignPublicKey& gateway_key);
+
 class Identity {
  public:
   // A fresh identity with box key epoch 1, not yet saved.

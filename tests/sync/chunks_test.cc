@@ -6,7 +6,7 @@
 #include <set>
 
 #include "core/files.h"
-#include "tests/sync/temp_dir.h"
+#include "tests/support/temp_dir.h"
 
 using namespace relais;
 using namespace relais::sync;
@@ -17,7 +17,7 @@ namespace {
 // Small sizes so tests stay fast; the production defaults are 256 KiB / 1 MiB / 4 MiB.
 const ChunkParams kSmall{4 * 1024, 16 * 1024, 64 * 1024};
 
-using relais::sync::testing::TempDir;
+using relais::testing::TempDir;
 
 std::set<ChunkHash> HashesOf(const Manifest& m) {
   std::set<ChunkHash> out;

@@ -8,7 +8,7 @@
 #include <algorithm>
 #include <random>
 
-#include "tests/sync/replica_fixture.h"
+#include "tests/support/replica_fixture.h"
 
 namespace relais::sync {
 namespace {

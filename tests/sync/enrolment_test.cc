@@ -2,11 +2,11 @@
 
 #include <doctest/doctest.h>
 
-#include "tests/sync/parties.h"
+#include "tests/support/parties.h"
 
 using namespace relais;
 using namespace relais::sync;
-using namespace relais::sync::testing;
+using namespace relais::testing;
 
 namespace {
 

@@ -4,12 +4,12 @@
 
 #include "core/compression.h"
 #include "sync/format.h"
-#include "tests/sync/parties.h"
-#include "tests/sync/temp_dir.h"
+#include "tests/support/parties.h"
+#include "tests/support/temp_dir.h"
 
 using namespace relais;
 using namespace relais::sync;
-using namespace relais::sync::testing;
+using namespace relais::testing;
 
 namespace {
 

@@ -7,14 +7,14 @@
 
 #include "core/files.h"
 #include "sync/certificate.h"
-#include "tests/sync/parties.h"
-#include "tests/sync/temp_dir.h"
+#include "tests/support/parties.h"
+#include "tests/support/temp_dir.h"
 
 using namespace relais;
 using namespace relais::sync;
 namespace fs = std::filesystem;
 
-using relais::sync::testing::TempDir;
+using relais::testing::TempDir;
 
 TEST_CASE("an identity is created once, kept in a file only its owner can read, and loads back the same") {
   TempDir dir;

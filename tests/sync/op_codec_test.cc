@@ -5,7 +5,7 @@
 #include <doctest/doctest.h>
 
 #include "sync/op_format.h"
-#include "tests/sync/replica_fixture.h"
+#include "tests/support/replica_fixture.h"
 
 namespace relais::sync {
 namespace {

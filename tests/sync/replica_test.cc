@@ -4,7 +4,7 @@
 
 #include <doctest/doctest.h>
 
-#include "tests/sync/replica_fixture.h"
+#include "tests/support/replica_fixture.h"
 
 namespace relais::sync {
 namespace {
