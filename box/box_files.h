@@ -15,7 +15,7 @@
 //    chunks are fetched into a ChunkStore under DATA/sync/chunks/ (kept
 //    across cuts and kill -9), then assembled into the blob store, atomically
 //    and hash-checked.
-// A sync::ChunkPeer carries chunks: the gateway's HTTP API (server/gateway_client)
+// A sync::ChunkPeer carries chunks: the gateway's HTTP API (box/gateway_client)
 // or a USB stick (server/sync_cli). Memory stays at a few chunks whatever the
 // file size. docs/sync.md, "Files". Not thread-safe: one sync at a time.
 #pragma once

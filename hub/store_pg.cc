@@ -30,6 +30,7 @@
 #include <unordered_map>
 
 #include "core/crypto.h"
+#include "hub/migrations.h"
 #include "hub/store.h"
 #include "hub/store_internal.h"
 #include "sync/chunks.h"
@@ -43,103 +44,6 @@ constexpr Oid kTextArrayOid = 1009;
 constexpr Oid kByteaArrayOid = 1001;
 constexpr Oid kInt8Oid = 20;
 constexpr Oid kTextOid = 25;
-
-// Each entry upgrades the schema from version i to i+1. Append only.
-const std::vector<std::string>& PgMigrations() {
-  static const std::vector<std::string> kMigrations = {
-      R"sql(
-CREATE TABLE hub_schools (
-  id text PRIMARY KEY,
-  name text NOT NULL,
-  created_at bigint NOT NULL,
-  feed_head bigint NOT NULL DEFAULT 0  -- the last feed number given out
-);
-CREATE TABLE hub_boxes (
-  id text PRIMARY KEY,
-  school_id text NOT NULL REFERENCES hub_schools(id),
-  sign_public_key bytea NOT NULL,
-  enc_public_key bytea NOT NULL,
-  enc_key_epoch bigint NOT NULL,
-  certificate bytea NOT NULL,
-  enrolled_at bigint NOT NULL,
-  revoked_at bigint
-);
-CREATE INDEX hub_boxes_school ON hub_boxes(school_id);
-CREATE TABLE hub_enrolment_codes (
-  code_id bytea PRIMARY KEY,
-  school_id text NOT NULL REFERENCES hub_schools(id),
-  sealed_key bytea NOT NULL,
-  created_at bigint NOT NULL,
-  expires_at bigint NOT NULL,
-  used_at bigint,
-  box_id text
-);
-CREATE TABLE hub_ops (
-  school_id text NOT NULL REFERENCES hub_schools(id),
-  origin text NOT NULL,
-  seq bigint NOT NULL,
-  hlc bigint NOT NULL,
-  record bytea NOT NULL,
-  feed bigint NOT NULL,
-  PRIMARY KEY (school_id, origin, seq),
-  UNIQUE (school_id, feed)
-);
-CREATE TABLE hub_origins (
-  school_id text NOT NULL REFERENCES hub_schools(id),
-  origin text NOT NULL,
-  contiguous_seq bigint NOT NULL,
-  PRIMARY KEY (school_id, origin)
-);
-CREATE TABLE hub_counters (name text PRIMARY KEY, value bigint NOT NULL);
-INSERT INTO hub_counters VALUES ('revocation_version', 0), ('certificate_serial', 0);
-CREATE TABLE hub_revocations (
-  version bigint PRIMARY KEY,
-  box_id text NOT NULL UNIQUE REFERENCES hub_boxes(id),
-  revoked_at bigint NOT NULL
-);
-CREATE TABLE hub_chunks (
-  id text PRIMARY KEY,
-  size bigint NOT NULL,
-  bytes bytea NOT NULL
-);
-ALTER TABLE hub_chunks ALTER COLUMN bytes SET STORAGE EXTERNAL;  -- ciphertext: do not try to compress
-CREATE TABLE hub_uploads (
-  id text PRIMARY KEY,
-  school_id text NOT NULL REFERENCES hub_schools(id),
-  box_id text NOT NULL,
-  kind text NOT NULL,
-  length bigint NOT NULL,
-  received bigint NOT NULL DEFAULT 0,
-  created_at bigint NOT NULL,
-  updated_at bigint NOT NULL
-);
-CREATE TABLE hub_upload_parts (
-  upload_id text NOT NULL REFERENCES hub_uploads(id) ON DELETE CASCADE,
-  start bigint NOT NULL,
-  bytes bytea NOT NULL,
-  PRIMARY KEY (upload_id, start)
-);
-)sql",
-      R"sql(
-CREATE TABLE hub_manifests (
-  school_id text NOT NULL REFERENCES hub_schools(id),
-  blob_id text NOT NULL,
-  manifest bytea NOT NULL,
-  created_at bigint NOT NULL,
-  PRIMARY KEY (school_id, blob_id)
-);
-)sql",
-      R"sql(
-CREATE TABLE hub_origin_owners (
-  school_id text NOT NULL REFERENCES hub_schools(id),
-  origin text NOT NULL,
-  owner text NOT NULL,
-  PRIMARY KEY (school_id, origin)
-);
-)sql",
-  };
-  return kMigrations;
-}
 
 // One statement parameter, sent in text form, or binary for bytea and arrays.
 struct PgArg {
@@ -874,13 +778,13 @@ Status MigratePg(PgConn& c) {
   RELAIS_RETURN_IF_ERROR(c.Exec("CREATE TABLE IF NOT EXISTS hub_schema (version integer NOT NULL)"));
   RELAIS_ASSIGN_OR_RETURN(auto r, c.Run("SELECT version FROM hub_schema"));
   int64_t current = r.rows() ? r.Int(0, 0) : 0;
-  const auto& migrations = PgMigrations();
+  const auto& migrations = PostgresMigrations();
   if (current > static_cast<int64_t>(migrations.size()))
     return Status::Corruption("database schema version " + std::to_string(current) +
                               " is newer than this program knows: upgrade relais");
   for (size_t i = static_cast<size_t>(current); i < migrations.size(); ++i) {
-    Status st = c.Exec(migrations[i]);
-    if (!st.ok()) return Status(st.code(), "hub schema migration " + std::to_string(i + 1) + ": " + st.message());
+    Status st = c.Exec(migrations[i].sql);
+    if (!st.ok()) return Status(st.code(), "hub schema migration " + migrations[i].name + ": " + st.message());
   }
   RELAIS_RETURN_IF_ERROR(c.Exec("DELETE FROM hub_schema"));
   RELAIS_ASSIGN_OR_RETURN(

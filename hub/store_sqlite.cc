@@ -12,6 +12,7 @@
 #include "core/crypto.h"
 #include "core/db.h"
 #include "core/files.h"
+#include "hub/migrations.h"
 #include "hub/store.h"
 #include "hub/store_internal.h"
 #include "sync/chunks.h"
@@ -23,103 +24,6 @@ namespace fs = std::filesystem;
 using core::Db;
 using core::DbPool;
 using core::Transaction;
-
-const std::vector<core::Migration>& HubMigrations() {
-  static const std::vector<core::Migration> kMigrations = {
-      {1, "0001_hub", R"sql(
-CREATE TABLE hub_schools (
-  id TEXT PRIMARY KEY,
-  name TEXT NOT NULL,
-  created_at INTEGER NOT NULL,
-  feed_head INTEGER NOT NULL DEFAULT 0  -- the last feed number given out
-);
-CREATE TABLE hub_boxes (
-  id TEXT PRIMARY KEY,
-  school_id TEXT NOT NULL REFERENCES hub_schools(id),
-  sign_public_key BLOB NOT NULL,
-  enc_public_key BLOB NOT NULL,
-  enc_key_epoch INTEGER NOT NULL,
-  certificate BLOB NOT NULL,
-  enrolled_at INTEGER NOT NULL,
-  revoked_at INTEGER
-);
-CREATE INDEX hub_boxes_school ON hub_boxes(school_id);
-CREATE TABLE hub_enrolment_codes (
-  code_id BLOB PRIMARY KEY,
-  school_id TEXT NOT NULL REFERENCES hub_schools(id),
-  sealed_key BLOB NOT NULL,
-  created_at INTEGER NOT NULL,
-  expires_at INTEGER NOT NULL,
-  used_at INTEGER,
-  box_id TEXT
-);
-CREATE TABLE hub_ops (
-  school_id TEXT NOT NULL REFERENCES hub_schools(id),
-  origin TEXT NOT NULL,
-  seq INTEGER NOT NULL,
-  hlc INTEGER NOT NULL,
-  record BLOB NOT NULL,
-  feed INTEGER NOT NULL,
-  PRIMARY KEY (school_id, origin, seq),
-  UNIQUE (school_id, feed)
-);
-CREATE TABLE hub_origins (
-  school_id TEXT NOT NULL REFERENCES hub_schools(id),
-  origin TEXT NOT NULL,
-  contiguous_seq INTEGER NOT NULL,
-  PRIMARY KEY (school_id, origin)
-);
-CREATE TABLE hub_counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
-INSERT INTO hub_counters VALUES ('revocation_version', 0), ('certificate_serial', 0);
-CREATE TABLE hub_revocations (
-  version INTEGER PRIMARY KEY,
-  box_id TEXT NOT NULL UNIQUE REFERENCES hub_boxes(id),
-  revoked_at INTEGER NOT NULL
-);
-CREATE TABLE hub_chunks (
-  id TEXT PRIMARY KEY,  -- also the file name under chunks/
-  size INTEGER NOT NULL
-);
-CREATE TABLE hub_uploads (
-  id TEXT PRIMARY KEY,
-  school_id TEXT NOT NULL REFERENCES hub_schools(id),
-  box_id TEXT NOT NULL,
-  kind TEXT NOT NULL,
-  length INTEGER NOT NULL,
-  received INTEGER NOT NULL DEFAULT 0,
-  created_at INTEGER NOT NULL,
-  updated_at INTEGER NOT NULL
-);
-CREATE TABLE hub_upload_parts (
-  upload_id TEXT NOT NULL REFERENCES hub_uploads(id) ON DELETE CASCADE,
-  start INTEGER NOT NULL,
-  bytes BLOB NOT NULL,
-  PRIMARY KEY (upload_id, start)
-);
-)sql"},
-      {2, "0002_hub_manifests", R"sql(
-CREATE TABLE hub_manifests (
-  school_id TEXT NOT NULL REFERENCES hub_schools(id),
-  blob_id TEXT NOT NULL,  -- SHA-256 hex of the whole file
-  manifest BLOB NOT NULL,
-  created_at INTEGER NOT NULL,
-  PRIMARY KEY (school_id, blob_id)
-);
-)sql"},
-      {3, "0003_origin_owners", R"sql(
--- Who may add new operations of an origin in a school: the first sender
--- (a box id, or 'gateway'). Origins stored before this table get their owner
--- from the next sender of a new operation.
-CREATE TABLE hub_origin_owners (
-  school_id TEXT NOT NULL REFERENCES hub_schools(id),
-  origin TEXT NOT NULL,
-  owner TEXT NOT NULL,
-  PRIMARY KEY (school_id, origin)
-);
-)sql"},
-  };
-  return kMigrations;
-}
 
 HubBox BoxFromRow(const core::Stmt& q) {
   HubBox b;
@@ -714,7 +618,7 @@ Result<std::unique_ptr<HubStore>> OpenSqliteHubStore(const fs::path& data_dir) {
   RELAIS_ASSIGN_OR_RETURN(auto pool, DbPool::Open(data_dir / "hub.db", 4));
   {
     auto db = pool->Writer();
-    RELAIS_RETURN_IF_ERROR(core::Migrate(*db, HubMigrations()));
+    RELAIS_RETURN_IF_ERROR(core::Migrate(*db, SqliteMigrations()));
   }
   return std::unique_ptr<HubStore>(new SqliteHubStore(data_dir, std::move(pool)));
 }
