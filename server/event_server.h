@@ -59,9 +59,14 @@
 #include <vector>
 
 #include "core/status.h"
+#include "server/request_parser.h"
 #include "server/tls_context.h"
 
 namespace relais::server {
+
+// The handler's request made from a parsed head (moved from); the
+// connection's addresses are left for the caller to fill.
+httplib::Request MakeRequest(ParsedHead&& head);
 
 class EventServer {
  public:
@@ -108,6 +113,14 @@ class EventServer {
   bool Handshake(Conn& c);
   // Serves the requests available on `c`; true to keep the connection.
   bool Serve(Conn& c);
+  enum class HeadWait { kReady, kEpoll, kClose };
+  // Reads until a whole header block is at the front of c.in (kReady, its
+  // length before "\r\n\r\n" in *head_bytes). kEpoll: nothing more to read
+  // now, wait in epoll; kClose: the peer left, or the block is too large
+  // (answered 431).
+  HeadWait ReadHead(Conn& c, bool first, const Limits& limits, size_t* head_bytes);
+  // Runs the handler; an exception becomes a 500.
+  httplib::Response RunHandler(const httplib::Request& req, const httplib::ContentReader* reader);
   Conn* Claim(uint64_t id);
   void Release(Conn* c);
   void Close(uint64_t id);
