@@ -1,7 +1,6 @@
 #include "server/request_parser.h"
 
 #include <algorithm>
-#include <cctype>
 #include <cstring>
 
 #include "server/http_util.h"
@@ -69,9 +68,9 @@ bool DecideFraming(ParsedHead& head, RequestError* error) {
 }  // namespace
 
 bool EqualsNoCase(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
-         });
+  auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; };
+  return a.size() == b.size() &&
+         std::equal(a.begin(), a.end(), b.begin(), [&](char x, char y) { return lower(x) == lower(y); });
 }
 
 std::string_view TrimOws(std::string_view s) {
@@ -98,8 +97,14 @@ size_t ParsedHead::CountHeader(std::string_view name) const {
 
 HeadEnd FindHeadEnd(std::string_view buffer, const Limits& limits, size_t* head_bytes) {
   size_t end = buffer.find(kHeadEnd);
-  if (end == std::string_view::npos)
-    return buffer.size() > limits.max_header_bytes ? HeadEnd::kTooLarge : HeadEnd::kNeedMore;
+  if (end == std::string_view::npos) {
+    // The earliest the block can end is where a partial "\r\n\r" at the
+    // end of the buffer starts: too large only if even that is over the
+    // limit, so the answer does not depend on where reads cut the input.
+    size_t partial = 3;
+    while (partial > 0 && !buffer.ends_with(kHeadEnd.substr(0, partial))) --partial;
+    return buffer.size() - partial > limits.max_header_bytes ? HeadEnd::kTooLarge : HeadEnd::kNeedMore;
+  }
   if (end > limits.max_header_bytes) return HeadEnd::kTooLarge;
   *head_bytes = end;
   return HeadEnd::kComplete;
@@ -127,6 +132,7 @@ HeadResult ParseRequestHead(std::string_view head, const Limits& limits) {
 
   // Header lines: name ":" value, no space before the colon, no folding.
   std::string_view rest = line_end == std::string_view::npos ? std::string_view() : head.substr(line_end + 2);
+  out.headers.reserve(static_cast<size_t>(std::count(rest.begin(), rest.end(), '\n')) + 1);
   while (!rest.empty()) {
     size_t eol = rest.find("\r\n");
     std::string_view line = rest.substr(0, eol);

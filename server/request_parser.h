@@ -117,8 +117,8 @@ enum class HeadEnd { kNeedMore, kComplete, kTooLarge };
 // Looks for the end of the header block at the front of `buffer` (the
 // first "\r\n\r\n"). kComplete sets *head_bytes to the block's length
 // before it (the block takes *head_bytes + 4 bytes). kTooLarge when the
-// block is, or will be, over limits.max_header_bytes: answer kHeadTooLarge.
-// kNeedMore otherwise.
+// block is, or will be, over limits.max_header_bytes, whatever bytes come
+// next: answer kHeadTooLarge. kNeedMore otherwise.
 HeadEnd FindHeadEnd(std::string_view buffer, const Limits& limits, size_t* head_bytes);
 
 // Parses a header block: `head` is the bytes before "\r\n\r\n". Returns

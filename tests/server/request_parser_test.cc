@@ -204,6 +204,32 @@ TEST_CASE("the header block is limited in size, and so in the number of headers"
   CHECK(Parse(many + "\r\na:").error() == kHeadTooLarge);
 }
 
+TEST_CASE("a header block of exactly the limit is accepted even when its blank line arrives in pieces") {
+  // Found by tests/fuzz/http_request_fuzz.cc: the server answered 431 when a
+  // read ended inside the final "\r\n\r\n" of a block 1 to 3 bytes under or
+  // at the limit (it refused any buffer over the limit without the blank
+  // line), and accepted the same block read in one piece.
+  Limits limits;
+  limits.max_header_bytes = 100;
+  std::string head = "GET / HTTP/1.1\r\nX: " + std::string(100 - 19, 'a');
+  size_t head_bytes = 0;
+  for (std::string_view partial : {"", "\r", "\r\n", "\r\n\r"}) {
+    CAPTURE(partial);
+    CHECK(FindHeadEnd(head + std::string(partial), limits, &head_bytes) == HeadEnd::kNeedMore);
+  }
+  CHECK(FindHeadEnd(head + "\r\n\r\n", limits, &head_bytes) == HeadEnd::kComplete);
+  // One byte more can never fit, whatever follows.
+  CHECK(FindHeadEnd(head + "a\r\n\r", limits, &head_bytes) == HeadEnd::kTooLarge);
+  CHECK(FindHeadEnd(head + "\r\r", limits, &head_bytes) == HeadEnd::kTooLarge);
+  // The whole request, truncated anywhere, needs more bytes.
+  std::string request = head + "\r\n\r\n";
+  for (size_t n = 0; n < request.size(); ++n) {
+    CAPTURE(n);
+    CHECK(ParseBufferedRequest(std::string_view(request).substr(0, n), limits).state ==
+          BufferedRequest::State::kNeedMore);
+  }
+}
+
 TEST_CASE("headers keep their order; lookups are case-insensitive and take the first") {
   HeadResult r = Parse("GET / HTTP/1.1\r\nX-A: 1\r\nx-a: 2\r\nConnection: close\r\nconnection: keep-alive");
   REQUIRE(r.ok());
