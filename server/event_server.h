@@ -15,6 +15,8 @@
 // are the same whichever transport runs them. Supported: keep-alive and
 // pipelining, Content-Length and chunked request bodies, Expect:
 // 100-continue, HEAD, streamed responses (Response content providers).
+// Heads and chunked bodies are parsed by server/request_parser.h (no
+// sockets, fuzzed); see docs/http.md.
 // When a handler leaves a body unread (it refused the request), the
 // connection is closed after the answer, so the body is never parsed as a
 // request and a client waiting for 100 Continue is not left hanging.
