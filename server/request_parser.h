@@ -18,7 +18,8 @@
 //    or none.
 //
 // What is accepted (and refused) is what EventServer accepted before this
-// unit existed, answer for answer; see docs/http.md.
+// unit existed, answer for answer, except that no result depends any more
+// on where the socket's reads cut the input; see docs/http.md.
 //
 // Thread-safety: functions are pure; a ChunkedDecoder is used by one thread.
 #pragma once
