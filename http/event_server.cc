@@ -21,6 +21,7 @@
 
 #include "core/log.h"
 #include "http/http_util.h"
+#include "http/request_parser.h"
 
 namespace relais::http {
 namespace {
@@ -258,25 +259,6 @@ class Stream {
   int timeout_ms_;
   bool broken_ = false;
 };
-
-int Hex(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-
-bool EqualsNoCase(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
-         });
-}
 
 std::string AddressOf(const sockaddr_storage& sa, int* port) {
   char host[INET6_ADDRSTRLEN] = "";
@@ -556,17 +538,20 @@ void EventServer::Close(uint64_t id) {
 
 namespace {
 
-// The body of one request, read on demand by the handler.
+// The body of one request, read on demand by the handler: Content-Length
+// bytes, or a chunked body decoded by ChunkedDecoder, from the connection's
+// buffer `in` and then the socket.
 class BodyReader {
  public:
-  enum class Kind { kNone, kLength, kChunked };
-  BodyReader(Stream& stream, std::string& in, Kind kind, uint64_t length, bool expect_continue)
-      : stream_(stream), in_(in), kind_(kind), remaining_(length), expect_continue_(expect_continue) {
-    if (kind_ == Kind::kNone || (kind_ == Kind::kLength && length == 0)) done_ = true;
+  BodyReader(Stream& stream, std::string& in, const ParsedHead& head, const Limits& limits)
+      : stream_(stream),
+        in_(in),
+        framing_(head.framing),
+        remaining_(head.content_length),
+        expect_continue_(head.expect_continue),
+        chunked_(limits) {
+    if (framing_ == BodyFraming::kNone) done_ = true;
   }
-  bool done() const { return done_; }
-  bool failed() const { return failed_; }
-  bool waiting_for_continue() const { return expect_continue_; }
 
   // Delivers the body to `receiver` in pieces; false if the body is
   // malformed, the client went away, or the receiver said stop.
@@ -577,65 +562,30 @@ class BodyReader {
       static const char kContinue[] = "HTTP/1.1 100 Continue\r\n\r\n";
       if (!stream_.WriteAll(std::string_view(kContinue, sizeof kContinue - 1))) return Fail();
     }
-    if (kind_ == Kind::kLength) {
-      while (remaining_ > 0) {
-        if (in_.empty() && !Fill()) return Fail();
-        size_t n = static_cast<size_t>(std::min<uint64_t>(remaining_, in_.size()));
-        std::string piece = in_.substr(0, n);
-        in_.erase(0, n);
-        remaining_ -= n;
-        if (!receiver(piece.data(), piece.size())) {
-          stopped_ = true;
-          return false;
-        }
-      }
-      done_ = true;
-      return true;
-    }
-    // Chunked: size line, data, CRLF … then a 0 chunk and trailers.
     while (true) {
-      size_t eol;
-      while ((eol = in_.find("\r\n")) == std::string::npos) {
-        if (in_.size() > 1024 || !Fill()) return Fail();
+      if (in_.empty() && !Fill()) return Fail();
+      std::string_view piece;
+      size_t consumed = 0;
+      if (framing_ == BodyFraming::kLength) {
+        consumed = static_cast<size_t>(std::min<uint64_t>(remaining_, in_.size()));
+        piece = std::string_view(in_).substr(0, consumed);
+        remaining_ -= consumed;
+        done_ = remaining_ == 0;
+      } else {
+        ChunkedDecoder::Step step = chunked_.Decode(in_);
+        if (step.state == ChunkedDecoder::State::kError) return Fail();
+        consumed = step.consumed;
+        piece = step.data;
+        done_ = step.state == ChunkedDecoder::State::kDone;
       }
-      std::string_view line(in_.data(), eol);
-      line = line.substr(0, line.find(';'));
-      uint64_t size = 0;
-      if (Trim(line).empty()) return Fail();
-      for (char ch : Trim(line)) {
-        int h = Hex(ch);
-        if (h < 0 || size > (UINT64_MAX >> 4)) return Fail();
-        size = size * 16 + static_cast<uint64_t>(h);
+      // The piece is a view into in_: hand it over before erasing.
+      bool more = piece.empty() || receiver(piece.data(), piece.size());
+      in_.erase(0, consumed);
+      if (!more) {
+        stopped_ = true;
+        return false;
       }
-      in_.erase(0, eol + 2);
-      if (size == 0) {  // trailers until an empty line
-        while (true) {
-          while ((eol = in_.find("\r\n")) == std::string::npos) {
-            if (in_.size() > 8192 || !Fill()) return Fail();
-          }
-          bool empty = eol == 0;
-          in_.erase(0, eol + 2);
-          if (empty) break;
-        }
-        done_ = true;
-        return true;
-      }
-      while (size > 0) {
-        if (in_.empty() && !Fill()) return Fail();
-        size_t n = static_cast<size_t>(std::min<uint64_t>(size, in_.size()));
-        std::string piece = in_.substr(0, n);
-        in_.erase(0, n);
-        size -= n;
-        if (!receiver(piece.data(), piece.size())) {
-          stopped_ = true;
-          return false;
-        }
-      }
-      while (in_.size() < 2) {
-        if (!Fill()) return Fail();
-      }
-      if (in_.compare(0, 2, "\r\n") != 0) return Fail();
-      in_.erase(0, 2);
+      if (done_) return true;
     }
   }
 
@@ -644,7 +594,9 @@ class BodyReader {
   // 100 Continue, or sending megabytes the handler refused.
   bool DiscardBuffered() {
     if (done_) return true;
-    if (failed_ || stopped_ || expect_continue_ || kind_ != Kind::kLength || remaining_ > in_.size()) return false;
+    if (failed_ || stopped_ || expect_continue_ || framing_ != BodyFraming::kLength || remaining_ > in_.size()) {
+      return false;
+    }
     in_.erase(0, static_cast<size_t>(remaining_));
     remaining_ = 0;
     done_ = true;
@@ -659,32 +611,20 @@ class BodyReader {
   }
   Stream& stream_;
   std::string& in_;
-  Kind kind_;
-  uint64_t remaining_;
+  BodyFraming framing_;
+  uint64_t remaining_;  // of a Content-Length body
   bool expect_continue_;
+  ChunkedDecoder chunked_;
   bool done_ = false;
   bool failed_ = false;
   bool stopped_ = false;
 };
 
-void ParseQuery(std::string_view query, httplib::Params* params) {
-  while (!query.empty()) {
-    size_t amp = query.find('&');
-    std::string_view pair = query.substr(0, amp);
-    query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
-    if (pair.empty()) continue;
-    size_t eq = pair.find('=');
-    std::string key = PercentDecode(pair.substr(0, eq), true);
-    std::string value = eq == std::string_view::npos ? "" : PercentDecode(pair.substr(eq + 1), true);
-    params->emplace(std::move(key), std::move(value));
-  }
-}
-
 // Writes a minimal error answer for requests that never reach the handler.
-void SendError(Stream& stream, int status, const char* code, const char* message) {
-  std::string body = std::string("{\"error\":{\"code\":\"") + code + "\",\"message\":\"" + message + "\"}}";
+void SendError(Stream& stream, const RequestError& error) {
+  std::string body = std::string("{\"error\":{\"code\":\"") + error.code + "\",\"message\":\"" + error.message + "\"}}";
   std::string head =
-      "HTTP/1.1 " + std::to_string(status) + " " + Reason(status) +
+      "HTTP/1.1 " + std::to_string(error.status) + " " + Reason(error.status) +
       "\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: " + std::to_string(body.size()) +
       "\r\nConnection: close\r\n\r\n";
   stream.Writev(head, body);
@@ -716,7 +656,7 @@ void AnswerPlainOnTlsPort(int fd) {
   std::string host;
   for (size_t at = h.find("\r\n"); at != std::string_view::npos; at = h.find("\r\n", at + 2)) {
     std::string_view line = h.substr(at + 2, h.find("\r\n", at + 2) - at - 2);
-    if (line.size() > 5 && EqualsNoCase(line.substr(0, 5), "host:")) host = std::string(Trim(line.substr(5)));
+    if (line.size() > 5 && EqualsNoCase(line.substr(0, 5), "host:")) host = std::string(TrimOws(line.substr(5)));
   }
   std::string out;
   if (host.empty() || host.find_first_of(" /\\\"<>@") != std::string::npos || target.empty() || target.front() != '/' ||
@@ -779,180 +719,166 @@ bool EventServer::Handshake(Conn& c) {
   return true;
 }
 
-bool EventServer::Serve(Conn& c) {
-  bool first = true;
+EventServer::HeadWait EventServer::ReadHead(Conn& c, bool first, const Limits& limits, size_t* head_bytes) {
   char buf[65536];
-  while (!stopping_) {
-    // 1. A complete header block.
-    size_t end;
-    while ((end = c.in.find("\r\n\r\n")) == std::string::npos) {
-      if (c.in.size() > options_.max_header_bytes) {
-        SendError(c.stream, 431, "header_too_large", "the request headers are too large");
-        return false;
-      }
-      // Between requests, go back to epoll rather than try a read that
-      // would find nothing (but OpenSSL may hold decrypted bytes).
-      if (!first && c.in.empty() && !c.stream.Buffered()) return true;
-      size_t got = 0;
-      Io io = c.stream.Recv(buf, sizeof buf, &got);
-      if (io == Io::kDone) {
-        c.in.append(buf, got);
-        continue;
-      }
-      if (io == Io::kClosed) return false;
-      // The rest has not arrived: wait in epoll, not here. The monitor
-      // closes the connection if the header block takes too long.
-      if (!c.in.empty() && c.request_started_ms == 0) c.request_started_ms = NowMs();
-      c.want_write = io == Io::kWantWrite;
-      return true;
+  while (true) {
+    switch (FindHeadEnd(c.in, limits, head_bytes)) {
+      case HeadEnd::kComplete:
+        c.request_started_ms = 0;
+        c.want_write = false;
+        return HeadWait::kReady;
+      case HeadEnd::kTooLarge:
+        SendError(c.stream, kHeadTooLarge);
+        return HeadWait::kClose;
+      case HeadEnd::kNeedMore:
+        break;
     }
-    first = false;
-    c.request_started_ms = 0;
-    c.want_write = false;
-    if (end > options_.max_header_bytes) {
-      SendError(c.stream, 431, "header_too_large", "the request headers are too large");
-      return false;
+    // Between requests, go back to epoll rather than try a read that
+    // would find nothing (but OpenSSL may hold decrypted bytes).
+    if (!first && c.in.empty() && !c.stream.Buffered()) return HeadWait::kEpoll;
+    size_t got = 0;
+    Io io = c.stream.Recv(buf, sizeof buf, &got);
+    if (io == Io::kDone) {
+      c.in.append(buf, got);
+      continue;
     }
-    std::string head = c.in.substr(0, end);
-    c.in.erase(0, end + 4);
+    if (io == Io::kClosed) return HeadWait::kClose;
+    // The rest has not arrived: wait in epoll, not here. The monitor
+    // closes the connection if the header block takes too long.
+    if (!c.in.empty() && c.request_started_ms == 0) c.request_started_ms = NowMs();
+    c.want_write = io == Io::kWantWrite;
+    return HeadWait::kEpoll;
+  }
+}
 
-    // 2. Request line and headers.
-    httplib::Request req;
-    size_t line_end = head.find("\r\n");
-    std::string_view request_line(head.data(), line_end == std::string::npos ? head.size() : line_end);
-    size_t sp1 = request_line.find(' ');
-    size_t sp2 = request_line.rfind(' ');
-    if (sp1 == std::string_view::npos || sp2 == sp1) {
-      SendError(c.stream, 400, "bad_request", "malformed request line");
+httplib::Request MakeRequest(ParsedHead&& head) {
+  httplib::Request req;
+  req.method = std::move(head.method);
+  req.target = std::move(head.target);
+  req.version = std::move(head.version);
+  req.path = std::move(head.path);
+  for (auto& [key, value] : head.params) req.params.emplace(std::move(key), std::move(value));
+  for (auto& [name, value] : head.headers) req.headers.emplace(std::move(name), std::move(value));
+  return req;
+}
+
+namespace {
+
+// cpp-httplib 0.11.4 keeps a streamed body (Response::set_content_provider)
+// in members it calls private and offers no accessor for: this is the one
+// place that reads them.
+struct ProvidedBody {
+  explicit ProvidedBody(httplib::Response& res) : res_(res) {}
+  bool streamed() const { return static_cast<bool>(res_.content_provider_); }
+  uint64_t length() const { return streamed() ? res_.content_length_ : res_.body.size(); }
+  bool Provide(uint64_t offset, uint64_t length, httplib::DataSink& sink) const {
+    return res_.content_provider_(static_cast<size_t>(offset), static_cast<size_t>(length), sink);
+  }
+  // Tells the provider's releaser that the whole body went out.
+  void MarkSent() { res_.content_provider_success_ = true; }
+
+ private:
+  httplib::Response& res_;
+};
+
+// Writes the answer to `req`: headers and body in one write when the body
+// is in memory, the head with the first window of a streamed body
+// otherwise. False if the connection failed or a provider failed midway.
+bool WriteAnswer(Stream& stream, const httplib::Request& req, httplib::Response& res, bool keep_alive) {
+  ProvidedBody provided(res);
+  bool has_body = res.status >= 200 && res.status != 204 && res.status != 304;
+  uint64_t body_length = provided.length();
+  std::string out;
+  out.reserve(256 + res.headers.size() * 48);
+  out += req.version == "HTTP/1.0" ? "HTTP/1.0 " : "HTTP/1.1 ";
+  out += std::to_string(res.status);
+  out += ' ';
+  out += Reason(res.status);
+  out += "\r\n";
+  for (const auto& [name, value] : res.headers) {
+    if (EqualsNoCase(name, "Content-Length") || EqualsNoCase(name, "Connection")) continue;
+    out += name;
+    out += ": ";
+    out += value;
+    out += "\r\n";
+  }
+  if (has_body) {
+    out += "Content-Length: ";
+    out += std::to_string(body_length);
+    out += "\r\n";
+  }
+  out += keep_alive ? (req.version == "HTTP/1.0" ? "Connection: keep-alive\r\n" : "") : "Connection: close\r\n";
+  out += "\r\n";
+  bool send_body = has_body && req.method != "HEAD" && body_length > 0;
+  if (!send_body || !provided.streamed()) {
+    return stream.Writev(out, send_body ? std::string_view(res.body) : std::string_view());
+  }
+  uint64_t sent = 0;
+  bool write_ok = true;
+  httplib::DataSink sink;
+  sink.write = [&](const char* d, size_t n) {
+    if (!write_ok) return false;
+    write_ok = sent == 0 ? stream.Writev(out, std::string_view(d, n)) : stream.WriteAll(std::string_view(d, n));
+    if (write_ok) sent += n;
+    return write_ok;
+  };
+  sink.is_writable = [&] { return write_ok; };
+  sink.done = [] {};
+  while (sent < body_length) {
+    uint64_t before = sent;
+    bool more = provided.Provide(sent, body_length - sent, sink);
+    if (!more || !write_ok || sent == before) return false;  // the provider failed: the length is a lie now
+  }
+  provided.MarkSent();
+  return true;
+}
+
+}  // namespace
+
+httplib::Response EventServer::RunHandler(const httplib::Request& req, const httplib::ContentReader* reader) {
+  httplib::Response res;
+  res.version = req.version;
+  try {
+    handler_(req, res, reader);
+  } catch (const std::exception& e) {
+    core::LogEvent("http.exception", {{"path", req.path}, {"what", e.what()}});
+    res = httplib::Response();
+    res.status = 500;
+    res.set_content(R"({"error":{"code":"internal","message":"internal error"}})", "application/json");
+  }
+  if (res.status == -1) res.status = 200;
+  return res;
+}
+
+bool EventServer::Serve(Conn& c) {
+  Limits limits;
+  limits.max_header_bytes = options_.max_header_bytes;
+  for (bool first = true; !stopping_; first = false) {
+    size_t head_bytes = 0;
+    HeadWait wait = ReadHead(c, first, limits, &head_bytes);
+    if (wait != HeadWait::kReady) return wait == HeadWait::kEpoll;
+    HeadResult parsed = ParseRequestHead(std::string_view(c.in).substr(0, head_bytes), limits);
+    c.in.erase(0, head_bytes + 4);
+    if (!parsed.ok()) {
+      SendError(c.stream, parsed.error());
       return false;
     }
-    req.method = std::string(request_line.substr(0, sp1));
-    req.target = std::string(request_line.substr(sp1 + 1, sp2 - sp1 - 1));
-    req.version = std::string(request_line.substr(sp2 + 1));
-    if (req.version != "HTTP/1.1" && req.version != "HTTP/1.0") {
-      SendError(c.stream, 505, "http_version_not_supported", "only HTTP/1.0 and HTTP/1.1 are spoken here");
-      return false;
-    }
-    if (req.target.empty() || req.target.front() != '/') {
-      SendError(c.stream, 400, "bad_request", "the request target must be a path");
-      return false;
-    }
-    size_t q = req.target.find('?');
-    req.path = PercentDecode(std::string_view(req.target).substr(0, q), false);
-    if (q != std::string::npos) ParseQuery(std::string_view(req.target).substr(q + 1), &req.params);
-    std::string_view rest =
-        line_end == std::string::npos ? std::string_view() : std::string_view(head).substr(line_end + 2);
-    while (!rest.empty()) {
-      size_t eol = rest.find("\r\n");
-      std::string_view line = rest.substr(0, eol);
-      rest = eol == std::string_view::npos ? std::string_view() : rest.substr(eol + 2);
-      size_t colon = line.find(':');
-      if (colon == std::string_view::npos || colon == 0 || line.front() == ' ' || line.front() == '\t' ||
-          Trim(line.substr(0, colon)).size() != colon) {
-        SendError(c.stream, 400, "bad_request", "malformed header line");
-        return false;
-      }
-      req.headers.emplace(std::string(line.substr(0, colon)), std::string(Trim(line.substr(colon + 1))));
-    }
+    BodyReader body(c.stream, c.in, parsed.value(), limits);
+    bool keep_alive = parsed.value().keep_alive;
+    httplib::Request req = MakeRequest(std::move(parsed.value()));
     req.ssl = c.stream.ssl();  // non-null over HTTPS
     req.remote_addr = c.remote_addr;
     req.remote_port = c.remote_port;
     req.local_addr = c.local_addr;
     req.local_port = c.local_port;
-
-    // 3. Framing of the body.
-    std::string te = req.get_header_value("Transfer-Encoding");
-    bool chunked = !te.empty();
-    if (chunked && !EqualsNoCase(Trim(te), "chunked")) {
-      SendError(c.stream, 501, "not_implemented", "only the chunked transfer coding is supported");
-      return false;
-    }
-    uint64_t length = 0;
-    if (req.has_header("Content-Length")) {
-      std::string cl = req.get_header_value("Content-Length");
-      if (chunked || req.get_header_value_count("Content-Length") > 1 || cl.empty() ||
-          cl.find_first_not_of("0123456789") != std::string::npos || cl.size() > 18) {
-        SendError(c.stream, 400, "bad_request", "invalid Content-Length");
-        return false;
-      }
-      length = std::stoull(cl);
-    }
-    bool expect = EqualsNoCase(req.get_header_value("Expect"), "100-continue");
-    BodyReader body(
-        c.stream, c.in,
-        chunked ? BodyReader::Kind::kChunked : (length > 0 ? BodyReader::Kind::kLength : BodyReader::Kind::kNone),
-        length, expect && (chunked || length > 0));
-    std::string connection = req.get_header_value("Connection");
-    bool keep_alive =
-        req.version == "HTTP/1.1" ? !EqualsNoCase(connection, "close") : EqualsNoCase(connection, "keep-alive");
-
-    // 4. The handler.
-    httplib::Response res;
-    res.version = req.version;
-    bool is_get = req.method == "GET" || req.method == "HEAD";
     httplib::ContentReader reader([&](httplib::ContentReceiver receiver) { return body.Read(receiver); },
                                   [](httplib::MultipartContentHeader, httplib::ContentReceiver) { return false; });
-    try {
-      handler_(req, res, is_get ? nullptr : &reader);
-    } catch (const std::exception& e) {
-      core::LogEvent("http.exception", {{"path", req.path}, {"what", e.what()}});
-      res = httplib::Response();
-      res.status = 500;
-      res.set_content(R"({"error":{"code":"internal","message":"internal error"}})", "application/json");
-    }
-    if (res.status == -1) res.status = 200;
+    bool is_get = req.method == "GET" || req.method == "HEAD";
+    httplib::Response res = RunHandler(req, is_get ? nullptr : &reader);
     // An unread body must not be taken for the next request: close instead.
     if (!body.DiscardBuffered()) keep_alive = false;
     if (EqualsNoCase(res.get_header_value("Connection"), "close")) keep_alive = false;
-
-    // 5. The answer: headers and body in one write when the body is in memory.
-    bool has_body = res.status >= 200 && res.status != 204 && res.status != 304;
-    uint64_t body_length = res.content_provider_ ? res.content_length_ : res.body.size();
-    std::string out;
-    out.reserve(256 + res.headers.size() * 48);
-    out += req.version == "HTTP/1.0" ? "HTTP/1.0 " : "HTTP/1.1 ";
-    out += std::to_string(res.status);
-    out += ' ';
-    out += Reason(res.status);
-    out += "\r\n";
-    for (const auto& [name, value] : res.headers) {
-      if (EqualsNoCase(name, "Content-Length") || EqualsNoCase(name, "Connection")) continue;
-      out += name;
-      out += ": ";
-      out += value;
-      out += "\r\n";
-    }
-    if (has_body) {
-      out += "Content-Length: ";
-      out += std::to_string(body_length);
-      out += "\r\n";
-    }
-    out += keep_alive ? (req.version == "HTTP/1.0" ? "Connection: keep-alive\r\n" : "") : "Connection: close\r\n";
-    out += "\r\n";
-    bool send_body = has_body && req.method != "HEAD" && body_length > 0;
-    if (!send_body || !res.content_provider_) {
-      if (!c.stream.Writev(out, send_body ? std::string_view(res.body) : std::string_view())) return false;
-    } else {
-      // The head goes out with the first window of the body.
-      uint64_t sent = 0;
-      bool write_ok = true;
-      httplib::DataSink sink;
-      sink.write = [&](const char* d, size_t n) {
-        if (!write_ok) return false;
-        write_ok = sent == 0 ? c.stream.Writev(out, std::string_view(d, n)) : c.stream.WriteAll(std::string_view(d, n));
-        if (write_ok) sent += n;
-        return write_ok;
-      };
-      sink.is_writable = [&] { return write_ok; };
-      sink.done = [] {};
-      while (sent < body_length) {
-        uint64_t before = sent;
-        bool more = res.content_provider_(static_cast<size_t>(sent), static_cast<size_t>(body_length - sent), sink);
-        if (!more || !write_ok || sent == before) return false;  // the provider failed: the length is a lie now
-      }
-      res.content_provider_success_ = true;
-    }
-    if (!keep_alive) return false;
+    if (!WriteAnswer(c.stream, req, res, keep_alive) || !keep_alive) return false;
   }
   return false;
 }

@@ -15,6 +15,8 @@
 // are the same whichever transport runs them. Supported: keep-alive and
 // pipelining, Content-Length and chunked request bodies, Expect:
 // 100-continue, HEAD, streamed responses (Response content providers).
+// Heads and chunked bodies are parsed by http/request_parser.h (no
+// sockets, fuzzed); see docs/http.md.
 // When a handler leaves a body unread (it refused the request), the
 // connection is closed after the answer, so the body is never parsed as a
 // request and a client waiting for 100 Continue is not left hanging.
@@ -59,9 +61,14 @@
 #include <vector>
 
 #include "core/status.h"
+#include "http/request_parser.h"
 #include "http/tls_context.h"
 
 namespace relais::http {
+
+// The handler's request made from a parsed head (moved from); the
+// connection's addresses are left for the caller to fill.
+httplib::Request MakeRequest(ParsedHead&& head);
 
 class EventServer {
  public:
@@ -108,6 +115,14 @@ class EventServer {
   bool Handshake(Conn& c);
   // Serves the requests available on `c`; true to keep the connection.
   bool Serve(Conn& c);
+  enum class HeadWait { kReady, kEpoll, kClose };
+  // Reads until a whole header block is at the front of c.in (kReady, its
+  // length before "\r\n\r\n" in *head_bytes). kEpoll: nothing more to read
+  // now, wait in epoll; kClose: the peer left, or the block is too large
+  // (answered 431).
+  HeadWait ReadHead(Conn& c, bool first, const Limits& limits, size_t* head_bytes);
+  // Runs the handler; an exception becomes a 500.
+  httplib::Response RunHandler(const httplib::Request& req, const httplib::ContentReader* reader);
   Conn* Claim(uint64_t id);
   void Release(Conn* c);
   void Close(uint64_t id);

@@ -128,6 +128,18 @@ TEST_CASE("a chunked request body is decoded") {
   CHECK(c.ReadUntil("world").find("body=hello, world") != std::string::npos);
 }
 
+TEST_CASE("a chunked request body sent a byte at a time is decoded, and the next request follows") {
+  EchoServer s;
+  Raw c(s.port);
+  std::string wire =
+      "POST /up HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n7;ext=1\r\n, world\r\n0\r\nX-T: "
+      "y\r\n\r\nGET /next HTTP/1.1\r\n\r\n";
+  for (char ch : wire) c.Send(std::string(1, ch));
+  std::string out = c.ReadUntil("GET /next q= body=");
+  CHECK(out.find("body=hello, world") != std::string::npos);
+  CHECK_FALSE(c.closed);
+}
+
 TEST_CASE("a client that expects 100 Continue gets it once the handler reads the body") {
   EchoServer s;
   Raw c(s.port);
