@@ -35,13 +35,23 @@ _children = []  # Popen objects still to be stopped
 _temp_dirs = []
 
 
-def relais_binary():
-    path = os.environ.get("RELAIS", os.path.join(REPO, "build", "relais"))
+def _binary(variable, name):
+    path = os.environ.get(variable, os.path.join(REPO, "build", name))
     if not os.path.isabs(path):
         path = os.path.join(REPO, path)
     if not os.access(path, os.X_OK):
-        sys.exit(f"bench: no relais binary at {path} (build it, or set RELAIS=/path/to/relais)")
+        sys.exit(f"bench: no {name} binary at {path} (build it, or set {variable}=/path/to/{name})")
     return path
+
+
+def relais_binary():
+    """The box, `relais` (RELAIS overrides build/relais)."""
+    return _binary("RELAIS", "relais")
+
+
+def hub_binary():
+    """The gateway, `relais-hub` (RELAIS_HUB overrides build/relais-hub)."""
+    return _binary("RELAIS_HUB", "relais-hub")
 
 
 def need(tool):

@@ -53,7 +53,7 @@ def start_gateway(tmp, tag):
     with open(os.path.join(hub_dir, "relais.conf"), "w") as f:
         f.write(f"hub_ent_key_file = {os.path.join(hub_dir, 'ent.key')}\n")
     hub_out = open(os.path.join(tmp, f"hub-{tag}.out"), "wb")
-    hub = b.spawn([b.relais_binary(), "hub", "serve", "--data", hub_dir, "--listen", f"{b.HOST}:0"], stdout=hub_out,
+    hub = b.spawn([b.hub_binary(), "serve", "--data", hub_dir, "--listen", f"{b.HOST}:0"], stdout=hub_out,
                   stderr=open(os.path.join(tmp, f"hub-{tag}.log"), "wb"), env=env())
     url = None
     for _ in range(600):
@@ -65,7 +65,7 @@ def start_gateway(tmp, tag):
         time.sleep(0.05)
     if not url:
         raise RuntimeError("relais-hub serve did not start")
-    r = subprocess.run([b.relais_binary(), "hub", "school", "add", "--data", hub_dir, "Collège du banc d'essai"],
+    r = subprocess.run([b.hub_binary(), "school", "add", "--data", hub_dir, "Collège du banc d'essai"],
                        capture_output=True, text=True, env=env(), check=True)
     base = f"{url}/hub/v1/ent/schools/{r.stdout.strip()}"
     roster = {"users": [{"login": "prof.bench", "role": "teacher"}]}

@@ -36,8 +36,12 @@ def env():
     return e
 
 
-def run(*args, timeout=1800):
-    r = subprocess.run([b.relais_binary(), *args], capture_output=True, text=True, timeout=timeout, env=env())
+def run_hub(*args, timeout=1800):
+    return run(*args, timeout=timeout, binary=b.hub_binary())
+
+
+def run(*args, timeout=1800, binary=None):
+    r = subprocess.run([binary or b.relais_binary(), *args], capture_output=True, text=True, timeout=timeout, env=env())
     if r.returncode != 0:
         raise RuntimeError(f"relais {' '.join(args)}: exit {r.returncode}: {r.stderr.strip()[-500:]}")
     return r.stdout
@@ -94,7 +98,7 @@ def main():
     hub_dir, box_a, box_b = (os.path.join(tmp, n) for n in ("hub", "box-a", "box-b"))
     os.mkdir(hub_dir)
     hub_out = open(os.path.join(tmp, "hub.out"), "wb")
-    hub = b.spawn([b.relais_binary(), "hub", "serve", "--data", hub_dir, "--listen", f"{b.HOST}:0"], stdout=hub_out,
+    hub = b.spawn([b.hub_binary(), "serve", "--data", hub_dir, "--listen", f"{b.HOST}:0"], stdout=hub_out,
                   stderr=open(os.path.join(tmp, "hub.log"), "wb"), env=env())
     url = None
     for _ in range(600):
@@ -106,10 +110,10 @@ def main():
         time.sleep(0.05)
     if not url:
         raise RuntimeError("relais-hub serve did not start")
-    school = run("hub", "school", "add", "--data", hub_dir, "Collège du banc d'essai").strip()
+    school = run_hub("school", "add", "--data", hub_dir, "Collège du banc d'essai").strip()
     run("user", "add", "--data", box_a, "--login", "prof.video", "--role", "teacher", "--password", b.PASSWORD)
     for box in (box_a, box_b):
-        code = run("hub", "enrol-code", "--data", hub_dir, "--school", school).strip()
+        code = run_hub("enrol-code", "--data", hub_dir, "--school", school).strip()
         run("sync", "enrol", "--data", box, "--hub", url, "--code", code)
     run("sync", "--data", box_a)
     run("sync", "--data", box_b)
