@@ -4,39 +4,31 @@
 // case runs on SQLite and on PostgreSQL (tests/support/pg_fixture.h).
 #include <doctest/doctest.h>
 
-#include <filesystem>
 #include <functional>
 #include <random>
 
-#include "content/journal.h"
 #include "core/crypto.h"
 #include "hub/hub.h"
 #include "hub/uploads.h"
 #include "sync/enrolment.h"
-#include "sync/envelope.h"
-#include "sync/op_codec.h"
+#include "tests/hub/box_bundles.h"
 #include "tests/support/pg_fixture.h"
+#include "tests/support/temp_dir.h"
 
-namespace fs = std::filesystem;
 using namespace relais;
 using namespace relais::hub;
 
 namespace {
 
-struct TempDir {
-  fs::path path = fs::temp_directory_path() / ("relais-uploads-" + core::RandomToken(8));
-  TempDir() { fs::create_directories(path); }
-  ~TempDir() { fs::remove_all(path); }
-};
-
-// A gateway without HTTP: a store of `engine`, an identity, a Hub.
+// A gateway without HTTP: a store of `engine`, an identity, a Hub, a school.
 struct Gateway {
-  TempDir dir;
+  testing::TempDir dir;
   core::FakeClock clock{1790000000};
   core::Config config;
   std::unique_ptr<HubStore> store;
   std::unique_ptr<sync::Identity> identity = sync::Identity::Generate();
   std::unique_ptr<Hub> hub;
+  std::string school;  // one school, made at start
 
   explicit Gateway(const std::string& engine) {
     config.max_upload_bytes = 8 << 20;
@@ -53,6 +45,9 @@ struct Gateway {
     REQUIRE_MESSAGE(opened.ok(), opened.status().ToString());
     store = std::move(opened).value();
     hub = std::make_unique<Hub>(*store, clock, config, *identity);
+    auto added = store->AddSchool("École du Port", clock.Now());
+    REQUIRE(added.ok());
+    school = added->id;
   }
 };
 
@@ -84,27 +79,8 @@ Box Enrol(Gateway& gw, const std::string& school) {
 
 // A bundle from `box` to the gateway holding `n` journal operations (~2 KB each).
 std::string BundleFor(const Box& box, const std::string& school, int n, int64_t now) {
-  const sync::Certificate& gw = box.enrolment.gateway_certificate;
-  sync::StringSink sink;
-  sync::BundleOptions opt;
-  opt.scope = school;
-  opt.created_at = now;
-  opt.expires_at = now + 86400;
-  opt.sender_certificate = sync::EncodeCertificate(box.enrolment.certificate);
-  auto w = sync::BundleWriter::Create(*box.identity, sync::Recipient{gw.box_key, gw.box_epoch}, opt, &sink);
-  REQUIRE(w.ok());
-  for (int i = 0; i < n; ++i) {
-    content::Op op;
-    op.origin = box.origin;
-    op.seq = i + 1;
-    op.hlc = (static_cast<uint64_t>(now) * 1000 << 16) + static_cast<uint64_t>(i);
-    op.table = "submissions";
-    op.key = {core::SqlValue(core::NewUuid())};
-    op.columns = {{"body", core::SqlValue(core::ToHex(core::RandomBytes(1900)))}};
-    REQUIRE((*w)->Add(1, sync::EncodeOp(op)).ok());
-  }
-  REQUIRE((*w)->Finish().ok());
-  return std::move(sink.data());
+  return testing::SignedBundle(*box.identity, box.enrolment, school, now,
+                               [&](sync::BundleWriter& w) { testing::AddSubmissions(w, box.origin, n, now); });
 }
 
 // A body that yields `bytes` in pieces of `piece` bytes and, when `cut`,
@@ -153,10 +129,8 @@ void ForEachEngine(F body) {
 
 TEST_CASE("a bundle appended in pieces is ingested once, when its last byte is stored, and then the upload is gone") {
   ForEachEngine([](Gateway& gw) {
-    auto school = gw.store->AddSchool("École du Port", gw.clock.Now());
-    REQUIRE(school.ok());
-    Box box = Enrol(gw, school->id);
-    std::string bundle = BundleFor(box, school->id, 1200, gw.clock.Now());  // ~2.4 MB: several parts
+    Box box = Enrol(gw, gw.school);
+    std::string bundle = BundleFor(box, gw.school, 1200, gw.clock.Now());  // ~2.4 MB: several parts
     REQUIRE(bundle.size() > 2 * kUploadPieceBytes);
     auto upload = gw.hub->uploads().Create(box.record, static_cast<int64_t>(bundle.size()));
     REQUIRE_MESSAGE(upload.ok(), upload.status().ToString());
@@ -181,7 +155,7 @@ TEST_CASE("a bundle appended in pieces is ingested once, when its last byte is s
         CHECK(appended.duplicates == 0);
       }
     }
-    auto head = gw.store->FeedHead(school->id);
+    auto head = gw.store->FeedHead(gw.school);
     REQUIRE(head.ok());
     CHECK(*head == 1200);
 
@@ -194,16 +168,14 @@ TEST_CASE("a bundle appended in pieces is ingested once, when its last byte is s
     CHECK_FALSE(late.offset.has_value());
     CHECK(again.pieces_taken == 0);
     CHECK(gw.hub->uploads().Find(box.record, upload->id).status().code() == StatusCode::kNotFound);
-    CHECK(*gw.store->FeedHead(school->id) == 1200);
+    CHECK(*gw.store->FeedHead(gw.school) == 1200);
   });
 }
 
 TEST_CASE("an append at a stale offset is refused with Conflict before any byte of its body is read") {
   ForEachEngine([](Gateway& gw) {
-    auto school = gw.store->AddSchool("École du Port", gw.clock.Now());
-    REQUIRE(school.ok());
-    Box box = Enrol(gw, school->id);
-    std::string bundle = BundleFor(box, school->id, 10, gw.clock.Now());
+    Box box = Enrol(gw, gw.school);
+    std::string bundle = BundleFor(box, gw.school, 10, gw.clock.Now());
     auto upload = gw.hub->uploads().Create(box.record, static_cast<int64_t>(bundle.size()));
     REQUIRE(upload.ok());
     Body first{std::string_view(bundle).substr(0, 100)};
@@ -224,10 +196,8 @@ TEST_CASE("an append at a stale offset is refused with Conflict before any byte 
 
 TEST_CASE("a cut append keeps every byte that arrived, and the append resumed at the kept offset completes it") {
   ForEachEngine([](Gateway& gw) {
-    auto school = gw.store->AddSchool("École du Port", gw.clock.Now());
-    REQUIRE(school.ok());
-    Box box = Enrol(gw, school->id);
-    std::string bundle = BundleFor(box, school->id, 1200, gw.clock.Now());
+    Box box = Enrol(gw, gw.school);
+    std::string bundle = BundleFor(box, gw.school, 1200, gw.clock.Now());
     auto upload = gw.hub->uploads().Create(box.record, static_cast<int64_t>(bundle.size()));
     REQUIRE(upload.ok());
 
@@ -252,10 +222,8 @@ TEST_CASE("a cut append keeps every byte that arrived, and the append resumed at
 
 TEST_CASE("uploads are refused over the limit, past their length, without a body, or to another box") {
   ForEachEngine([](Gateway& gw) {
-    auto school = gw.store->AddSchool("École du Port", gw.clock.Now());
-    REQUIRE(school.ok());
-    Box box = Enrol(gw, school->id);
-    Box other = Enrol(gw, school->id);
+    Box box = Enrol(gw, gw.school);
+    Box other = Enrol(gw, gw.school);
     CHECK(gw.hub->uploads().Create(box.record, 0).status().code() == StatusCode::kInvalidArgument);
     CHECK(gw.hub->uploads().Create(box.record, (8 << 20) + 1).status().code() == StatusCode::kTooLarge);
 
@@ -276,10 +244,8 @@ TEST_CASE("uploads are refused over the limit, past their length, without a body
 
 TEST_CASE("a damaged bundle is refused as the sender's fault when complete, nothing is ingested, the upload goes") {
   ForEachEngine([](Gateway& gw) {
-    auto school = gw.store->AddSchool("École du Port", gw.clock.Now());
-    REQUIRE(school.ok());
-    Box box = Enrol(gw, school->id);
-    std::string bad = BundleFor(box, school->id, 3, gw.clock.Now());
+    Box box = Enrol(gw, gw.school);
+    std::string bad = BundleFor(box, gw.school, 3, gw.clock.Now());
     bad[bad.size() / 2] ^= 0x01;
     auto upload = gw.hub->uploads().Create(box.record, static_cast<int64_t>(bad.size()));
     REQUIRE(upload.ok());
@@ -288,17 +254,15 @@ TEST_CASE("a damaged bundle is refused as the sender's fault when complete, noth
     CHECK(refused.status.code() == StatusCode::kInvalidArgument);
     CHECK(refused.status.message().rfind("bundle refused: ", 0) == 0);
     CHECK(refused.complete);
-    CHECK(*gw.store->FeedHead(school->id) == 0);
+    CHECK(*gw.store->FeedHead(gw.school) == 0);
     CHECK(gw.hub->uploads().Find(box.record, upload->id).status().code() == StatusCode::kNotFound);
   });
 }
 
 TEST_CASE("a stored upload reads back through UploadSource at any offset and length, across its parts") {
   ForEachEngine([](Gateway& gw) {
-    auto school = gw.store->AddSchool("École du Port", gw.clock.Now());
-    REQUIRE(school.ok());
     std::string all = core::RandomBytes(50'000);
-    auto u = gw.store->CreateUpload(school->id, "box-1", "bundle", static_cast<int64_t>(all.size()), 1);
+    auto u = gw.store->CreateUpload(gw.school, "box-1", "bundle", static_cast<int64_t>(all.size()), 1);
     REQUIRE(u.ok());
     std::mt19937 rng(7);
     for (int64_t at = 0; at < u->length;) {  // parts of uneven sizes
@@ -333,10 +297,8 @@ TEST_CASE("a stored upload reads back through UploadSource at any offset and len
 
 TEST_CASE("a stored answer is its box's alone, reads back by ranges, and is gone once deleted") {
   ForEachEngine([](Gateway& gw) {
-    auto school = gw.store->AddSchool("École du Port", gw.clock.Now());
-    REQUIRE(school.ok());
-    Box box = Enrol(gw, school->id);
-    Box other = Enrol(gw, school->id);
+    Box box = Enrol(gw, gw.school);
+    Box other = Enrol(gw, gw.school);
     auto answer = gw.hub->uploads().StoreAnswer(box.record, {}, {});
     REQUIRE_MESSAGE(answer.ok(), answer.status().ToString());
     CHECK(answer->length > 0);
