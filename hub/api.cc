@@ -19,9 +19,7 @@ namespace {
 constexpr uint64_t kMaxEnrolmentBytes = 64 << 10;
 constexpr uint64_t kMaxChunkBytes = 16 << 20;
 constexpr uint64_t kMaxPublishBytes = 16 << 20;  // a whole school's roster and course material
-constexpr size_t kUploadPieceBytes = 1 << 20;    // bytes per stored upload part
 constexpr int64_t kMaxAnswerRange = 4 << 20;     // bytes of an answer per GET
-constexpr int64_t kStaleUploadS = 7 * 86400;     // uploads and answers untouched this long are dropped
 constexpr int kMaxPage = 1000;
 constexpr const char* kOctets = "application/octet-stream";
 }  // namespace
@@ -132,14 +130,6 @@ Result<std::string> HubApi::RawBody(Call& c, uint64_t limit) {
   if (too_large) return Status::TooLarge("the body is over " + std::to_string(limit) + " bytes");
   if (!ok) return Status::InvalidArgument("the body was cut");
   return body;
-}
-
-Result<hub::HubUpload> HubApi::OwnUpload(Call& c, std::string_view kind) {
-  auto upload = hub_.store().GetUpload(c.params[0]);
-  if (!upload.ok()) return upload.status();
-  if (upload->box_id != c.box.id || upload->kind != kind)
-    return Status::NotFound(kind == "answer" ? "no such answer" : "no such upload");
-  return upload;
 }
 
 void HubApi::Health(Call& c) {
@@ -255,42 +245,23 @@ void HubApi::RotateBoxKey(Call& c) {
   c.res.set_content(*cert, kOctets);
 }
 
-// The answer, stored: the bundle is written to a temporary file (memory
-// stays flat), then into the store as an upload of kind "answer" in 1 MiB
-// parts, so that any gateway process can serve its ranges.
+// The answer, stored (hub/uploads.h), so that any gateway process can
+// serve its ranges.
 void HubApi::CreateAnswer(Call& c) {
   sync::FileNews files;
   auto have = BodyVector(c, &files);
   if (!have.ok()) return http::WriteError(c.res, have.status());
-  (void)hub_.store().DeleteStaleUploads(clock_.Now() - kStaleUploadS);
-  auto file = core::StreamingFile::Create(std::filesystem::temp_directory_path());
-  if (!file.ok()) return http::WriteError(c.res, file.status());
-  sync::StreamingFileSink sink(file->get());
-  auto count = hub_.WriteAnswerBundle(c.box, *have, &sink, files);
-  if (!count.ok()) return http::WriteError(c.res, count.status());
-  auto length = static_cast<int64_t>((*file)->size());
-  auto answer = hub_.store().CreateUpload(c.box.school_id, c.box.id, "answer", length, clock_.Now());
+  auto answer = hub_.uploads().StoreAnswer(c.box, *have, files);
   if (!answer.ok()) return http::WriteError(c.res, answer.status());
-  auto reader = core::FileReader::Open((*file)->path());
-  if (!reader.ok()) return http::WriteError(c.res, reader.status());
-  std::string piece(kUploadPieceBytes, '\0');
-  for (int64_t at = 0; at < length;) {
-    auto n = (*reader)->ReadAt(static_cast<uint64_t>(at), piece.data(), piece.size());
-    if (!n.ok()) return http::WriteError(c.res, n.status());
-    if (*n == 0) return http::WriteError(c.res, Status::IOError("the answer's temporary file was cut short"));
-    auto next = hub_.store().AppendUpload(answer->id, at, std::string_view(piece.data(), *n), clock_.Now());
-    if (!next.ok()) return http::WriteError(c.res, next.status());
-    at = *next;
-  }
   c.res.set_header("Location", "/hub/v1/answers/" + answer->id);
-  http::WriteJson(c.res, {{"id", answer->id}, {"length", length}, {"operations", *count}}, 201);
+  http::WriteJson(c.res, {{"id", answer->id}, {"length", answer->length}, {"operations", answer->operations}}, 201);
 }
 
 // `Range: bytes=A-` or `bytes=A-B` (one range); without it, from byte 0. At
 // most kMaxAnswerRange bytes per answer: 206 with Content-Range whenever the
 // bytes are not the whole answer.
 void HubApi::GetAnswer(Call& c) {
-  auto answer = OwnUpload(c, "answer");
+  auto answer = hub_.uploads().FindAnswer(c.box, c.params[0]);
   if (!answer.ok()) return http::WriteError(c.res, answer.status());
   int64_t first = 0;
   int64_t last = answer->length - 1;
@@ -327,11 +298,11 @@ void HubApi::GetAnswer(Call& c) {
   // part missing or short ends the connection early; the box asks again.
   c.res.set_content_provider(
       static_cast<size_t>(last - first + 1), kOctets,
-      [store = &hub_.store(), id = answer->id, first](size_t offset, size_t length, httplib::DataSink& sink) {
+      [uploads = &hub_.uploads(), answer = *answer, first](size_t offset, size_t length, httplib::DataSink& sink) {
         int64_t from = first + static_cast<int64_t>(offset);
-        int64_t to = from + static_cast<int64_t>(std::min<size_t>(length, kUploadPieceBytes));
+        int64_t to = from + static_cast<int64_t>(std::min<size_t>(length, hub::kUploadPieceBytes));
         bool wrote = false;
-        Status st = store->ReadUpload(id, from, to, [&](std::string_view bytes) {
+        Status st = uploads->ReadAnswer(answer, from, to, [&](std::string_view bytes) {
           wrote = sink.write(bytes.data(), bytes.size());
           return wrote ? Status::Ok() : Status::IOError("the connection is gone");
         });
@@ -341,9 +312,7 @@ void HubApi::GetAnswer(Call& c) {
 
 // The box has applied the answer: forget it (else it goes with the stale ones).
 void HubApi::DeleteAnswer(Call& c) {
-  auto answer = OwnUpload(c, "answer");
-  if (!answer.ok()) return http::WriteError(c.res, answer.status());
-  Status st = hub_.store().DeleteUpload(answer->id);
+  Status st = hub_.uploads().DeleteAnswer(c.box, c.params[0]);
   if (!st.ok()) return http::WriteError(c.res, st);
   c.res.status = 204;
 }
@@ -352,101 +321,55 @@ void HubApi::CreateUpload(Call& c) {
   auto body = c.reader ? http::ReadJsonBody(c.req, *c.reader, config_.max_json_bytes)
                        : Result<json>(Status::InvalidArgument("the request needs a JSON body"));
   if (!body.ok()) return http::WriteError(c.res, body.status());
-  if (!body->contains("length") || !(*body)["length"].is_number_integer() || (*body)["length"].get<int64_t>() < 1)
+  if (!body->contains("length") || !(*body)["length"].is_number_integer())
     return http::WriteError(c.res, Status::InvalidArgument("length must be a whole number of bytes above 0"));
-  int64_t length = (*body)["length"].get<int64_t>();
-  if (static_cast<uint64_t>(length) > config_.max_upload_bytes)
-    return http::WriteError(c.res, Status::TooLarge("a bundle is at most " + std::to_string(config_.max_upload_bytes) +
-                                                    " bytes: split it"));
-  std::string kind = body->value("kind", std::string("bundle"));
-  if (kind != "bundle") return http::WriteError(c.res, Status::InvalidArgument("kind must be \"bundle\""));
-  auto upload = hub_.store().CreateUpload(c.box.school_id, c.box.id, kind, length, clock_.Now());
+  if (body->value("kind", std::string("bundle")) != "bundle")
+    return http::WriteError(c.res, Status::InvalidArgument("kind must be \"bundle\""));
+  auto upload = hub_.uploads().Create(c.box, (*body)["length"].get<int64_t>());
   if (!upload.ok()) return http::WriteError(c.res, upload.status());
   c.res.set_header("Location", "/hub/v1/uploads/" + upload->id);
   c.res.set_header("Upload-Offset", "0");
-  http::WriteJson(c.res, {{"id", upload->id}, {"offset", 0}, {"length", length}}, 201);
+  http::WriteJson(c.res, {{"id", upload->id}, {"offset", 0}, {"length", upload->length}}, 201);
 }
 
 void HubApi::UploadOffset(Call& c) {
-  auto upload = OwnUpload(c, "bundle");
+  auto upload = hub_.uploads().Find(c.box, c.params[0]);
   if (!upload.ok()) return http::WriteError(c.res, upload.status());
   c.res.status = 200;
   c.res.set_header("Upload-Offset", std::to_string(upload->offset));
   c.res.set_header("Upload-Length", std::to_string(upload->length));
 }
 
-// tus-like: the body goes in at Upload-Offset; each full piece is stored as
-// it arrives, so a cut connection keeps everything received so far and the
-// box resumes from HEAD's Upload-Offset. The last byte triggers verification.
+// tus-like (hub/uploads.h runs the protocol): the body goes in at
+// Upload-Offset and streams into the store; the answer always says the
+// offset to resume at, and the PATCH that brings the last byte the verdict.
 void HubApi::PatchUpload(Call& c) {
-  auto upload = OwnUpload(c, "bundle");
-  if (!upload.ok()) return http::WriteError(c.res, upload.status());
   std::string offset_text = c.req.get_header_value("Upload-Offset");
   char* end = nullptr;
   long long offset = std::strtoll(offset_text.c_str(), &end, 10);
-  if (offset_text.empty() || *end != '\0' || offset < 0)
+  if (offset_text.empty() || *end != '\0' || offset < 0) {
+    // An unknown upload is 404 whatever the header says.
+    if (auto upload = hub_.uploads().Find(c.box, c.params[0]); !upload.ok())
+      return http::WriteError(c.res, upload.status());
     return http::WriteError(c.res, Status::InvalidArgument("Upload-Offset must be the byte offset to write at"));
-  if (offset != upload->offset) {
-    c.res.set_header("Upload-Offset", std::to_string(upload->offset));
-    return http::WriteError(c.res, Status::Conflict("the upload is at offset " + std::to_string(upload->offset)));
   }
-  if (!c.reader) return http::WriteError(c.res, Status::InvalidArgument("the request needs a body"));
-  int64_t at = offset;
-  std::string piece;
-  Status failure;
-  auto flush = [&]() {
-    if (piece.empty() || !failure.ok()) return;
-    auto next = hub_.store().AppendUpload(upload->id, at, piece, clock_.Now());
-    if (!next.ok()) {
-      failure = next.status();
-      return;
-    }
-    at = *next;
-    piece.clear();
-  };
-  bool complete_body = (*c.reader)([&](const char* data, size_t n) {
-    if (at + static_cast<int64_t>(piece.size() + n) > upload->length) {
-      failure = Status::TooLarge("the bytes go past the upload's announced length");
-      return false;
-    }
-    piece.append(data, n);
-    if (piece.size() >= kUploadPieceBytes) flush();
-    return failure.ok();
-  });
-  flush();  // also after a cut: what arrived is kept
-  c.res.set_header("Upload-Offset", std::to_string(at));
-  if (!failure.ok()) return http::WriteError(c.res, failure);
-  if (!complete_body)
-    return http::WriteError(c.res, Status::InvalidArgument("the body was cut; resume at Upload-Offset"));
-  if (at < upload->length) {
+  hub::BodySource body;
+  if (c.reader)
+    body = [reader = c.reader](const std::function<bool(std::string_view)>& piece) {
+      return (*reader)([&](const char* data, size_t n) { return piece(std::string_view(data, n)); });
+    };
+  hub::UploadAppend appended = hub_.uploads().Append(c.box, c.params[0], offset, body);
+  if (appended.offset) c.res.set_header("Upload-Offset", std::to_string(*appended.offset));
+  if (!appended.status.ok()) return http::WriteError(c.res, appended.status);
+  if (!appended.complete) {
     c.res.status = 204;
     return;
   }
-  // Complete: spool to a temporary file and verify the bundle from there
-  // (memory stays flat whatever the bundle's size).
-  auto file = core::StreamingFile::Create(std::filesystem::temp_directory_path());
-  if (!file.ok()) return http::WriteError(c.res, file.status());
-  Status st = hub_.store().ReadUpload(upload->id, 0, hub::kUploadEnd,
-                                      [&](std::string_view bytes) { return (*file)->Append(bytes); });
-  if (!st.ok()) return http::WriteError(c.res, st);
-  auto source = sync::FileSource::Open((*file)->path());
-  if (!source.ok()) return http::WriteError(c.res, source.status());
-  auto outcome = hub_.IngestBundle(c.box, **source);
-  // Verified or refused, the upload is done: a refused bundle is not retried.
-  (void)hub_.store().DeleteUpload(upload->id);
-  if (!outcome.ok()) {
-    core::LogEvent("sync.bundle_rejected", {{"box", c.box.id}, {"reason", outcome.status().message()}});
-    // A damaged bundle is the sender's fault (400), not the gateway's (500).
-    if (outcome.status().code() == StatusCode::kCorruption)
-      return http::WriteError(c.res, Status::InvalidArgument("bundle refused: " + outcome.status().message()));
-    return http::WriteError(c.res, outcome.status());
-  }
-  core::LogEvent("sync.bundle_received", {{"box", c.box.id}, {"records", std::to_string(outcome->records)}});
-  http::WriteJson(c.res, {{"offset", at},
+  http::WriteJson(c.res, {{"offset", *appended.offset},
                           {"complete", true},
-                          {"records", outcome->records},
-                          {"inserted", outcome->inserted},
-                          {"duplicates", outcome->duplicates}});
+                          {"records", appended.records},
+                          {"inserted", appended.inserted},
+                          {"duplicates", appended.duplicates}});
 }
 
 void HubApi::MissingChunks(Call& c) {

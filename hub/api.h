@@ -75,10 +75,6 @@ class HubApi {
 
   // Reads the whole body, at most `limit` bytes.
   Result<std::string> RawBody(Call& c, uint64_t limit);
-  // The stored upload named in the path, if it is of `kind` ("bundle": the
-  // box's upload; "answer": the gateway's answer to it) and belongs to the
-  // calling box; NotFound otherwise.
-  Result<hub::HubUpload> OwnUpload(Call& c, std::string_view kind);
 
   hub::Hub& hub_;
   const core::Config& config_;

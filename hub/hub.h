@@ -20,6 +20,7 @@
 #include "core/status.h"
 #include "hub/files.h"
 #include "hub/store.h"
+#include "hub/uploads.h"
 #include "sync/byte_io.h"
 #include "sync/certificate.h"
 #include "sync/envelope.h"
@@ -67,8 +68,13 @@ class Hub {
   // `store`, `clock`, `config` and `identity` must outlive the Hub.
   Hub(HubStore& store, const core::Clock& clock, const core::Config& config, const sync::Identity& identity)
       : store_(store), clock_(clock), config_(config), identity_(identity) {}
+  Hub(const Hub&) = delete;
+  Hub& operator=(const Hub&) = delete;
 
   HubStore& store() { return store_; }
+  // The resumable bundle uploads and stored answers (hub/uploads.h): the
+  // upload protocol of docs/hub-api.md runs there, over the store.
+  Uploads& uploads() { return uploads_; }
   const sync::Identity& identity() const { return identity_; }
   const core::Clock& clock() const { return clock_; }
 
@@ -169,6 +175,7 @@ class Hub {
   const core::Config& config_;
   const sync::Identity& identity_;
   OpDecoder decode_op_ = DecodeOpRecord;
+  Uploads uploads_{*this, store_, clock_, config_};
 };
 
 }  // namespace relais::hub

@@ -22,6 +22,7 @@
 #include "sync/enrolment.h"
 #include "sync/envelope.h"
 #include "sync/op_codec.h"
+#include "tests/hub/box_bundles.h"
 #include "tests/support/pg_fixture.h"
 #include "tests/support/raw_http.h"
 
@@ -133,34 +134,12 @@ Box Enrol(Gateway& gw, const std::string& school, int64_t now) {
 // what `add` writes.
 std::string SignedBundle(const Box& signer, const std::string& school, int64_t now,
                          const std::function<void(BundleWriter&)>& add) {
-  const Certificate& gw = signer.enrolment.gateway_certificate;
-  StringSink sink;
-  BundleOptions opt;
-  opt.scope = school;
-  opt.created_at = now;
-  opt.expires_at = now + 86400;
-  opt.sender_certificate = EncodeCertificate(signer.enrolment.certificate);
-  auto w = BundleWriter::Create(*signer.identity, Recipient{gw.box_key, gw.box_epoch}, opt, &sink);
-  REQUIRE(w.ok());
-  add(**w);
-  REQUIRE((*w)->Finish().ok());
-  return std::move(sink.data());
+  return testing::SignedBundle(*signer.identity, signer.enrolment, school, now, add);
 }
 
 // A bundle from `box` to the gateway holding `n` journal operations (~2 KB each).
 std::string BundleFor(const Box& box, const std::string& school, int n, int64_t now) {
-  return SignedBundle(box, school, now, [&](BundleWriter& w) {
-    for (int i = 0; i < n; ++i) {
-      content::Op op;
-      op.origin = box.origin;
-      op.seq = i + 1;
-      op.hlc = (static_cast<uint64_t>(now) * 1000 << 16) + static_cast<uint64_t>(i);
-      op.table = "submissions";
-      op.key = {core::SqlValue(core::NewUuid())};
-      op.columns = {{"body", core::SqlValue(core::ToHex(core::RandomBytes(1900)))}};
-      REQUIRE(w.Add(1, EncodeOp(op)).ok());
-    }
-  });
+  return SignedBundle(box, school, now, [&](BundleWriter& w) { AddSubmissions(w, box.origin, n, now); });
 }
 
 std::string CreateUpload(Gateway& gw, const Box& box, size_t length, int64_t now) {
