@@ -47,7 +47,7 @@ Result<content::VersionVector> VerifyStatement(std::string_view text, std::strin
   if (parsed.is_discarded() || !parsed.is_object() || !parsed.contains("vector") || !parsed["vector"].is_object())
     return Status::Corruption("the box's statement is malformed");
   // Typed access only: a "school" that is not a string must be refused, not
-  // thrown as nlohmann's type_error (found by tests/fuzz/signed_request_fuzz.cc).
+  // thrown as nlohmann's type_error (tests/sync/statement_test.cc).
   auto school = parsed.find("school");
   if (school == parsed.end() || !school->is_string() || school->get_ref<const std::string&>() != school_id)
     return Status::PermissionDenied("the box's statement is for another school");

@@ -39,7 +39,7 @@ TEST_CASE("a statement verifies with its box's key, and not once a byte of it is
         StatusCode::kPermissionDenied);
 }
 
-// Regression (tests/fuzz/signed_request_fuzz.cc): a signed statement whose
+// Regression (found writing tests/fuzz/signed_request_fuzz.cc): a signed statement whose
 // "school" was a number made VerifyStatement throw nlohmann's type_error,
 // which took `relais-hub import` down instead of refusing the stick.
 TEST_CASE("a signed statement whose school is not a string is refused, not thrown") {
