@@ -6,7 +6,7 @@ DATA  ?= ./data
 LISTEN ?= 127.0.0.1:8080
 CMAKE_FLAGS ?=
 
-.PHONY: all deps configure build relais run test asan bench clean deb deb-arm64 image image-amd64 image-arm64 image-test image-test-arm64
+.PHONY: all deps configure build relais run test asan fuzz bench clean deb deb-arm64 image image-amd64 image-arm64 image-test image-test-arm64
 
 all: build
 
@@ -34,10 +34,20 @@ test: build
 	@scripts/install-deps.sh e2e
 	@cd $(BUILD) && ctest --output-on-failure -j 2
 
+# The suite under AddressSanitizer + UBSan; a finding fails its test (CMakeLists.txt sets
+# halt_on_error for the tests). Debug, so slower: see docs/fuzzing.md for what it runs and its time.
 asan: deps
 	@cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DRELAIS_SANITIZE=ON >/dev/null
 	@cmake --build build-asan -j $(JOBS)
-	@cd build-asan && ctest --output-on-failure
+	@scripts/install-deps.sh pg
+	@scripts/install-deps.sh e2e
+	@cd build-asan && ctest --output-on-failure -j 2
+
+# Every libFuzzer target for FUZZ_SECONDS each over its seed corpus (docs/fuzzing.md).
+FUZZ_SECONDS ?= 30
+fuzz:
+	@scripts/install-deps.sh fuzz
+	@scripts/fuzz.sh $(FUZZ_SECONDS)
 
 bench: build
 	@scripts/install-deps.sh bench
@@ -66,4 +76,4 @@ image-test-arm64: image-arm64
 	@image/test/boot_arm64.sh build-image
 
 clean:
-	rm -rf $(BUILD) build-asan
+	rm -rf $(BUILD) build-asan build-fuzz

@@ -8,6 +8,7 @@
 #                                     cross-compiler and arm64 -dev libraries (dpkg multiarch)
 #   scripts/install-deps.sh pg      — PostgreSQL's server, which the gateway's tests start on loopback
 #   scripts/install-deps.sh e2e     — Chromium, Node.js and npm for the end-to-end tests
+#   scripts/install-deps.sh fuzz    — clang and its libFuzzer/sanitizer runtimes (scripts/fuzz.sh)
 set -eu
 case "${1:-build}" in
   build) pkgs="g++ cmake make pkg-config libcpp-httplib-dev libssl-dev zlib1g-dev libbrotli-dev
@@ -16,6 +17,7 @@ case "${1:-build}" in
   bench) pkgs="wrk nginx-light curl python3" ;;
   ci)    pkgs="clang-format" ;;
   pg)    pkgs="postgresql" ;;
+  fuzz)  pkgs="clang libclang-rt-14-dev" ;;
   image) pkgs="mmdebstrap genimage debian-archive-keyring arch-test qemu-user-static binfmt-support
                qemu-system-x86 qemu-system-arm dosfstools mtools e2fsprogs fdisk zstd openssl python3
                g++-aarch64-linux-gnu binutils-aarch64-linux-gnu
@@ -31,7 +33,7 @@ case "${1:-build}" in
          command -v node >/dev/null 2>&1 || pkgs="$pkgs nodejs"
          # (playwright-core needs Node.js >= 20; tests/e2e/run.sh says so if it finds an older one.)
          command -v npm >/dev/null 2>&1 || pkgs="$pkgs npm" ;;
-  *) echo "usage: $0 build|bench|ci|e2e|image|pg" >&2; exit 2 ;;
+  *) echo "usage: $0 build|bench|ci|e2e|fuzz|image|pg" >&2; exit 2 ;;
 esac
 missing=""
 for p in $pkgs; do

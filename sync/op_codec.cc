@@ -81,6 +81,9 @@ class Reader {
       v |= static_cast<uint64_t>(b & 0x7f) << shift;
       if (!(b & 0x80)) {
         if (shift == 63 && b > 1) break;
+        // A zero last byte after the first is a longer form of a shorter
+        // number: refused, so that one operation has one encoding.
+        if (shift > 0 && b == 0) break;
         return v;
       }
     }

@@ -46,7 +46,10 @@ Result<content::VersionVector> VerifyStatement(std::string_view text, std::strin
   json parsed = json::parse(text, nullptr, false);
   if (parsed.is_discarded() || !parsed.is_object() || !parsed.contains("vector") || !parsed["vector"].is_object())
     return Status::Corruption("the box's statement is malformed");
-  if (parsed.value("school", std::string()) != school_id)
+  // Typed access only: a "school" that is not a string must be refused, not
+  // thrown as nlohmann's type_error (tests/sync/statement_test.cc).
+  auto school = parsed.find("school");
+  if (school == parsed.end() || !school->is_string() || school->get_ref<const std::string&>() != school_id)
     return Status::PermissionDenied("the box's statement is for another school");
   content::VersionVector vector;
   for (const auto& [origin, seq] : parsed["vector"].items()) {

@@ -3,7 +3,7 @@
 //
 //   CC=clang CXX=clang++ cmake -S . -B build-fuzz -DRELAIS_FUZZ=ON
 //   cmake --build build-fuzz --target relais_http_fuzz
-//   build-fuzz/relais_http_fuzz -max_total_time=60 tests/fuzz/corpus/http_request
+//   build-fuzz/relais_http_fuzz -max_total_time=60 tests/fuzz/corpus/http
 //
 // (libFuzzer adds what it finds to the first corpus folder: give it a copy
 // to keep the committed seeds as they are.)

@@ -15,6 +15,7 @@
 #include <string>
 
 #include "core/crypto.h"
+#include "fuzz_support.h"
 #include "sync/chunks.h"
 #include "sync/enrolment.h"
 #include "sync/envelope.h"
@@ -57,20 +58,31 @@ struct World {
   }
 };
 
-std::string Edit(std::string base, const uint8_t* data, size_t size) {
-  size_t i = 0;
-  for (; i + 3 <= size; i += 3) {
-    size_t at = (data[i] | (data[i + 1] << 8)) % (base.size() + 1);
-    if (at < base.size()) base[at] = static_cast<char>(base[at] ^ data[i + 2]);
-  }
-  if (i < size) base.resize(base.size() - data[i] % (base.size() + 1) * (data[i] & 1));
-  return base;
-}
-
 }  // namespace
 
-extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+World& TheWorld() {
   static World world;
+  return world;
+}
+
+extern "C" int LLVMFuzzerInitialize(int*, char***) {
+  if (!std::getenv("RELAIS_FUZZ_SEEDS")) return 0;
+  World& w = TheWorld();
+  auto cert = IssueCertificate(*w.gateway, Role::kBox, "S", 1, PublicKeysOf(*w.box), 0, 4000000000);
+  RevocationList list;
+  list.version = 2;
+  list.entries.push_back({KeyIdOf(w.box->sign_public_key()), 100});
+  SignRevocationList(*w.gateway, &list);
+  auto code = NewEnrolmentCode("S", 0, 3600);
+  fuzzing::WriteSeedsIfAsked({'\0' + EncodeCertificate(*cert), '\1' + EncodeRevocationList(list),
+                              '\2' + EncodeManifest(w.manifest), '\3' + *MakeEnrolmentRequest(*w.box, code->code, 0),
+                              std::string("\4"), std::string("\5"), std::string("\5\x10\0\x01", 4), std::string("\6"),
+                              std::string("\6\x08\0\x80", 4)});
+  return 0;
+}
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  World& world = TheWorld();
   if (size == 0) return 0;
   std::string_view rest(reinterpret_cast<const char*>(data + 1), size - 1);
   switch (data[0] % 7) {
@@ -90,7 +102,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       (void)AcceptEnrolment(*world.box, "ABCD-EFGH-JKLM-NPQR", rest);
       break;
     case 5: {
-      std::string bundle = Edit(world.bundle, data + 1, size - 1);
+      std::string bundle = fuzzing::Edit(world.bundle, data + 1, size - 1);
       StringSource source(bundle);
       auto reader = BundleReader::Open(source, *world.gateway, world.trust, "S", 0);
       bool ok = reader.ok();
@@ -109,7 +121,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       break;
     }
     case 6: {
-      std::string chunk = Edit(world.chunk, data + 1, size - 1);
+      std::string chunk = fuzzing::Edit(world.chunk, data + 1, size - 1);
       if (OpenChunk(world.manifest, 0, chunk).ok() != (chunk == world.chunk)) std::abort();
       break;
     }

@@ -74,6 +74,35 @@ TEST_CASE("every single-byte change of a record is refused or decodes to another
   }
 }
 
+// Regression (tests/fuzz/op_codec_fuzz.cc): a number written in more bytes
+// than needed (a final 0x00 after continuation bytes) was accepted, so one
+// operation had several encodings, against EncodeOp's "canonical" promise.
+TEST_CASE("a number in a longer form than needed is refused, so each operation has one encoding") {
+  content::Op op = SampleOp();
+  op.key = {int64_t{INT64_MIN}};  // zigzag: ten bytes, ff x 9 then 01
+  std::string record = EncodeOp(op);
+  size_t at = record.find(std::string(9, '\xff') + '\x01');
+  REQUIRE(at != std::string::npos);
+  std::string longer = record;
+  longer[at + 9] = '\0';  // ff x 9 then 00: the number ff x 8 then 7f says in nine
+  CHECK(DecodeOp(longer).status().code() == StatusCode::kCorruption);
+  // seq 300 as ac 02 is minimal; ac 82 00 is the same number, longer.
+  std::string seq = record;
+  size_t s = 2 + 16;
+  REQUIRE(seq.substr(s, 2) == "\xac\x02");
+  seq.replace(s, 2, std::string("\xac\x82\x00", 3));
+  CHECK(DecodeOp(seq).status().code() == StatusCode::kCorruption);
+  // Every single-bit change that still decodes re-encodes to exactly its bytes.
+  for (size_t i = 0; i < record.size(); ++i) {
+    for (int bit = 0; bit < 8; ++bit) {
+      std::string bad = record;
+      bad[i] = static_cast<char>(bad[i] ^ (1 << bit));
+      auto r = DecodeOp(bad);
+      if (r.ok()) CHECK(EncodeOp(*r) == bad);
+    }
+  }
+}
+
 TEST_CASE("a record of a newer version is refused with a message that says so") {
   std::string record = EncodeOp(SampleOp());
   record[0] = static_cast<char>(kOpRecordVersion + 1);
