@@ -16,7 +16,7 @@ security=${DEBIAN_SECURITY_MIRROR:-http://deb.debian.org/debian-security}
 common="systemd systemd-sysv udev dbus kmod iproute2 nftables hostapd dnsmasq avahi-daemon iw wireless-regdb
         initramfs-tools e2fsprogs fdisk dosfstools util-linux procps openssl
         libcpp-httplib0.11 libsqlite3-0 libsodium23 libzstd1 libssl3 zlib1g libbrotli1
-        libqrencode4 libpq5"
+        libqrencode4"  # no libpq5: the box does not link PostgreSQL's client (relais-hub does)
 case "$arch" in
   # Raspberry Pi 3B+/4/400: Debian's arm64 kernel, the Pi boot firmware and the Wi-Fi firmware.
   arm64) pkgs="$common linux-image-arm64 raspi-firmware firmware-brcm80211" ;;
