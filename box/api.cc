@@ -17,8 +17,6 @@
 namespace relais::box {
 namespace {
 
-const std::string kGet = "GET";
-
 // "200 MB", or "512 KB" under a megabyte.
 std::string SizeText(uint64_t bytes) {
   if (bytes >= (1u << 20)) return std::to_string(bytes >> 20) + " MB";
@@ -118,6 +116,15 @@ Api::Api(content::School& school, const core::Config& config, const core::Clock&
       clock_(clock),
       sessions_(school.accounts(), clock, 30000, [&db = school.db()] { return db.outside_generation(); }),
       throttle_(clock, config.login_failures_per_account, config.login_failures_per_address),
+      router_(
+          *this, Routes(),
+          {.access_event = "http.request",
+           .exception_event = "http.exception",
+           .internal_message = "internal error; the details are in the box's log",
+           .caller_field = "user",
+           .redacted_prefixes = {"/c/"}},  // a login card's token is a password: keep it out of the log
+          [this](const Route& route, Call& call) { return Authenticate(route, call); },
+          [](const Call& call) { return call.viewer.login; }),
       started_ms_(clock.MonotonicMs()) {
   std::vector<std::string> names;
   for (const Route& r : Routes()) names.push_back(std::string(r.method) + " " + r.pattern);
@@ -126,77 +133,34 @@ Api::Api(content::School& school, const core::Config& config, const core::Clock&
 }
 
 void Api::Dispatch(const httplib::Request& req, httplib::Response& res, const httplib::ContentReader* reader) {
-  auto start = std::chrono::steady_clock::now();
-  const std::string& method = req.method == "HEAD" ? kGet : req.method;
-  std::vector<std::string_view> path = http::PathSegments(req.path);
-  const auto& routes = Routes();
-  // The patterns' segments, split once.
-  static const std::vector<std::vector<std::string_view>> kPatterns = [&] {
-    std::vector<std::vector<std::string_view>> out;
-    for (const Route& r : routes) out.push_back(http::PathSegments(r.pattern));
-    return out;
-  }();
-  size_t route_index = routes.size();
-  bool path_known = false;
-  std::vector<std::string> params;
-  for (size_t i = 0; i < routes.size(); ++i) {
-    if (!http::MatchPath(kPatterns[i], path, &params)) continue;
-    path_known = true;
-    if (method == routes[i].method) {
-      route_index = i;
-      break;
-    }
-  }
-  Call call{req, res, reader, params, {}, {}, 0, {}};
   // Another process may have written (`relais sync`, `relais user`): the
   // session and response caches then start afresh with this request.
   school_.db().CheckOutsideWrites();
-  try {
-    if (route_index == routes.size()) {
-      if (path_known)
-        http::WriteError(res, 405, "method_not_allowed", "this method is not allowed here");
-      else
-        http::WriteError(res, 404, "not_found", "no such endpoint: " + req.path);
-    } else {
-      const Route& route = routes[route_index];
-      bool allowed = true;
-      if (route.access != Access::kPublic) {
-        call.token = SessionCache::TokenOf(req);
-        auto session = sessions_.Lookup(call.token);
-        if (!session.ok()) {
-          http::WriteError(res, session.status());
-          allowed = false;
-        } else {
-          call.viewer = session->viewer;
-          call.viewer.address = req.remote_addr;
-          call.display_name = session->display_name;
-          call.expires_at = session->expires_at;
-          if (route.access == Access::kAdmin && call.viewer.role != content::Role::kAdmin) {
-            http::WriteError(res, Status::PermissionDenied("administrators only"));
-            allowed = false;
-          }
-        }
-      }
-      if (allowed) {
-        (this->*route.handler)(call);
-      }
-    }
-  } catch (const std::exception& e) {
-    core::LogEvent("http.exception", {{"path", req.path}, {"what", e.what()}});
-    http::WriteError(res, 500, "internal", "internal error; the details are in the box's log");
-  }
+  Router::Outcome outcome = router_.Dispatch(req, res, reader);
   if (!res.has_header("X-Content-Type-Options")) res.set_header("X-Content-Type-Options", "nosniff");
   if (!res.has_header("Cache-Control")) res.set_header("Cache-Control", "no-store");
-  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  metrics_.Observe(route_index, res.status, seconds);
-  // A login card's token is a password: keep it out of the log.
-  std::string logged_path = req.path.rfind("/c/", 0) == 0 ? "/c/…" : req.path;
-  core::LogEventBuffered("http.request", {{"method", req.method},
-                                          {"path", logged_path},
-                                          {"status", std::to_string(res.status)},
-                                          {"us", std::to_string(static_cast<int64_t>(seconds * 1e6))},
-                                          {"user", call.viewer.login},
-                                          {"addr", req.remote_addr}});
+  metrics_.Observe(outcome.route, res.status, outcome.seconds);
+}
+
+// The route's access rule, checked before the handler reads any body: a
+// session for kUser, an administrator's for kAdmin.
+bool Api::Authenticate(const Route& route, Call& call) {
+  if (route.access == Access::kPublic) return true;
+  call.token = SessionCache::TokenOf(call.req);
+  auto session = sessions_.Lookup(call.token);
+  if (!session.ok()) {
+    http::WriteError(call.res, session.status());
+    return false;
+  }
+  call.viewer = session->viewer;
+  call.viewer.address = call.req.remote_addr;
+  call.display_name = session->display_name;
+  call.expires_at = session->expires_at;
+  if (route.access == Access::kAdmin && call.viewer.role != content::Role::kAdmin) {
+    http::WriteError(call.res, Status::PermissionDenied("administrators only"));
+    return false;
+  }
+  return true;
 }
 
 Result<json> Api::Body(Call& c) {

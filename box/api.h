@@ -1,10 +1,10 @@
 // box/api.h — the HTTP API under /api/v1, plus /metrics.
 //
 // All routes are in one table (Api::Routes in api.cc), one line each, with
-// the access they need. Dispatch splits the path into segments and matches
-// the table; authentication runs before any body is read (the body comes
-// through a ContentReader the handler pulls from), and an unknown path gets
-// a JSON 404. The transport (http/event_server.h) calls Dispatch.
+// the access they need. The router (http/router.h) matches the table, answers
+// 404/405/HEAD and logs; Api::Authenticate checks the session before any
+// body is read (the body comes through a ContentReader the handler pulls
+// from). The transport (http/event_server.h) calls Dispatch.
 #pragma once
 
 #include <httplib.h>
@@ -20,6 +20,7 @@
 #include "core/config.h"
 #include "http/http_util.h"
 #include "http/metrics.h"
+#include "http/router.h"
 
 namespace relais::box {
 
@@ -27,30 +28,24 @@ using nlohmann::json;
 
 enum class Access { kPublic, kUser, kAdmin };
 
-// What a handler receives.
-struct Call {
-  const httplib::Request& req;
-  httplib::Response& res;
-  const httplib::ContentReader* reader;  // null for GET
-  std::vector<std::string> params;       // the ":id" parts of the path, in order
-  content::Viewer viewer;                // empty for public routes
-  std::string display_name;              // the viewer's
-  int64_t expires_at = 0;                // when the session ends (Unix seconds)
+// What a handler receives: the request (http/router.h) and its caller.
+struct Call : http::Exchange {
+  using http::Exchange::Exchange;
+  content::Viewer viewer;    // empty for public routes
+  std::string display_name;  // the viewer's
+  int64_t expires_at = 0;    // when the session ends (Unix seconds)
   std::string token;
 };
 
 class Api {
  public:
-  using Handler = void (Api::*)(Call&);
-  struct Route {
-    const char* method;
-    const char* pattern;  // "/api/v1/homework/:id"
-    Access access;
-    Handler handler;
-  };
+  using Router = http::Router<Api, Call, Access>;
+  using Route = Router::Route;  // {method, pattern, access, handler}
 
   // `school` and `config` must outlive the Api.
   Api(content::School& school, const core::Config& config, const core::Clock& clock);
+  Api(const Api&) = delete;  // the router points back at it
+  Api& operator=(const Api&) = delete;
   http::Metrics& metrics() { return metrics_; }
   // How POST /api/v1/admin/time sets the wall clock (`relais serve` passes
   // core::SetSystemClock; tests move their fake clock). Unset: it refuses.
@@ -71,6 +66,7 @@ class Api {
 
  private:
   static const std::vector<Route>& Routes();
+  bool Authenticate(const Route& route, Call& call);
 
   void Login(Call& c);
   void Logout(Call& c);
@@ -148,6 +144,7 @@ class Api {
   SessionCache sessions_;
   LoginThrottle throttle_;
   http::Metrics metrics_;
+  Router router_;
   ResponseCache cache_{20000, 5000};
   GenerationCache<content::FileInfo> readable_files_{50000, 5000};  // key: user id + file id
   int64_t started_ms_;

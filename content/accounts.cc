@@ -6,14 +6,13 @@
 
 #include "content/access.h"
 #include "content/audit.h"
+#include "content/ids.h"
+#include "content/limits.h"
 #include "content/text.h"
 #include "core/crypto.h"
 
 namespace relais::content {
 namespace {
-
-constexpr size_t kMaxDisplayName = 120;
-constexpr size_t kMaxClassName = 60;
 
 User ReadUser(const core::Stmt& q) {
   User u;
@@ -36,25 +35,18 @@ Result<User> LoadUser(core::Db& db, std::string_view id) {
   return ReadUser(q);
 }
 
-Status ValidatePassword(std::string_view password) {
-  if (password.size() < kMinPasswordLength)
-    return Status::InvalidArgument("the password must have at least " + std::to_string(kMinPasswordLength) +
-                                   " characters");
-  if (password.size() > kMaxPasswordLength) return Status::InvalidArgument("the password is too long");
-  return Status::Ok();
-}
-
 std::string LowerAscii(std::string_view s) {
   std::string out(s);
   std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return std::tolower(c); });
   return out;
 }
 
-// Ids derived from natural keys, so that a class or a membership created on
-// two replicas is one row once they sync.
-std::string ClassId(std::string_view name) { return core::DerivedUuid("class", {LowerAscii(name)}); }
-std::string MemberId(std::string_view class_id, std::string_view user_id) {
-  return core::DerivedUuid("class_member", {class_id, user_id});
+Status ValidatePassword(std::string_view password) {
+  if (password.size() < kMinPasswordLength)
+    return Status::InvalidArgument("the password must have at least " + std::to_string(kMinPasswordLength) +
+                                   " characters");
+  if (password.size() > kMaxPasswordLength) return Status::InvalidArgument("the password is too long");
+  return Status::Ok();
 }
 
 }  // namespace
@@ -80,7 +72,8 @@ std::optional<Role> ParseRole(std::string_view name) {
 }
 
 Status ValidateLogin(std::string_view login) {
-  if (login.empty() || login.size() > 64) return Status::InvalidArgument("a login has 1 to 64 characters");
+  if (login.empty() || login.size() > kMaxLogin)
+    return Status::InvalidArgument("a login has 1 to " + std::to_string(kMaxLogin) + " characters");
   for (char c : login) {
     bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
     if (!ok) return Status::InvalidArgument("a login may only contain lower-case letters, digits, '.', '_' and '-'");
@@ -112,7 +105,7 @@ Result<User> Accounts::CreateUserLocked(core::Db& db, const Viewer* actor, const
   User u;
   // The login names the person school-wide: the same account created on the
   // box and on the ENT is one row everywhere (docs/sync.md).
-  u.id = core::DerivedUuid("user", {nu.login});
+  u.id = UserId(nu.login);
   u.login = nu.login;
   u.display_name = nu.display_name.empty() ? nu.login : nu.display_name;
   u.role = nu.role;
@@ -344,7 +337,7 @@ Result<User> Accounts::GetUser(std::string_view id) {
 
 Result<User> Accounts::CheckPassword(std::string_view login, std::string_view password) {
   static const Status kWrong = Status::Unauthenticated("wrong login or password");
-  if (password.size() > kMaxPasswordLength || login.size() > 64) return kWrong;
+  if (password.size() > kMaxPasswordLength || login.size() > kMaxLogin) return kWrong;
   User user;
   std::string hash;
   {

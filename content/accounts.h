@@ -6,14 +6,12 @@
 #include <string_view>
 #include <vector>
 
+#include "content/limits.h"
 #include "content/types.h"
 #include "core/clock.h"
 #include "core/db.h"
 
 namespace relais::content {
-
-constexpr size_t kMinPasswordLength = 6;
-constexpr size_t kMaxPasswordLength = 256;
 
 struct NewUser {
   std::string login;

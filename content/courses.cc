@@ -4,15 +4,12 @@
 
 #include "content/access.h"
 #include "content/audit.h"
+#include "content/limits.h"
 #include "content/text.h"
 #include "core/crypto.h"
 
 namespace relais::content {
 namespace {
-
-constexpr size_t kMaxCourseTitle = 200;
-constexpr size_t kMaxUrl = 2000;
-constexpr size_t kMaxBody = 50000;
 
 std::optional<std::string> Author(const Viewer& v) { return v.id; }
 
@@ -280,7 +277,7 @@ Result<Resource> CourseStore::AddResource(const Viewer& viewer, std::string_view
       return Status::InvalidArgument("a link may not contain spaces, quotes or angle brackets");
     r.url = url;
   } else if (in.kind == "text") {
-    std::string body = StripMarkup(in.body.value_or(""), kMaxBody);
+    std::string body = StripMarkup(in.body.value_or(""), kMaxResourceBody);
     if (body.empty()) return Status::InvalidArgument("a text resource needs 'body'");
     r.body = body;
   } else {

@@ -6,13 +6,12 @@
 #include <string_view>
 
 #include "content/blob_store.h"
+#include "content/limits.h"
 #include "content/types.h"
 #include "core/clock.h"
 #include "core/db.h"
 
 namespace relais::content {
-
-constexpr size_t kMaxFileName = 200;
 
 class FileRecords {
  public:

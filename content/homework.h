@@ -5,16 +5,12 @@
 #include <string>
 #include <vector>
 
+#include "content/limits.h"
 #include "content/types.h"
 #include "core/clock.h"
 #include "core/db.h"
 
 namespace relais::content {
-
-constexpr size_t kMaxTitle = 200;
-constexpr size_t kMaxSubject = 80;
-constexpr size_t kMaxInstructions = 20000;
-constexpr size_t kMaxAttachments = 20;
 
 struct HomeworkInput {
   std::string class_id;

@@ -9,15 +9,12 @@
 #include <string>
 #include <vector>
 
+#include "content/limits.h"
 #include "content/types.h"
 #include "core/clock.h"
 #include "core/db.h"
 
 namespace relais::content {
-
-constexpr size_t kMaxSubmissionText = 50000;
-constexpr size_t kMaxComment = 10000;
-constexpr size_t kMaxSubmissionFiles = 20;
 
 struct FeedbackInput {
   std::string comment;

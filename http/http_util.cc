@@ -86,64 +86,6 @@ Result<json> ReadJsonBody(const httplib::Request& req, const httplib::ContentRea
   return parsed;
 }
 
-Result<std::optional<std::string>> OptionalString(const json& body, const char* field, size_t max_bytes) {
-  auto it = body.find(field);
-  if (it == body.end() || it->is_null()) return std::optional<std::string>();
-  if (!it->is_string()) return Status::InvalidArgument(std::string("'") + field + "' must be a string");
-  const std::string& s = it->get_ref<const std::string&>();
-  if (s.size() > max_bytes)
-    return Status::InvalidArgument(std::string("'") + field + "' is longer than " + std::to_string(max_bytes) +
-                                   " bytes");
-  return std::optional<std::string>(s);
-}
-
-Result<std::string> RequiredString(const json& body, const char* field, size_t max_bytes) {
-  RELAIS_ASSIGN_OR_RETURN(auto s, OptionalString(body, field, max_bytes));
-  if (!s) return Status::InvalidArgument(std::string("'") + field + "' is required");
-  return *s;
-}
-
-Result<std::optional<bool>> OptionalBool(const json& body, const char* field) {
-  auto it = body.find(field);
-  if (it == body.end() || it->is_null()) return std::optional<bool>();
-  if (!it->is_boolean()) return Status::InvalidArgument(std::string("'") + field + "' must be true or false");
-  return std::optional<bool>(it->get<bool>());
-}
-
-Result<std::optional<double>> OptionalNumber(const json& body, const char* field) {
-  auto it = body.find(field);
-  if (it == body.end() || it->is_null()) return std::optional<double>();
-  if (!it->is_number()) return Status::InvalidArgument(std::string("'") + field + "' must be a number");
-  return std::optional<double>(it->get<double>());
-}
-
-Result<std::optional<std::vector<std::string>>> OptionalStringList(const json& body, const char* field,
-                                                                   size_t max_items) {
-  auto it = body.find(field);
-  if (it == body.end() || it->is_null()) return std::optional<std::vector<std::string>>();
-  if (!it->is_array()) return Status::InvalidArgument(std::string("'") + field + "' must be a list of ids");
-  if (it->size() > max_items)
-    return Status::InvalidArgument(std::string("'") + field + "' has more than " + std::to_string(max_items) +
-                                   " items");
-  std::vector<std::string> out;
-  for (const json& v : *it) {
-    if (!v.is_string() || v.get_ref<const std::string&>().size() > 64)
-      return Status::InvalidArgument(std::string("'") + field + "' must be a list of ids");
-    out.push_back(v.get<std::string>());
-  }
-  return std::optional<std::vector<std::string>>(std::move(out));
-}
-
-Result<std::optional<int64_t>> OptionalTime(const json& body, const char* field, bool end_of_day) {
-  RELAIS_ASSIGN_OR_RETURN(auto s, OptionalString(body, field, 64));
-  if (!s) return std::optional<int64_t>();
-  auto t = core::ParseTime(*s, end_of_day);
-  if (!t)
-    return Status::InvalidArgument(std::string("'") + field +
-                                   "' must be a date and time like 2026-11-30T18:00:00+01:00 or 2026-11-30");
-  return std::optional<int64_t>(*t);
-}
-
 std::string GetCookie(const httplib::Request& req, std::string_view name) {
   auto range = req.headers.equal_range("Cookie");
   for (auto it = range.first; it != range.second; ++it) {
@@ -178,40 +120,6 @@ std::string PercentDecode(std::string_view s, bool plus_is_space) {
     }
   }
   return out;
-}
-
-std::vector<std::string_view> PathSegments(std::string_view path) {
-  std::vector<std::string_view> out;
-  while (!path.empty()) {
-    if (path.front() == '/') {
-      path.remove_prefix(1);
-      continue;
-    }
-    size_t slash = path.find('/');
-    out.push_back(path.substr(0, slash));
-    path = slash == std::string_view::npos ? std::string_view() : path.substr(slash);
-  }
-  return out;
-}
-
-bool MatchPath(const std::vector<std::string_view>& pattern, const std::vector<std::string_view>& path,
-               std::vector<std::string>* params) {
-  bool rest = !pattern.empty() && pattern.back() == "*";
-  if (rest ? path.size() < pattern.size() : pattern.size() != path.size()) return false;
-  params->clear();
-  if (rest) {
-    for (size_t i = 0; i + 1 < pattern.size(); ++i)
-      if (pattern[i] != path[i]) return false;
-    return true;
-  }
-  for (size_t i = 0; i < pattern.size(); ++i) {
-    if (!pattern[i].empty() && pattern[i].front() == ':') {
-      params->emplace_back(path[i]);
-    } else if (pattern[i] != path[i]) {
-      return false;
-    }
-  }
-  return true;
 }
 
 std::string BaseContentType(std::string_view v) {

@@ -1,5 +1,5 @@
 // http/http_util.h — the one mapping from Status to HTTP, JSON bodies in
-// and out, and typed access to request fields.
+// and out (typed field access: http/json_fields.h).
 #pragma once
 
 #include <httplib.h>
@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "core/status.h"
+#include "http/json_fields.h"  // the typed field readers, for the handlers
 
 namespace relais::http {
 
@@ -32,26 +33,6 @@ void WriteJson(httplib::Response& res, const json& body, int http_status = 200);
 // Reads the whole request body, at most `limit` bytes (TooLarge beyond).
 Result<std::string> ReadBody(const httplib::Request& req, const httplib::ContentReader& reader, uint64_t limit);
 Result<json> ReadJsonBody(const httplib::Request& req, const httplib::ContentReader& reader, uint64_t limit);
-
-// Typed field access for request objects: a wrong type is InvalidArgument
-// naming the field.
-Result<std::string> RequiredString(const json& body, const char* field, size_t max_bytes);
-Result<std::optional<std::string>> OptionalString(const json& body, const char* field, size_t max_bytes);
-Result<std::optional<bool>> OptionalBool(const json& body, const char* field);
-// null → nullopt; a number → the value.
-Result<std::optional<double>> OptionalNumber(const json& body, const char* field);
-Result<std::optional<std::vector<std::string>>> OptionalStringList(const json& body, const char* field,
-                                                                   size_t max_items);
-// A time field in ISO 8601 (see core::ParseTime).
-Result<std::optional<int64_t>> OptionalTime(const json& body, const char* field, bool end_of_day);
-
-// Splits "/api/v1/homework/abc" into {"api","v1","homework","abc"}.
-std::vector<std::string_view> PathSegments(std::string_view path);
-// True when `path` matches `pattern` segment for segment: a ":name" segment
-// matches any one segment (`params` gets those in order), a final "*" one or
-// more segments.
-bool MatchPath(const std::vector<std::string_view>& pattern, const std::vector<std::string_view>& path,
-               std::vector<std::string>* params);
 
 // The value of a cookie, or "".
 std::string GetCookie(const httplib::Request& req, std::string_view name);

@@ -51,68 +51,49 @@ const std::vector<HubApi::Route>& HubApi::Routes() {
   return kRoutes;
 }
 
+HubApi::HubApi(hub::Hub& hub, const core::Config& config, const core::Clock& clock, std::string ent_key)
+    : hub_(hub),
+      config_(config),
+      clock_(clock),
+      ent_key_(std::move(ent_key)),
+      router_(
+          *this, Routes(),
+          {.access_event = "hub.request",
+           .exception_event = "hub.exception",
+           .internal_message = "internal error; the details are in the gateway's log",
+           .caller_field = "box",
+           .redacted_prefixes = {}},
+          [this](const Route& route, Call& call) { return Authenticate(route, call); },
+          [](const Call& call) { return call.box.id; }) {}
+
 void HubApi::Dispatch(const httplib::Request& req, httplib::Response& res, const httplib::ContentReader* reader) {
-  auto start = std::chrono::steady_clock::now();
-  std::vector<std::string_view> path = http::PathSegments(req.path);
-  const auto& routes = Routes();
-  static const std::vector<std::vector<std::string_view>> kPatterns = [&] {
-    std::vector<std::vector<std::string_view>> out;
-    for (const Route& r : routes) out.push_back(http::PathSegments(r.pattern));
-    return out;
-  }();
-  Call call{req, res, reader, {}, {}};
-  const Route* route = nullptr;
-  bool path_known = false;
-  // HEAD is answered by a HEAD route if there is one (an upload's offset),
-  // else by the GET route (the transport drops the body).
-  for (const std::string& method : {req.method, std::string(req.method == "HEAD" ? "GET" : "")}) {
-    for (size_t i = 0; i < routes.size() && !route; ++i) {
-      if (!http::MatchPath(kPatterns[i], path, &call.params)) continue;
-      path_known = true;
-      if (method == routes[i].method) route = &routes[i];
-    }
-    if (route) break;
-  }
-  try {
-    if (!route) {
-      if (path_known)
-        http::WriteError(res, 405, "method_not_allowed", "this method is not allowed here");
-      else
-        http::WriteError(res, 404, "not_found", "no such endpoint: " + req.path);
-    } else if (route->access == Access::kBox) {
-      // Authenticated before any body is read.
-      auto box = hub::VerifyRequest(hub_.store(), req.method, req.target, req.get_header_value("Relais-Box"),
-                                    req.get_header_value("Relais-Time"), req.get_header_value("Relais-Signature"),
-                                    req.get_header_value("Upload-Offset"), clock_.Now());
-      if (!box.ok()) {
-        res.set_header("Relais-Gateway-Time", std::to_string(clock_.Now()));
-        http::WriteError(res, box.status());
-      } else {
-        call.box = std::move(box).value();
-        (this->*route->handler)(call);
-      }
-    } else if (route->access == Access::kEnt) {
-      std::string auth = req.get_header_value("Authorization");
-      bool ok = !ent_key_.empty() && auth.rfind("Bearer ", 0) == 0 && core::ConstantTimeEqual(auth.substr(7), ent_key_);
-      if (!ok)
-        http::WriteError(res, Status::Unauthenticated("the ENT API needs Authorization: Bearer <API key>"));
-      else
-        (this->*route->handler)(call);
-    } else {
-      (this->*route->handler)(call);
-    }
-  } catch (const std::exception& e) {
-    core::LogEvent("hub.exception", {{"path", req.path}, {"what", e.what()}});
-    http::WriteError(res, 500, "internal", "internal error; the details are in the gateway's log");
-  }
+  router_.Dispatch(req, res, reader);
   if (!res.has_header("Cache-Control")) res.set_header("Cache-Control", "no-store");
-  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  core::LogEventBuffered("hub.request", {{"method", req.method},
-                                         {"path", req.path},
-                                         {"status", std::to_string(res.status)},
-                                         {"us", std::to_string(static_cast<int64_t>(seconds * 1e6))},
-                                         {"box", call.box.id},
-                                         {"addr", req.remote_addr}});
+}
+
+// A box's signed request (hub/auth.h) or the ENT's bearer key, checked before
+// any body is read.
+bool HubApi::Authenticate(const Route& route, Call& call) {
+  const httplib::Request& req = call.req;
+  if (route.access == Access::kBox) {
+    auto box = hub::VerifyRequest(hub_.store(), req.method, req.target, req.get_header_value("Relais-Box"),
+                                  req.get_header_value("Relais-Time"), req.get_header_value("Relais-Signature"),
+                                  req.get_header_value("Upload-Offset"), clock_.Now());
+    if (!box.ok()) {
+      call.res.set_header("Relais-Gateway-Time", std::to_string(clock_.Now()));
+      http::WriteError(call.res, box.status());
+      return false;
+    }
+    call.box = std::move(box).value();
+  } else if (route.access == Access::kEnt) {
+    std::string auth = req.get_header_value("Authorization");
+    bool ok = !ent_key_.empty() && auth.rfind("Bearer ", 0) == 0 && core::ConstantTimeEqual(auth.substr(7), ent_key_);
+    if (!ok) {
+      http::WriteError(call.res, Status::Unauthenticated("the ENT API needs Authorization: Bearer <API key>"));
+      return false;
+    }
+  }
+  return true;
 }
 
 Result<std::string> HubApi::RawBody(Call& c, uint64_t limit) {

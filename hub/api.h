@@ -17,6 +17,7 @@
 #include "core/clock.h"
 #include "core/config.h"
 #include "http/http_util.h"
+#include "http/router.h"
 #include "hub/hub.h"
 
 namespace relais::hub {
@@ -26,30 +27,25 @@ using nlohmann::json;
 class HubApi {
  public:
   enum class Access { kPublic, kBox, kEnt };
-  struct Call {
-    const httplib::Request& req;
-    httplib::Response& res;
-    const httplib::ContentReader* reader;  // null for GET and HEAD
-    std::vector<std::string> params;       // the ":id" parts of the path, in order
-    hub::HubBox box;                       // the caller, for kBox routes
+  // What a handler receives: the request (http/router.h) and its caller.
+  struct Call : http::Exchange {
+    using http::Exchange::Exchange;
+    hub::HubBox box;  // the caller, for kBox routes
   };
-  using Handler = void (HubApi::*)(Call&);
-  struct Route {
-    const char* method;
-    const char* pattern;
-    Access access;
-    Handler handler;
-  };
+  using Router = http::Router<HubApi, Call, Access>;
+  using Route = Router::Route;  // {method, pattern, access, handler}
 
   // `hub`, `config` and `clock` must outlive the HubApi. `ent_key` is the
   // ENT's bearer API key; empty disables the ENT routes (401).
-  HubApi(hub::Hub& hub, const core::Config& config, const core::Clock& clock, std::string ent_key)
-      : hub_(hub), config_(config), clock_(clock), ent_key_(std::move(ent_key)) {}
+  HubApi(hub::Hub& hub, const core::Config& config, const core::Clock& clock, std::string ent_key);
+  HubApi(const HubApi&) = delete;  // the router points back at it
+  HubApi& operator=(const HubApi&) = delete;
 
   void Dispatch(const httplib::Request& req, httplib::Response& res, const httplib::ContentReader* reader);
   static const std::vector<Route>& Routes();
 
  private:
+  bool Authenticate(const Route& route, Call& call);
   void Health(Call& c);
   void Enrol(Call& c);
   void Revocations(Call& c);
@@ -80,6 +76,7 @@ class HubApi {
   const core::Config& config_;
   const core::Clock& clock_;
   std::string ent_key_;
+  Router router_;
 };
 
 }  // namespace relais::hub

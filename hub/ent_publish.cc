@@ -5,9 +5,12 @@
 #include "content/accounts.h"
 #include "content/file_records.h"
 #include "content/homework.h"
+#include "content/ids.h"
+#include "content/limits.h"
 #include "content/text.h"
 #include "core/clock.h"
 #include "core/crypto.h"
+#include "http/json_fields.h"
 
 namespace relais::hub {
 namespace {
@@ -16,12 +19,15 @@ using content::Op;
 using core::SqlValue;
 using nlohmann::json;
 
-// The box's limits (content/), so the box accepts what the gateway publishes.
-constexpr size_t kMaxClassName = 60;
-constexpr size_t kMaxDisplayName = 120;
-constexpr size_t kMaxCourseTitle = 200;
-constexpr size_t kMaxUrl = 2000;
-constexpr size_t kMaxBody = 50000;
+// The box's limits are content/limits.h, so the box accepts what the gateway
+// publishes; the ids are the box's (content/ids.h).
+using content::ClassId;
+using content::kMaxClassName;
+using content::kMaxCourseTitle;
+using content::kMaxDisplayName;
+using content::kMaxUrl;
+using content::MemberId;
+using content::UserId;
 constexpr size_t kMaxEntId = 200;
 // An end date may be a little ahead of the gateway's clock (the ENT's own
 // clock), not in the future: the box ends an account when disabled_at is set.
@@ -37,38 +43,24 @@ std::string Lower(std::string_view s) {
   return out;
 }
 
-std::string UserId(const std::string& login) { return core::DerivedUuid("user", {login}); }
-std::string ClassId(const std::string& name) { return core::DerivedUuid("class", {Lower(name)}); }
-std::string MemberId(const std::string& class_id, const std::string& user_id) {
-  return core::DerivedUuid("class_member", {class_id, user_id});
-}
-
 Status Bad(const std::string& path, const std::string& what) { return Status::InvalidArgument(path + ": " + what); }
 
-// --- Strict JSON reading: every error names its field. ---------------------
+// --- Strict JSON reading (http/json_fields.h): every error names its field. --
 
-Status OnlyFields(const json& o, const std::string& path, std::initializer_list<const char*> allowed) {
-  if (!o.is_object()) return Bad(path, "must be an object");
-  for (const auto& [name, value] : o.items()) {
-    (void)value;
-    bool known = std::any_of(allowed.begin(), allowed.end(), [&](const char* a) { return name == a; });
-    if (!known) return Bad(path + "." + name, "unknown field");
-  }
-  return Status::Ok();
-}
+using http::OnlyFields;
 
 // A text field cleaned as the box cleans typed text. Required ones must not
 // be empty after trimming.
 Result<std::optional<std::string>> Text(const json& o, const std::string& path, const char* name, size_t max,
                                         bool required, bool markup = false) {
-  std::string field = path + "." + name;
-  if (!o.contains(name) || o[name].is_null()) {
-    if (required) return Bad(field, "is required");
-    return std::optional<std::string>();
+  // The length is checked once trimmed, below.
+  RELAIS_ASSIGN_OR_RETURN(std::optional<std::string> raw, http::OptionalString(o, name, std::string::npos, path));
+  if (!raw) {
+    if (required) return http::FieldError(path, name, "is required");
+    return raw;
   }
-  if (!o[name].is_string()) return Bad(field, "must be a string");
-  const std::string& raw = o[name].get_ref<const std::string&>();
-  std::string_view trimmed = content::TrimSpace(raw);
+  std::string field = path + "." + name;
+  std::string_view trimmed = content::TrimSpace(*raw);
   if (trimmed.size() > max) return Bad(field, "is longer than " + std::to_string(max) + " bytes");
   std::string clean =
       markup ? content::StripMarkup(trimmed, max) : std::string(content::TrimSpace(content::CleanText(trimmed, max)));
@@ -91,9 +83,9 @@ Result<std::optional<int64_t>> Time(const json& o, const std::string& path, cons
 }
 
 Result<bool> Bool(const json& o, const std::string& path, const char* name) {
-  if (!o.contains(name)) return false;
-  if (!o[name].is_boolean()) return Bad(path + "." + name, "must be true or false");
-  return o[name].get<bool>();
+  if (o.contains(name) && o[name].is_null()) return http::FieldError(path, name, "must be true or false");
+  RELAIS_ASSIGN_OR_RETURN(std::optional<bool> value, http::OptionalBool(o, name, path));
+  return value.value_or(false);
 }
 
 Result<std::optional<int64_t>> Position(const json& o, const std::string& path) {
@@ -105,9 +97,7 @@ Result<std::optional<int64_t>> Position(const json& o, const std::string& path) 
 
 // An optional array field; an empty array when absent.
 Result<json> Array(const json& o, const std::string& path, const char* name) {
-  if (!o.contains(name)) return json::array();
-  if (!o[name].is_array()) return Bad(path + "." + name, "must be an array");
-  return o[name];
+  return http::OptionalArray(o, name, path);
 }
 
 // The ENT's own id of an object: the seed of the row's derived id.
@@ -322,7 +312,7 @@ class Parser {
       if (r.url->rfind("https://", 0) != 0 && r.url->rfind("http://", 0) != 0)
         return Bad(path + ".url", "must start with https:// or http://");
     } else {
-      RELAIS_ASSIGN_OR_RETURN(r.body, Text(o, path, "body", kMaxBody, true, true));
+      RELAIS_ASSIGN_OR_RETURN(r.body, Text(o, path, "body", content::kMaxResourceBody, true, true));
     }
     return r;
   }

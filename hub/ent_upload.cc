@@ -5,6 +5,7 @@
 
 #include "content/accounts.h"
 #include "content/file_types.h"
+#include "content/ids.h"
 #include "core/crypto.h"
 #include "hub/ent_publish.h"
 
@@ -30,7 +31,7 @@ Result<std::unique_ptr<EntUpload>> EntUpload::Start(Hub& hub, Request request) {
   // The owner is checked against the log now (an answer before the body is
   // sent) and again when the row is written.
   RELAIS_ASSIGN_OR_RETURN(LogIndex index, hub.ReadLogIndex(request.school_id));
-  if (!index.Inserted("users", {core::SqlValue(core::DerivedUuid("user", {request.owner_login}))}))
+  if (!index.Inserted("users", {core::SqlValue(content::UserId(request.owner_login))}))
     return Status::InvalidArgument("owner: no account " + request.owner_login + " in this school");
   return std::unique_ptr<EntUpload>(new EntUpload(hub, std::move(request)));
 }

@@ -6,6 +6,7 @@
 
 #include "core/crypto.h"
 #include "tests/box/test_server.h"
+#include "tests/support/head_checks.h"
 
 namespace relais::testing {
 
@@ -332,6 +333,17 @@ TEST_CASE("health answers without authentication") {
   CHECK(r.body["uptime_s"] == 90);
   CHECK(r.body["disk_free_bytes"].is_number());
   CHECK(r.body["disk_free_bytes"].get<double>() > 0);
+}
+
+TEST_CASE("HEAD is a GET without its body, as on the gateway: same headers, 404 and 405 with Allow") {
+  TestServer box;
+  httplib::Client client("127.0.0.1", box.port());
+  testing::CheckHeadIsGetWithoutBody(client, "/api/v1/setup", "/api/v1/roster", "POST");
+  // A path of several methods lists them all, HEAD with GET.
+  auto wrong = client.Put("/api/v1/classes", "{}", "application/json");
+  REQUIRE(wrong);
+  CHECK(wrong->status == 405);
+  CHECK(wrong->get_header_value("Allow") == "GET, HEAD, POST");
 }
 
 TEST_CASE("metrics are served in the Prometheus text format and count requests") {

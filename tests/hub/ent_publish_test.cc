@@ -8,6 +8,7 @@
 
 #include <set>
 
+#include "content/ids.h"
 #include "core/crypto.h"
 #include "tests/support/replica_fixture.h"
 
@@ -316,4 +317,36 @@ TEST_CASE("a pupil the ENT moves from 5e B to 5e C is only in 5e C on the box; a
   Apply(box, log.Publish(json::parse(R"({"users": [{"login": "lea.martin", "role": "student", "classes": []}]})"),
                          kNow + 240));
   CHECK(ClassesOf(box, "lea.martin") == std::set<std::string>{"Atelier théâtre"});
+}
+
+TEST_CASE("an ENT-published class, user and membership get the ids a box derives for the same names") {
+  REQUIRE(core::InitCrypto().ok());
+  // One box receives the ENT's roster; another creates the same class and
+  // accounts by hand (an administrator's API calls).
+  TestReplica published;
+  REQUIRE(published.replica().SetGatewayOrigin(kGateway).ok());
+  Log log;
+  Apply(published, log.Publish(Roster()));
+  TestReplica typed;
+  auto klass = typed->accounts().CreateClass(nullptr, "5e b");  // the case does not matter
+  REQUIRE(klass.ok());
+  content::NewUser lea{"lea.martin", "Léa Martin", content::Role::kStudent, "correct-horse-42", "5e b"};
+  auto user = typed->accounts().CreateUser(nullptr, lea);
+  REQUIRE_MESSAGE(user.ok(), user.status().ToString());
+
+  auto ent_class = published->accounts().FindClass("5e B");
+  REQUIRE(ent_class.ok());
+  CHECK(ent_class->id == klass->id);
+  CHECK(ent_class->id == content::ClassId("5e B"));
+  CHECK(ViewerOf(published, "lea.martin").id == user->id);
+  CHECK(user->id == content::UserId("lea.martin"));
+  // The membership row has the same key on both boxes.
+  std::string member_id = content::MemberId(klass->id, user->id);
+  auto has_member = [&](const std::vector<content::Op>& ops) {
+    return std::any_of(ops.begin(), ops.end(), [&](const content::Op& op) {
+      return op.table == "class_members" && op.key[0] == core::SqlValue(member_id);
+    });
+  };
+  CHECK(has_member(log.ops));
+  CHECK(has_member(typed.AllOps()));
 }

@@ -23,6 +23,7 @@
 #include "sync/envelope.h"
 #include "sync/op_codec.h"
 #include "tests/hub/box_bundles.h"
+#include "tests/support/head_checks.h"
 #include "tests/support/pg_fixture.h"
 #include "tests/support/raw_http.h"
 
@@ -687,6 +688,19 @@ TEST_CASE("the ENT reads a school's changes page by page with its API key, and n
     REQUIRE(denied);
     CHECK(denied->status == 401);
   }
+}
+
+TEST_CASE("HEAD is a GET without its body, as on the box: same headers, 404 and 405 with Allow") {
+  Dir dir;
+  core::FakeClock clock(1790000000);
+  Gateway gw(dir.path, "", clock);
+  httplib::Client client = gw.Client();
+  testing::CheckHeadIsGetWithoutBody(client, "/hub/v1/health", "/hub/v1/enrol", "POST");
+  // The upload path has a HEAD route of its own (the offset) beside PATCH.
+  auto wrong = client.Get("/hub/v1/uploads/x");
+  REQUIRE(wrong);
+  CHECK(wrong->status == 405);
+  CHECK(wrong->get_header_value("Allow") == "HEAD, PATCH");
 }
 
 TEST_CASE("every box route refuses an unsigned request and every ENT route a missing key, before reading a body") {
