@@ -17,7 +17,7 @@
 #include "box/auto_sync.h"
 #include "box/response_cache.h"
 #include "content/school.h"
-#include "core/config.h"
+#include "box/config.h"
 #include "http/http_util.h"
 #include "http/metrics.h"
 
@@ -50,7 +50,7 @@ class Api {
   };
 
   // `school` and `config` must outlive the Api.
-  Api(content::School& school, const core::Config& config, const core::Clock& clock);
+  Api(content::School& school, const Config& config, const core::Clock& clock);
   http::Metrics& metrics() { return metrics_; }
   // How POST /api/v1/admin/time sets the wall clock (`relais serve` passes
   // core::SetSystemClock; tests move their fake clock). Unset: it refuses.
@@ -143,7 +143,7 @@ class Api {
 
   json SyncStatusJson();
   content::School& school_;
-  const core::Config& config_;
+  const Config& config_;
   const core::Clock& clock_;
   SessionCache sessions_;
   LoginThrottle throttle_;

@@ -15,7 +15,7 @@
 #include <vector>
 
 #include "core/clock.h"
-#include "core/config.h"
+#include "hub/config.h"
 #include "http/http_util.h"
 #include "hub/hub.h"
 
@@ -43,7 +43,7 @@ class HubApi {
 
   // `hub`, `config` and `clock` must outlive the HubApi. `ent_key` is the
   // ENT's bearer API key; empty disables the ENT routes (401).
-  HubApi(hub::Hub& hub, const core::Config& config, const core::Clock& clock, std::string ent_key)
+  HubApi(hub::Hub& hub, const Config& config, const core::Clock& clock, std::string ent_key)
       : hub_(hub), config_(config), clock_(clock), ent_key_(std::move(ent_key)) {}
 
   void Dispatch(const httplib::Request& req, httplib::Response& res, const httplib::ContentReader* reader);
@@ -81,7 +81,7 @@ class HubApi {
   Result<hub::HubUpload> OwnUpload(Call& c, std::string_view kind);
 
   hub::Hub& hub_;
-  const core::Config& config_;
+  const Config& config_;
   const core::Clock& clock_;
   std::string ent_key_;
 };
