@@ -15,9 +15,9 @@
 
 #include "box/auth.h"
 #include "box/auto_sync.h"
+#include "box/config.h"
 #include "box/response_cache.h"
 #include "content/school.h"
-#include "box/config.h"
 #include "http/http_util.h"
 #include "http/metrics.h"
 

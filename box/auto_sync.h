@@ -32,10 +32,10 @@
 #include <string>
 #include <thread>
 
+#include "box/config.h"
 #include "box/gateway_client.h"
 #include "content/school.h"
 #include "core/clock.h"
-#include "box/config.h"
 
 namespace relais::box {
 

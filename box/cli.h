@@ -9,10 +9,10 @@
 #include <string>
 #include <vector>
 
+#include "box/config.h"
 #include "content/school.h"
 #include "core/cli_args.h"
 #include "core/clock.h"
-#include "box/config.h"
 #include "core/files.h"
 #include "core/status.h"
 #include "http/event_server.h"

@@ -1,6 +1,6 @@
 #include "http/server_settings.h"
 
-#include "core/config_file.h"
+#include <algorithm>
 
 namespace relais::http {
 
@@ -32,6 +32,14 @@ Status ServerSettings::Validate() const {
   if (tls_cert.empty() != tls_key.empty())
     return Status::InvalidArgument("tls_cert and tls_key go together: set both or neither");
   return Status::Ok();
+}
+
+Status LoadServerEnvironment(const std::vector<std::string_view>& own_keys, const core::SettingSetter& set) {
+  return core::LoadSettingsEnvironment(
+      [&own_keys](std::string_view key) {
+        return ServerSettings::IsKey(key) || std::find(own_keys.begin(), own_keys.end(), key) != own_keys.end();
+      },
+      set);
 }
 
 }  // namespace relais::http

@@ -7,7 +7,9 @@
 #include <filesystem>
 #include <string>
 #include <string_view>
+#include <vector>
 
+#include "core/config_file.h"
 #include "core/status.h"
 
 namespace relais::http {
@@ -29,5 +31,10 @@ struct ServerSettings {
   // A listen address, and tls_cert and tls_key together.
   [[nodiscard]] Status Validate() const;
 };
+
+// A program's environment: calls `set` for RELAIS_<KEY> of the transport's keys
+// (ServerSettings::IsKey) and of `own_keys` (core::LoadSettingsEnvironment).
+[[nodiscard]] Status LoadServerEnvironment(const std::vector<std::string_view>& own_keys,
+                                           const core::SettingSetter& set);
 
 }  // namespace relais::http

@@ -15,8 +15,8 @@
 #include <vector>
 
 #include "core/clock.h"
-#include "hub/config.h"
 #include "http/http_util.h"
+#include "hub/config.h"
 #include "hub/hub.h"
 
 namespace relais::hub {

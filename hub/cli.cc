@@ -63,6 +63,7 @@ Store (one of):
   --postgres URL    PostgreSQL, e.g. postgresql://relais@db.example/relais
                     (put the password in ~/.pgpass or PGPASSWORD, not in the URL)
   --config FILE     a settings file ("key = value"): hub_postgres, hub_key_file, …
+                    (every setting: docs/configuration.md)
   --key-file PATH   the gateway's secret keys (default DIR/hub-identity.key; required
                     with --postgres: every hub process gets the same file)
 )";

@@ -54,12 +54,7 @@ Status Config::LoadFile(const std::filesystem::path& path) {
 }
 
 Status Config::LoadEnvironment() {
-  const auto& own = OwnKeys();
-  return core::LoadSettingsEnvironment(
-      [&own](std::string_view k) {
-        return http::ServerSettings::IsKey(k) || std::find(own.begin(), own.end(), k) != own.end();
-      },
-      [this](std::string_view k, std::string_view v) { return Set(k, v); });
+  return http::LoadServerEnvironment(OwnKeys(), [this](std::string_view k, std::string_view v) { return Set(k, v); });
 }
 
 Status Config::Validate() const {

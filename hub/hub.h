@@ -16,8 +16,8 @@
 #include <string_view>
 
 #include "core/clock.h"
-#include "hub/config.h"
 #include "core/status.h"
+#include "hub/config.h"
 #include "hub/files.h"
 #include "hub/store.h"
 #include "sync/byte_io.h"

@@ -12,7 +12,7 @@ Demo gateway — store: SQLite in $data — school $school
 
 A one-time enrolment code for one box (valid 7 days): $code
   enrol the box of \`make run\`:  $box sync enrol --data $box_data --hub http://$listen --code $code --allow-http
-  then sync it:                 $box sync --data $box_data
+  (the running box then syncs by itself every 5 minutes, sooner after a change)
 Operator's commands (while the gateway serves):
   add a school:   $hub school add --data $data "NAME"      (prints its id)
   more codes:     $hub enrol-code --data $data --school ID [--count N]
