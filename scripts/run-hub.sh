@@ -6,7 +6,9 @@ set -eu
 hub=$1 data=$2 listen=$3 box=${4:-build/relais} box_data=${5:-./data}
 school=$("$hub" school list --data "$data" | head -n 1 | cut -d ' ' -f 1)
 [ -n "$school" ] || school=$("$hub" school add --data "$data" "École de démonstration")
-code=$("$hub" enrol-code --data "$data" --school "$school")
+# (its note on stderr is said again below; on failure, run it again to show why)
+code=$("$hub" enrol-code --data "$data" --school "$school" 2>/dev/null) ||
+  { "$hub" enrol-code --data "$data" --school "$school"; exit 1; }
 cat <<TEXT
 Demo gateway — store: SQLite in $data — school $school
 

@@ -67,4 +67,3 @@ TEST_CASE("committing onto an existing name keeps the existing file") {
 TEST_CASE("reading a missing file is NotFound") {
   CHECK(ReadFile("/nonexistent/relais").status().code() == relais::StatusCode::kNotFound);
 }
-
