@@ -5,8 +5,18 @@ JOBS  ?= $(shell nproc)
 DATA  ?= ./data
 LISTEN ?= 127.0.0.1:8080
 CMAKE_FLAGS ?=
+# The demo gateway of `make run-hub`.
+HUB_DATA ?= ./data-hub
+HUB_LISTEN ?= 127.0.0.1:8090
 
-.PHONY: all deps configure build relais run test asan fuzz bench clean deb deb-arm64 image image-amd64 image-arm64 image-test image-test-arm64
+# No "make[1]: Entering directory" lines from the nested makes.
+MAKEFLAGS += --no-print-directory
+
+# Builds the targets $(1) quietly: the build's output is shown only if it fails
+# (then in full, the compiler's errors included).
+quiet_build = log=$$(cmake --build $(BUILD) -j $(JOBS) --target $(1) 2>&1) || { printf '%s\n' "$$log" >&2; exit 1; }
+
+.PHONY: all deps configure build relais relais-hub run run-hub test asan fuzz bench clean deb deb-hub deb-arm64 image image-amd64 image-arm64 image-test image-test-arm64
 
 all: build
 
@@ -21,12 +31,21 @@ configure: deps
 build: configure
 	@cmake --build $(BUILD) -j $(JOBS)
 
-# Only the server.
+# Only the box's server, or only the gateway, quietly.
 relais: configure
-	@cmake --build $(BUILD) -j $(JOBS) --target relais
+	@echo "Building relais (the first time takes a few minutes)..."
+	@$(call quiet_build,relais)
+relais-hub: configure
+	@echo "Building relais-hub (the first time takes a few minutes)..."
+	@$(call quiet_build,relais-hub)
 
+# A demo school on this machine: prints where it listens and the demo accounts.
 run: relais
-	$(BUILD)/relais serve --data $(DATA) --listen $(LISTEN) --demo
+	@$(BUILD)/relais serve --data $(DATA) --listen $(LISTEN) --demo
+
+# A demo gateway (SQLite in $(HUB_DATA)) with one school, and what to do next.
+run-hub: relais-hub
+	@scripts/run-hub.sh $(BUILD)/relais-hub $(HUB_DATA) $(HUB_LISTEN) $(BUILD)/relais $(DATA)
 
 # The gateway's store is tested against a real PostgreSQL server (started by the tests).
 test: build
@@ -62,6 +81,10 @@ deb:
 deb-arm64:
 	@scripts/install-deps.sh build && scripts/install-deps.sh image
 	@image/deb/build-deb.sh arm64
+# The gateway's package, relais-hub (amd64): build-image/relais-hub_VERSION_amd64.deb.
+deb-hub:
+	@scripts/install-deps.sh build
+	@image/deb/build-deb.sh amd64 relais-hub
 image: image-arm64
 image-arm64:
 	@scripts/install-deps.sh build && scripts/install-deps.sh image

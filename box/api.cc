@@ -110,7 +110,7 @@ const std::vector<Api::Route>& Api::Routes() {
   return kRoutes;
 }
 
-Api::Api(content::School& school, const core::Config& config, const core::Clock& clock)
+Api::Api(content::School& school, const Config& config, const core::Clock& clock)
     : school_(school),
       config_(config),
       clock_(clock),

@@ -15,9 +15,9 @@
 
 #include "box/auth.h"
 #include "box/auto_sync.h"
+#include "box/config.h"
 #include "box/response_cache.h"
 #include "content/school.h"
-#include "core/config.h"
 #include "http/http_util.h"
 #include "http/metrics.h"
 #include "http/router.h"
@@ -43,7 +43,7 @@ class Api {
   using Route = Router::Route;  // {method, pattern, access, handler}
 
   // `school` and `config` must outlive the Api.
-  Api(content::School& school, const core::Config& config, const core::Clock& clock);
+  Api(content::School& school, const Config& config, const core::Clock& clock);
   Api(const Api&) = delete;  // the router points back at it
   Api& operator=(const Api&) = delete;
   http::Metrics& metrics() { return metrics_; }
@@ -139,7 +139,7 @@ class Api {
 
   json SyncStatusJson();
   content::School& school_;
-  const core::Config& config_;
+  const Config& config_;
   const core::Clock& clock_;
   SessionCache sessions_;
   LoginThrottle throttle_;

@@ -28,7 +28,7 @@ double Jitter() {
 
 }  // namespace
 
-AutoSync::AutoSync(content::School& school, const core::Config& config, const core::Clock& clock)
+AutoSync::AutoSync(content::School& school, const Config& config, const core::Clock& clock)
     : school_(school), config_(config), clock_(clock) {}
 
 AutoSync::~AutoSync() { Stop(); }

@@ -32,10 +32,10 @@
 #include <string>
 #include <thread>
 
+#include "box/config.h"
 #include "box/gateway_client.h"
 #include "content/school.h"
 #include "core/clock.h"
-#include "core/config.h"
 
 namespace relais::box {
 
@@ -50,7 +50,7 @@ class AutoSync {
   };
 
   // `school`, `config` and `clock` must outlive the AutoSync.
-  AutoSync(content::School& school, const core::Config& config, const core::Clock& clock);
+  AutoSync(content::School& school, const Config& config, const core::Clock& clock);
   ~AutoSync();  // Stop()
   AutoSync(const AutoSync&) = delete;
   AutoSync& operator=(const AutoSync&) = delete;
@@ -75,7 +75,7 @@ class AutoSync {
   Status RunRound();
 
   content::School& school_;
-  const core::Config& config_;
+  const Config& config_;
   const core::Clock& clock_;
   RoundCanceller cancel_;
 

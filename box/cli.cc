@@ -13,9 +13,9 @@
 #include "box/api.h"
 #include "box/auto_sync.h"
 #include "box/box_ca.h"
+#include "box/config.h"
 #include "content/demo.h"
 #include "content/school.h"
-#include "core/config.h"
 #include "core/crypto.h"
 #include "core/files.h"
 #include "core/log.h"
@@ -112,7 +112,7 @@ a generated password, printed once.
 Status OpenSchool(const Args& args, Setup* setup, bool serving) {
   auto data = args.Get("data");
   if (!data || data->empty()) return Status::InvalidArgument("--data DIR is required");
-  core::Config& config = setup->config;
+  Config& config = setup->config;
   config.data_dir = *data;
   RELAIS_RETURN_IF_ERROR(config.LoadFile(config.data_dir / "relais.conf"));
   RELAIS_RETURN_IF_ERROR(config.LoadEnvironment());
@@ -201,7 +201,7 @@ int Serve(const std::vector<std::string>& argv) {
   }
 
   // HTTPS: the certificate is checked before anything listens.
-  const core::Config& config = setup.config;
+  const Config& config = setup.config;
   std::shared_ptr<const http::TlsContext> tls;
   if (!config.tls_cert.empty()) {
     auto loaded = http::TlsContext::Load(config.tls_cert, config.tls_key, setup.clock.Now());

@@ -9,10 +9,10 @@
 #include <string>
 #include <vector>
 
+#include "box/config.h"
 #include "content/school.h"
 #include "core/cli_args.h"
 #include "core/clock.h"
-#include "core/config.h"
 #include "core/files.h"
 #include "core/status.h"
 #include "http/event_server.h"
@@ -30,7 +30,7 @@ int RunSyncCli(const std::vector<std::string>& argv);
 
 // A box command's settings and open school.
 struct Setup {
-  core::Config config;
+  Config config;
   core::SystemClock clock;
   std::unique_ptr<core::FileLock> server_lock;  // held by `serve` only
   std::unique_ptr<content::School> school;

@@ -26,7 +26,7 @@ class Clock {
 };
 
 // The machine's clocks. The wall clock may be shifted by a fixed offset
-// (Config::test_clock_offset_s, test-only): a process then lives as if its
+// (box::Config::test_clock_offset_s, test-only): a process then lives as if its
 // clock were that wrong, e.g. a box whose clock jumped back three days.
 // Set the offset before other threads use the clock.
 class SystemClock final : public Clock {

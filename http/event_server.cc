@@ -7,6 +7,8 @@
 #include <netinet/tcp.h>
 #include <openssl/err.h>
 #include <poll.h>
+#include <signal.h>
+#include <signal.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
@@ -293,7 +295,14 @@ struct EventServer::Conn {
   bool busy = false;
 };
 
-EventServer::EventServer(Handler handler, Options options) : handler_(std::move(handler)), options_(options) {}
+EventServer::EventServer(Handler handler, Options options) : handler_(std::move(handler)), options_(options) {
+  // OpenSSL's socket BIO writes with write(2), not send(MSG_NOSIGNAL): a TLS
+  // alert or record sent to a client that has gone away would raise SIGPIPE
+  // and kill the whole process (a tablet closing its lid mid-handshake). The
+  // server ignores it, process-wide, and sees EPIPE instead.
+  static std::once_flag ignore_sigpipe;
+  std::call_once(ignore_sigpipe, [] { ::signal(SIGPIPE, SIG_IGN); });
+}
 
 EventServer::~EventServer() {
   Stop();

@@ -30,11 +30,11 @@ void StopOnSignal(EventServer& http, sigset_t signals, std::function<void()> on_
   waiter.detach();
 }
 
-EventServer::Options TransportOptions(const core::Config& config) {
+EventServer::Options TransportOptions(const ServerSettings& settings) {
   EventServer::Options options;
   options.min_workers = std::max(4, 2 * static_cast<int>(std::thread::hardware_concurrency()));
-  options.max_workers = std::max(options.min_workers, config.http_threads);
-  options.keep_alive_timeout_s = config.keep_alive_timeout_s;
+  options.max_workers = std::max(options.min_workers, settings.http_threads);
+  options.keep_alive_timeout_s = settings.keep_alive_timeout_s;
   return options;
 }
 

@@ -7,8 +7,8 @@
 
 #include <functional>
 
-#include "core/config.h"
 #include "http/event_server.h"
+#include "http/server_settings.h"
 
 namespace relais::http {
 
@@ -18,7 +18,7 @@ sigset_t BlockStopSignals();
 // Starts a thread that waits for one of `signals`, logs it, calls `on_stop`
 // and stops `http`, which must outlive the process's serving.
 void StopOnSignal(EventServer& http, sigset_t signals, std::function<void()> on_stop = {});
-// The transport's worker pool and timeouts from the settings.
-EventServer::Options TransportOptions(const core::Config& config);
+// The transport's worker pool and timeouts from the settings (box::Config and hub::Config are ServerSettings).
+EventServer::Options TransportOptions(const ServerSettings& settings);
 
 }  // namespace relais::http

@@ -51,7 +51,7 @@ const std::vector<HubApi::Route>& HubApi::Routes() {
   return kRoutes;
 }
 
-HubApi::HubApi(hub::Hub& hub, const core::Config& config, const core::Clock& clock, std::string ent_key)
+HubApi::HubApi(hub::Hub& hub, const Config& config, const core::Clock& clock, std::string ent_key)
     : hub_(hub),
       config_(config),
       clock_(clock),

@@ -15,9 +15,9 @@
 #include <vector>
 
 #include "core/clock.h"
-#include "core/config.h"
 #include "http/http_util.h"
 #include "http/router.h"
+#include "hub/config.h"
 #include "hub/hub.h"
 
 namespace relais::hub {
@@ -37,7 +37,7 @@ class HubApi {
 
   // `hub`, `config` and `clock` must outlive the HubApi. `ent_key` is the
   // ENT's bearer API key; empty disables the ENT routes (401).
-  HubApi(hub::Hub& hub, const core::Config& config, const core::Clock& clock, std::string ent_key);
+  HubApi(hub::Hub& hub, const Config& config, const core::Clock& clock, std::string ent_key);
   HubApi(const HubApi&) = delete;  // the router points back at it
   HubApi& operator=(const HubApi&) = delete;
 
@@ -73,7 +73,7 @@ class HubApi {
   Result<std::string> RawBody(Call& c, uint64_t limit);
 
   hub::Hub& hub_;
-  const core::Config& config_;
+  const Config& config_;
   const core::Clock& clock_;
   std::string ent_key_;
   Router router_;

@@ -63,6 +63,7 @@ Store (one of):
   --postgres URL    PostgreSQL, e.g. postgresql://relais@db.example/relais
                     (put the password in ~/.pgpass or PGPASSWORD, not in the URL)
   --config FILE     a settings file ("key = value"): hub_postgres, hub_key_file, …
+                    (every setting: docs/configuration.md)
   --key-file PATH   the gateway's secret keys (default DIR/hub-identity.key; required
                     with --postgres: every hub process gets the same file)
 )";
@@ -135,7 +136,7 @@ int Help(const char* text) {
 }
 
 struct HubSetup {
-  core::Config config;
+  Config config;
   core::SystemClock clock;
   std::unique_ptr<hub::HubStore> store;
   std::unique_ptr<sync::Identity> identity;
@@ -145,7 +146,7 @@ struct HubSetup {
 
 // Loads the settings (file, environment, flags) and opens the store.
 Status OpenHub(const Args& args, HubSetup* setup, bool serving = false) {
-  core::Config& config = setup->config;
+  Config& config = setup->config;
   auto data = args.Get("data");
   auto postgres = args.Get("postgres");
   auto file = args.Get("config");
@@ -460,7 +461,7 @@ int RotateKey(const std::vector<std::string>& argv) {
   if (WantsHelp(argv)) return std::fputs(kRotateKeyHelp, stdout), 0;
   auto args = Args::Parse(argv, {"data", "key-file"}, {});
   if (!args.ok()) return Fail(args.status());
-  core::Config config;
+  Config config;
   if (auto data = args->Get("data")) {
     config.data_dir = *data;
     if (Status st = config.LoadFile(config.data_dir / "relais.conf"); !st.ok()) return Fail(st);

@@ -30,16 +30,16 @@ Status CheckClocks(const std::vector<HubOp>& ops, int64_t now) {
   return Status::Ok();
 }
 
-Result<std::unique_ptr<HubStore>> OpenHubStore(const core::Config& config) {
+Result<std::unique_ptr<HubStore>> OpenHubStore(const Config& config) {
   if (!config.hub_postgres.empty()) return OpenPostgresHubStore(config.hub_postgres, config.hub_connections);
   return OpenSqliteHubStore(config.data_dir);
 }
 
-std::filesystem::path HubKeyFile(const core::Config& config) {
+std::filesystem::path HubKeyFile(const Config& config) {
   return config.hub_key_file.empty() ? config.data_dir / "hub-identity.key" : config.hub_key_file;
 }
 
-Result<std::unique_ptr<sync::Identity>> LoadHubIdentity(const core::Config& config) {
+Result<std::unique_ptr<sync::Identity>> LoadHubIdentity(const Config& config) {
   std::filesystem::path file = HubKeyFile(config);
   if (config.hub_postgres.empty()) return sync::Identity::LoadOrCreate(file);
   auto identity = sync::Identity::Load(file);

@@ -16,8 +16,8 @@
 #include <string_view>
 
 #include "core/clock.h"
-#include "core/config.h"
 #include "core/status.h"
+#include "hub/config.h"
 #include "hub/files.h"
 #include "hub/store.h"
 #include "hub/uploads.h"
@@ -36,15 +36,15 @@ class LogIndex;
 
 // The store `config` names: PostgreSQL when hub_postgres is set, else SQLite
 // in data_dir.
-Result<std::unique_ptr<HubStore>> OpenHubStore(const core::Config& config);
+Result<std::unique_ptr<HubStore>> OpenHubStore(const Config& config);
 
 // Where the gateway's identity lives: hub_key_file, else DATA/hub-identity.key.
-std::filesystem::path HubKeyFile(const core::Config& config);
+std::filesystem::path HubKeyFile(const Config& config);
 
 // The gateway's identity. With SQLite it is created on first use; with
 // PostgreSQL the key file must exist (`relais-hub keygen`), so that
 // stateless processes never each make their own. NotFound then.
-Result<std::unique_ptr<sync::Identity>> LoadHubIdentity(const core::Config& config);
+Result<std::unique_ptr<sync::Identity>> LoadHubIdentity(const Config& config);
 
 // How far ahead of the gateway's clock an operation's hlc may be: a box whose
 // clock says 2040 would otherwise drag every party's hybrid clock to 2040.
@@ -66,7 +66,7 @@ Result<std::optional<HubOp>> DecodeOpRecord(const sync::Record& record);
 class Hub {
  public:
   // `store`, `clock`, `config` and `identity` must outlive the Hub.
-  Hub(HubStore& store, const core::Clock& clock, const core::Config& config, const sync::Identity& identity)
+  Hub(HubStore& store, const core::Clock& clock, const Config& config, const sync::Identity& identity)
       : store_(store), clock_(clock), config_(config), identity_(identity) {}
   Hub(const Hub&) = delete;
   Hub& operator=(const Hub&) = delete;
@@ -172,7 +172,7 @@ class Hub {
  private:
   HubStore& store_;
   const core::Clock& clock_;
-  const core::Config& config_;
+  const Config& config_;
   const sync::Identity& identity_;
   OpDecoder decode_op_ = DecodeOpRecord;
   Uploads uploads_{*this, store_, clock_, config_};

@@ -37,7 +37,7 @@
 #include <vector>
 
 #include "core/clock.h"
-#include "core/config.h"
+#include "hub/config.h"
 #include "core/status.h"
 #include "hub/store.h"
 #include "sync/byte_io.h"
@@ -88,7 +88,7 @@ class Uploads {
  public:
   // `hub`, `store`, `clock` and `config` must outlive the Uploads. The
   // upload limit is config.max_upload_bytes, read at each call.
-  Uploads(Hub& hub, HubStore& store, const core::Clock& clock, const core::Config& config)
+  Uploads(Hub& hub, HubStore& store, const core::Clock& clock, const Config& config)
       : hub_(hub), store_(store), clock_(clock), config_(config) {}
   Uploads(const Uploads&) = delete;
   Uploads& operator=(const Uploads&) = delete;
@@ -141,7 +141,7 @@ class Uploads {
   Hub& hub_;
   HubStore& store_;
   const core::Clock& clock_;
-  const core::Config& config_;
+  const Config& config_;
 };
 
 // A stored upload's bytes as a ByteSource (what BundleReader reads), fetched

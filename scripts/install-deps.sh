@@ -22,9 +22,8 @@ case "${1:-build}" in
                qemu-system-x86 qemu-system-arm dosfstools mtools e2fsprogs fdisk zstd openssl python3
                g++-aarch64-linux-gnu binutils-aarch64-linux-gnu
                libsqlite3-dev:arm64 libsodium-dev:arm64 libssl-dev:arm64 zlib1g-dev:arm64
-               libbrotli-dev:arm64 libzstd-dev:arm64 libcpp-httplib-dev:arm64 libqrencode-dev:arm64 libpq5:arm64"
-         # libpq-dev is not multi-arch in bookworm: its arm64 package would remove the amd64 one the native
-         # build needs. The cross build takes libpq's headers from libpq-dev and links libpq5:arm64.
+               libbrotli-dev:arm64 libzstd-dev:arm64 libcpp-httplib-dev:arm64 libqrencode-dev:arm64"
+         # The cross build makes the box only (RELAIS_BUILD_HUB=OFF): no libpq for arm64.
          if ! dpkg --print-foreign-architectures | grep -qx arm64; then
            if [ "$(id -u)" -eq 0 ]; then dpkg --add-architecture arm64; else sudo dpkg --add-architecture arm64; fi
          fi ;;

@@ -89,7 +89,7 @@ TEST_CASE("a roster file with bad lines is answered with each line's error and i
 
 TEST_CASE("a roster file over the body limit is a 413") {
   // A small limit, so that the whole body fits in the socket's buffer before the answer comes.
-  TestServer box([](core::Config& c) { c.max_json_bytes = 4096; });
+  TestServer box([](box::Config& c) { c.max_json_bytes = 4096; });
   SeedTwoClasses(box);
   Reply r = PostCsv(box, std::string(5000, 'a'), box.Login("admin"));
   CHECK(r.status == 413);

@@ -310,7 +310,7 @@ TEST_CASE("repeated failed logins are throttled with 429 and Retry-After, then a
 }
 
 TEST_CASE("many failed logins from one address are throttled across accounts") {
-  TestServer box([](core::Config& c) { c.login_failures_per_address = 4; });
+  TestServer box([](box::Config& c) { c.login_failures_per_address = 4; });
   SeedTwoClasses(box);
   const char* logins[] = {"student.a", "student.a2", "student.b", "teacher.a"};
   for (const char* login : logins)
@@ -397,7 +397,7 @@ TEST_CASE("the same file uploaded twice gets two ids and is stored once") {
 }
 
 TEST_CASE("an upload over the size limit is refused with 413 and nothing is stored") {
-  TestServer box([](core::Config& c) { c.max_upload_bytes = 2000; });
+  TestServer box([](box::Config& c) { c.max_upload_bytes = 2000; });
   SeedTwoClasses(box);
   std::string token = box.Login("student.a");
   Reply big = box.Upload(token, JpegBytes(5000), "image/jpeg", "big.jpg");
@@ -409,7 +409,7 @@ TEST_CASE("an upload over the size limit is refused with 413 and nothing is stor
 }
 
 TEST_CASE("an upload over the size limit sent in chunks is refused with 413") {
-  TestServer box([](core::Config& c) { c.max_upload_bytes = 2000; });
+  TestServer box([](box::Config& c) { c.max_upload_bytes = 2000; });
   SeedTwoClasses(box);
   std::string token = box.Login("student.a");
   // Sent in one go, so the client is never cut off while the server answers early.
@@ -574,7 +574,7 @@ TEST_CASE(
     "the installation page shows the box's secrets only on the installation address, the setup code only while "
     "pending") {
   // The SD image sets installation_address to an address its firewall opens to the Ethernet port alone.
-  TestServer box([](core::Config& c) { c.installation_address = "127.0.0.1"; });
+  TestServer box([](box::Config& c) { c.installation_address = "127.0.0.1"; });
   REQUIRE(core::WriteFileAtomic(box.data_dir() / "installation.txt",
                                 "Wi-Fi : Relais-Test\nMot de passe Wi-Fi : abcd-efgh-jkmn-pqrs\n", 0600)
               .ok());
@@ -594,7 +594,7 @@ TEST_CASE(
   CHECK(page.raw.find("abcd-efgh-jkmn-pqrs") != std::string::npos);
 
   // Reached on another address (a tablet on the box's Wi-Fi reaches the app's address): no such page.
-  TestServer wifi([](core::Config& c) { c.installation_address = "10.42.1.1"; });
+  TestServer wifi([](box::Config& c) { c.installation_address = "10.42.1.1"; });
   REQUIRE(
       core::WriteFileAtomic(wifi.data_dir() / "installation.txt", "Mot de passe Wi-Fi : abcd-efgh-jkmn-pqrs\n", 0600)
           .ok());

@@ -20,7 +20,7 @@ void ExpectError(const Reply& r, int status, const std::string& what) {
 
 // A class with a teacher, two students and one published homework.
 struct Fixture {
-  explicit Fixture(const std::function<void(core::Config&)>& configure = {}) : box(configure) {
+  explicit Fixture(const std::function<void(box::Config&)>& configure = {}) : box(configure) {
     cast = SeedTwoClasses(box);
     teacher = box.Login("teacher.a");
     student = box.Login("student.a");
@@ -199,7 +199,7 @@ TEST_CASE("an unknown endpoint is a JSON 404 and a wrong method a JSON 405") {
 }
 
 TEST_CASE("a JSON body over the limit is a 413") {
-  Fixture f([](core::Config& c) { c.max_json_bytes = 4096; });
+  Fixture f([](box::Config& c) { c.max_json_bytes = 4096; });
   json body = f.ValidHomework();
   body["instructions"] = std::string(6000, 'x');
   Reply r = f.box.Post("/api/v1/homework", body, f.teacher);
@@ -213,7 +213,7 @@ TEST_CASE("a JSON body over the limit is a 413") {
 }
 
 TEST_CASE("a JSON body over the limit sent in chunks is a 413") {
-  Fixture f([](core::Config& c) { c.max_json_bytes = 4096; });
+  Fixture f([](box::Config& c) { c.max_json_bytes = 4096; });
   json body = f.ValidHomework();
   body["instructions"] = std::string(9000, 'x');
   std::string reply = RawExchange(f.box.port(),
@@ -230,7 +230,7 @@ TEST_CASE("a JSON body over the limit sent in chunks is a 413") {
 }
 
 TEST_CASE("a refused body does not spoil the next reruest on a keep-alive connection") {
-  Fixture f([](core::Config& c) {
+  Fixture f([](box::Config& c) {
     c.max_json_bytes = 4096;
     c.max_upload_bytes = 2000;
   });

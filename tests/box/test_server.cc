@@ -63,7 +63,7 @@ std::string Describe(const Reply& r) {
   return out.str();
 }
 
-void UseBoxCertificate(core::Config& config) {
+void UseBoxCertificate(box::Config& config) {
   box::BoxCertificateRequest request{{"localhost"}, {"127.0.0.1"}, core::SystemClock().Now(), false};
   auto made = box::InitBoxCertificates(config.data_dir, request);
   if (!made.ok()) throw std::runtime_error("cannot make certificates: " + made.status().ToString());
@@ -71,7 +71,7 @@ void UseBoxCertificate(core::Config& config) {
   config.tls_key = made->server_key;
 }
 
-TestServer::TestServer(const std::function<void(core::Config&)>& configure,
+TestServer::TestServer(const std::function<void(box::Config&)>& configure,
                        const std::function<void(http::EventServer::Options&)>& transport)
     : dir_(fs::temp_directory_path() / ("relais-api-test-" + core::RandomToken(9))) {
   fs::create_directories(dir_);

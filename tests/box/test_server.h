@@ -21,9 +21,9 @@
 #include <thread>
 
 #include "box/api.h"
+#include "box/config.h"
 #include "content/school.h"
 #include "core/clock.h"
-#include "core/config.h"
 #include "http/event_server.h"
 #include "tests/support/raw_http.h"
 
@@ -63,7 +63,7 @@ class TestServer {
   // `configure` may change the defaults (upload limit, JSON limit …) before
   // the server starts, `transport` the transport's. When the Config has a
   // tls_cert (see UseBoxCertificate), the server also listens for HTTPS.
-  explicit TestServer(const std::function<void(core::Config&)>& configure = {},
+  explicit TestServer(const std::function<void(box::Config&)>& configure = {},
                       const std::function<void(http::EventServer::Options&)>& transport = {});
   ~TestServer();
   TestServer(const TestServer&) = delete;
@@ -71,7 +71,7 @@ class TestServer {
 
   core::FakeClock& clock() { return clock_; }
   content::School& school() { return *school_; }
-  const core::Config& config() const { return config_; }
+  const box::Config& config() const { return config_; }
   const fs::path& data_dir() const { return dir_; }
   int port() const { return port_; }
   int https_port() const { return https_port_; }  // 0 without TLS
@@ -105,7 +105,7 @@ class TestServer {
  private:
   fs::path dir_;
   core::FakeClock clock_;
-  core::Config config_;
+  box::Config config_;
   std::unique_ptr<content::School> school_;
   std::unique_ptr<box::Api> api_;
   std::unique_ptr<http::EventServer> server_;
@@ -118,7 +118,7 @@ class TestServer {
 // For TestServer's `configure`: makes the box's CA and a certificate for
 // "localhost" and 127.0.0.1 in DATA/tls/ (as `relais tls init` does) and
 // points tls_cert and tls_key at it.
-void UseBoxCertificate(core::Config& config);
+void UseBoxCertificate(box::Config& config);
 
 // Converts a reply to text for failure messages.
 std::string Describe(const Reply& r);

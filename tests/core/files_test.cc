@@ -4,7 +4,6 @@
 
 #include <filesystem>
 
-#include "core/config.h"
 #include "core/crypto.h"
 
 namespace fs = std::filesystem;
@@ -67,31 +66,4 @@ TEST_CASE("committing onto an existing name keeps the existing file") {
 
 TEST_CASE("reading a missing file is NotFound") {
   CHECK(ReadFile("/nonexistent/relais").status().code() == relais::StatusCode::kNotFound);
-}
-
-TEST_CASE("configuration comes from the file, then the environment, and bad values are named") {
-  TempDir dir;
-  REQUIRE(WriteFileAtomic(dir.path / "relais.conf", "# comment\nlisten = 0.0.0.0:9000\nmax_upload_mb = 50\n").ok());
-  Config c;
-  REQUIRE(c.LoadFile(dir.path / "relais.conf").ok());
-  CHECK(c.listen_host == "0.0.0.0");
-  CHECK(c.listen_port == 9000);
-  CHECK(c.max_upload_bytes == 50ull << 20);
-  setenv("RELAIS_MAX_UPLOAD_MB", "10", 1);
-  REQUIRE(c.LoadEnvironment().ok());
-  unsetenv("RELAIS_MAX_UPLOAD_MB");
-  CHECK(c.max_upload_bytes == 10ull << 20);
-  CHECK(c.Set("listen", "nowhere").code() == relais::StatusCode::kInvalidArgument);
-  CHECK(c.Set("listen", "127.0.0.1:99999").code() == relais::StatusCode::kInvalidArgument);
-  CHECK(c.Set("colour", "blue").code() == relais::StatusCode::kInvalidArgument);
-  REQUIRE(WriteFileAtomic(dir.path / "bad.conf", "listen 8080\n").ok());
-  auto st = Config().LoadFile(dir.path / "bad.conf");
-  CHECK(st.message().find(":1:") != std::string::npos);
-}
-
-TEST_CASE("weaker password hashing than 19 MiB and 2 passes is refused at start-up") {
-  Config c;
-  CHECK(c.Validate().ok());
-  c.password_mem_kib = 8 * 1024;
-  CHECK_FALSE(c.Validate().ok());
 }

@@ -80,7 +80,7 @@ class Gateway {
   Hub& hub() { return *hub_; }
   HubStore& store() { return *store_; }
   // Read by the API at each request: change it before sending any.
-  core::Config& config() { return config_; }
+  hub::Config& config() { return config_; }
   int port() const { return port_; }
   httplib::Client Client() const {
     httplib::Client c("127.0.0.1", port_);
@@ -90,7 +90,7 @@ class Gateway {
 
  private:
   core::FakeClock& clock_;
-  core::Config config_;
+  hub::Config config_;
   std::unique_ptr<HubStore> store_;
   std::unique_ptr<Identity> identity_;
   std::unique_ptr<Hub> hub_;

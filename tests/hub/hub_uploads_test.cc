@@ -24,7 +24,7 @@ namespace {
 struct Gateway {
   testing::TempDir dir;
   core::FakeClock clock{1790000000};
-  core::Config config;
+  hub::Config config;
   std::unique_ptr<HubStore> store;
   std::unique_ptr<sync::Identity> identity = sync::Identity::Generate();
   std::unique_ptr<Hub> hub;
