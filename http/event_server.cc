@@ -8,7 +8,6 @@
 #include <openssl/err.h>
 #include <poll.h>
 #include <signal.h>
-#include <signal.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>

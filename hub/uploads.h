@@ -37,8 +37,8 @@
 #include <vector>
 
 #include "core/clock.h"
-#include "hub/config.h"
 #include "core/status.h"
+#include "hub/config.h"
 #include "hub/store.h"
 #include "sync/byte_io.h"
 #include "sync/file_news.h"
