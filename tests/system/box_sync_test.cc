@@ -6,17 +6,13 @@
 
 #include <arpa/inet.h>
 #include <doctest/doctest.h>
-#include <fcntl.h>
 #include <httplib.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
-#include <array>
 #include <chrono>
-#include <cstdio>
 #include <ctime>
 #include <filesystem>
 #include <functional>
@@ -39,9 +35,9 @@
 #include "sync/envelope.h"
 #include "sync/identity.h"
 #include "sync/replica.h"
-#include "tests/support/child_server.h"
 #include "tests/support/cut_proxy.h"
-#include "tests/support/programs.h"
+#include "tests/support/process.h"
+#include "tests/support/wait.h"
 
 namespace fs = std::filesystem;
 using namespace relais;
@@ -55,82 +51,45 @@ struct Run {
   std::string all;  // standard output then standard error
 };
 
-// Runs `relais ARGS`, standard input from /dev/null.
-Run Relais(const std::string& args) {
-  fs::path err = fs::temp_directory_path() / ("relais-boxsync-err-" + core::RandomToken(6));
-  std::string cmd =
-      (args.rfind("hub ", 0) == 0 ? testing::HubBinary() + args.substr(3) : testing::RelaisBinary() + " " + args) +
-      " < /dev/null 2> " + err.string();
-  Run r;
-  FILE* p = popen(cmd.c_str(), "r");
-  REQUIRE(p != nullptr);
-  std::array<char, 4096> buf;
-  size_t n;
-  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) r.out.append(buf.data(), n);
-  int status = pclose(p);
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  FILE* e = fopen(err.c_str(), "r");
-  r.all = r.out;
-  if (e) {
-    while ((n = fread(buf.data(), 1, buf.size(), e)) > 0) r.all.append(buf.data(), n);
-    fclose(e);
+// `args` split at spaces: the commands below hold paths without spaces, and no quotes.
+std::vector<std::string> Words(const std::string& args) {
+  std::vector<std::string> words;
+  for (size_t at = 0; at < args.size();) {
+    size_t end = args.find(' ', at);
+    if (end == std::string::npos) end = args.size();
+    if (end > at) words.push_back(args.substr(at, end - at));
+    at = end + 1;
   }
-  fs::remove(err);
-  return r;
+  return words;
 }
+
+// Runs `relais ARGS` (the box) or, with Program::kHub, `relais-hub ARGS`.
+Run Relais(Program program, const std::vector<std::string>& args) {
+  CommandResult r = testing::Run(program, args);
+  REQUIRE_MESSAGE(!r.killed, "relais " << (args.empty() ? "" : args[0]) << " did not end: " << r.All());
+  return Run{r.exit_code, r.out, r.All()};
+}
+Run Relais(const std::string& args) { return Relais(Program::kBox, Words(args)); }
+Run Hub(const std::string& args) { return Relais(Program::kHub, Words(args)); }
 
 constexpr const char* kEntKey = "ent-connector-key-0123456789";
 
 std::string FirstLine(const std::string& s) { return s.substr(0, s.find('\n')); }
 
-// `relais-hub serve --data DIR` in a child process on a kernel-chosen port.
-class HubProcess {
- public:
-  // `listen`: ADDR:PORT (a restarted gateway keeps its port); `extra`: more flags (--tls-cert …).
-  explicit HubProcess(const fs::path& dir, const std::string& listen = "127.0.0.1:0",
-                      const std::vector<std::string>& extra = {}) {
-    std::vector<std::string> args = {testing::HubBinary(), "serve", "--data", dir.string(), "--listen", listen};
-    args.insert(args.end(), extra.begin(), extra.end());
-    std::vector<char*> argv;
-    for (std::string& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    int fds[2];
-    REQUIRE(pipe(fds) == 0);
-    pid_ = fork();
-    REQUIRE(pid_ >= 0);
-    if (pid_ == 0) {
-      dup2(fds[1], 1);
-      int null = open("/dev/null", O_RDWR);
-      dup2(null, 0);
-      dup2(null, 2);
-      close(fds[0]);
-      execv(argv[0], argv.data());
-      _exit(127);
-    }
-    close(fds[1]);
-    FILE* out = fdopen(fds[0], "r");
-    char line[512];
-    while (fgets(line, sizeof line, out)) {
-      std::string s(line);
-      if (s.rfind("Listening on ", 0) == 0) {
-        url_ = s.substr(13, s.find_first_of("\r\n") - 13);
-        break;
-      }
-    }
-    fclose(out);
-    REQUIRE_MESSAGE(!url_.empty(), "the hub did not start");
-  }
-  ~HubProcess() {
-    kill(pid_, SIGTERM);
-    int status = 0;
-    waitpid(pid_, &status, 0);
-  }
-  const std::string& url() const { return url_; }
-
- private:
-  pid_t pid_ = -1;
-  std::string url_;
-};
+// `relais-hub serve --data DIR --listen LISTEN EXTRA…`, once it listens (and,
+// over plain HTTP, answers its health check). `listen`: ADDR:PORT (a
+// restarted gateway keeps its port); `extra`: more flags (--tls-cert …).
+std::unique_ptr<ServerProcess> StartHub(const fs::path& dir, const std::string& listen = "127.0.0.1:0",
+                                        const std::vector<std::string>& extra = {}) {
+  ServerProcess::Options options;
+  options.program = Program::kHub;
+  options.command = {"serve", "--data", dir.string(), "--listen", listen};
+  options.command.insert(options.command.end(), extra.begin(), extra.end());
+  options.health_path = "/hub/v1/health";
+  auto hub = ServerProcess::Start(options);
+  REQUIRE_MESSAGE(hub.ok(), "the hub did not start: " << hub.status().ToString());
+  return std::move(*hub);
+}
 
 struct TempDir {
   fs::path path = fs::temp_directory_path() / ("relais-boxsync-" + core::RandomToken(8));
@@ -164,7 +123,7 @@ struct World {
   fs::path a = tmp.path / "box-a";
   fs::path b = tmp.path / "box-b";
   fs::path stick = tmp.path / "stick";
-  std::unique_ptr<HubProcess> hub;
+  std::unique_ptr<ServerProcess> hub;
   std::string school;
 
   // `hub_flags`: more flags for the gateway (--tls-cert …).
@@ -176,8 +135,8 @@ struct World {
     REQUIRE(
         core::WriteFileAtomic(hub_dir / "relais.conf", "hub_ent_key_file = " + (hub_dir / "ent.key").string() + "\n")
             .ok());
-    hub = std::make_unique<HubProcess>(hub_dir, "127.0.0.1:0", hub_flags);
-    Run added = Relais("hub school add --data " + hub_dir.string() + " 'Collège Jean Moulin'");
+    hub = StartHub(hub_dir, "127.0.0.1:0", hub_flags);
+    Run added = Relais(Program::kHub, {"school", "add", "--data", hub_dir.string(), "Collège Jean Moulin"});
     REQUIRE_MESSAGE(added.exit_code == 0, added.all);
     school = FirstLine(added.out);
     // Box A already has data when it enrols: it travels too.
@@ -185,13 +144,21 @@ struct World {
     Enrol(a);
     Enrol(b);
   }
-  Run Must(const std::string& args) {
-    Run r = Relais(args);
+  // Runs `relais ARGS` (Must) or `relais-hub ARGS` (MustHub), which must succeed.
+  Run Must(const std::string& args) { return Must(Program::kBox, args); }
+  Run MustHub(const std::string& args) { return Must(Program::kHub, args); }
+  Run Must(Program program, const std::string& args) {
+    Run r = Relais(program, Words(args));
     REQUIRE_MESSAGE(r.exit_code == 0, std::string(args + "\n" + r.all));
     return r;
   }
+  // Stops the gateway (SIGTERM: it must exit cleanly).
+  void StopHub() {
+    CHECK(hub->Stop().ok());
+    hub.reset();
+  }
   void Enrol(const fs::path& box) {
-    Run code = Must("hub enrol-code --data " + hub_dir.string() + " --school " + school);
+    Run code = MustHub("enrol-code --data " + hub_dir.string() + " --school " + school);
     Run enrolled =
         Must("sync enrol --data " + box.string() + " --hub " + hub->url() + " --code " + FirstLine(code.out));
     CHECK(enrolled.out.find("Enrolled: box ") != std::string::npos);
@@ -200,10 +167,10 @@ struct World {
 };
 
 // `relais serve` on the box's data folder, started and answering.
-std::unique_ptr<testing::ChildServer> ServeBox(const fs::path& data) {
-  testing::ChildServer::Options options;
+std::unique_ptr<testing::ServerProcess> ServeBox(const fs::path& data) {
+  testing::ServerProcess::Options options;
   options.data_dir = data;
-  auto served = testing::ChildServer::Start(options);
+  auto served = testing::ServerProcess::Start(options);
   REQUIRE_MESSAGE(served.ok(), served.status().ToString());
   return std::move(*served);
 }
@@ -258,9 +225,9 @@ TEST_CASE("two boxes converge through the gateway by USB stick; importing twice 
   Run exported_b = w.Must("sync export --data " + w.b.string() + " --to " + stick);
   size_t to = exported_b.out.find(" to ") + 4;
   fs::path box_b_dir = exported_b.out.substr(to, exported_b.out.find('\n', to) - to);
-  w.Must("hub import --data " + w.hub_dir.string() + " " + stick);
+  w.MustHub("import --data " + w.hub_dir.string() + " " + stick);
   // The second pass answers each box with everything the first pass took in.
-  w.Must("hub import --data " + w.hub_dir.string() + " " + stick);
+  w.MustHub("import --data " + w.hub_dir.string() + " " + stick);
   w.Must("sync import --data " + w.a.string() + " --from " + stick);
   {
     // A damaged answer is refused and changes nothing.
@@ -297,14 +264,14 @@ TEST_CASE("sync fails clearly, with a non-zero exit and the error kept for healt
   CHECK(away.all.find("cannot reach the gateway") != std::string::npos);
   CHECK(SyncStatus(w.a).last_error.find("cannot reach the gateway") != std::string::npos);
 
-  Run boxes = w.Must("hub box list --data " + w.hub_dir.string() + " --school " + w.school);
+  Run boxes = w.MustHub("box list --data " + w.hub_dir.string() + " --school " + w.school);
   // The box list shows both boxes; revoke them all, then sync is refused.
   size_t at = 0;
   while (at < boxes.out.size()) {
     std::string line = boxes.out.substr(at, boxes.out.find('\n', at) - at);
     at += line.size() + 1;
     std::string id = line.substr(0, line.find(' '));
-    if (!id.empty()) w.Must("hub revoke --data " + w.hub_dir.string() + " " + id);
+    if (!id.empty()) w.MustHub("revoke --data " + w.hub_dir.string() + " " + id);
   }
   std::string before = Dump(w.a);
   Run refused = Relais("sync --data " + w.a.string());
@@ -442,18 +409,19 @@ httplib::Result Publish(const std::string& hub_url, const std::string& school, c
 }
 
 // Polls GET /api/v1/health until `done(sync)` holds, for up to `timeout_ms`.
-nlohmann::json WaitForSync(testing::ChildServer& box, const std::function<bool(const nlohmann::json&)>& done,
+nlohmann::json WaitForSync(testing::ServerProcess& box, const std::function<bool(const nlohmann::json&)>& done,
                            int timeout_ms = 30000) {
   auto client = box.NewClient();
   nlohmann::json sync;
-  for (int waited = 0; waited < timeout_ms; waited += 100) {
-    auto health = client->Get("/api/v1/health");
-    if (health && health->status == 200) {
-      sync = nlohmann::json::parse(health->body)["sync"];
-      if (sync.is_object() && done(sync)) return sync;
-    }
-    usleep(100 * 1000);
-  }
+  bool reached = WaitUntil(
+      [&] {
+        auto health = client->Get("/api/v1/health");
+        if (!health || health->status != 200) return false;
+        sync = nlohmann::json::parse(health->body)["sync"];
+        return sync.is_object() && done(sync);
+      },
+      std::chrono::milliseconds(timeout_ms), std::chrono::milliseconds(20));
+  if (reached) return sync;
   FAIL("the box's sync status never got there: " << sync.dump());
   return sync;
 }
@@ -536,7 +504,7 @@ TEST_CASE("files travel by USB stick both ways, sealed; an altered chunk on the 
     std::string bad = sealed;
     bad[bad.size() / 2] ^= 0x40;
     REQUIRE(core::WriteFileAtomic(first_chunk, bad).ok());
-    Run refused = Relais("hub import --data " + w.hub_dir.string() + " " + stick);
+    Run refused = Hub("import --data " + w.hub_dir.string() + " " + stick);
     CHECK(refused.exit_code != 0);
     CHECK(refused.all.find("refused") != std::string::npos);
     // Exporting again repairs the stick.
@@ -545,8 +513,8 @@ TEST_CASE("files travel by USB stick both ways, sealed; an altered chunk on the 
   Run exported_b = w.Must("sync export --data " + w.b.string() + " --to " + stick);
   to = exported_b.out.find(" to ") + 4;
   fs::path box_b_dir = exported_b.out.substr(to, exported_b.out.find('\n', to) - to);
-  w.Must("hub import --data " + w.hub_dir.string() + " " + stick);
-  Run second = w.Must("hub import --data " + w.hub_dir.string() + " " + stick);
+  w.MustHub("import --data " + w.hub_dir.string() + " " + stick);
+  Run second = w.MustHub("import --data " + w.hub_dir.string() + " " + stick);
   CHECK(second.out.find("files: 1 for the box") != std::string::npos);
   {
     // An altered chunk for the box: refused, the photo not assembled, the error kept.
@@ -580,25 +548,16 @@ TEST_CASE("a large file's transfer killed mid-way resumes and sends only the chu
   std::string video = core::RandomBytes(40 << 20);
   std::string sha = TeacherFile(w.b, "prof.video", video);
   // `relais sync` on B in a child, killed with SIGKILL once some chunks reached the gateway.
-  pid_t pid = fork();
-  REQUIRE(pid >= 0);
-  if (pid == 0) {
-    int null = open("/dev/null", O_RDWR);
-    dup2(null, 0);
-    dup2(null, 1);
-    dup2(null, 2);
-    execl(RELAIS_BINARY, RELAIS_BINARY, "sync", "--data", w.b.c_str(), static_cast<char*>(nullptr));
-    _exit(127);
-  }
-  int before_kill = 0;
-  for (int i = 0; i < 20000 && before_kill < 8; ++i) {
-    usleep(2000);
-    before_kill = HubChunkCount(w.hub_dir);
-  }
-  kill(pid, SIGKILL);
-  int status = 0;
-  waitpid(pid, &status, 0);
-  usleep(300000);  // a chunk whose body had fully arrived is still stored
+  auto sync = Process::Start(Program::kBox, {"sync", "--data", w.b.string()});
+  REQUIRE_MESSAGE(sync.ok(), sync.status().ToString());
+  REQUIRE_MESSAGE(
+      WaitUntil([&] { return HubChunkCount(w.hub_dir) >= 8; }, std::chrono::seconds(40), std::chrono::milliseconds(2)),
+      "the gateway never held 8 chunks of the video; sync said: " << (*sync)->Stderr());
+  REQUIRE((*sync)->Kill().ok());
+  // A chunk whose body had fully arrived is still stored: once the gateway has
+  // closed the killed client's connections, it has stored all it will.
+  REQUIRE_MESSAGE(WaitUntil([&] { return OpenServerConnections(w.hub->port()) == 0; }),
+                  "the gateway kept the killed sync's connection open");
   int held = HubChunkCount(w.hub_dir);
   INFO("chunks at the gateway when killed: " << held);
   REQUIRE(held >= 8);
@@ -784,7 +743,7 @@ TEST_CASE("the ENT uploads a worksheet and attaches it to homework; pupils get i
 
   // Box B by USB stick: the same row and bytes.
   w.Must("sync export --data " + w.b.string() + " --to " + w.stick.string());
-  w.Must("hub import --data " + w.hub_dir.string() + " " + w.stick.string());
+  w.MustHub("import --data " + w.hub_dir.string() + " " + w.stick.string());
   w.Must("sync import --data " + w.b.string() + " --from " + w.stick.string());
   auto at_b = BlobBytes(w.b, sha);
   REQUIRE(at_b.has_value());
@@ -913,7 +872,7 @@ TEST_CASE("relais serve syncs an enrolled box by itself, backs off while the gat
               .ok());
   w.Must("user add --data " + w.a.string() + " --login admin.box --role admin --password correct-horse-2");
   auto served = ServeBox(w.a);
-  testing::ChildServer& box = *served;
+  testing::ServerProcess& box = *served;
 
   // The first round runs at start, without any CLI call.
   nlohmann::json sync =
@@ -951,7 +910,7 @@ TEST_CASE("relais serve syncs an enrolled box by itself, backs off while the gat
 
   // The gateway goes away: "sync now" fails, the error is kept, retries back off.
   std::string hub_url = w.hub->url();
-  w.hub.reset();
+  w.StopHub();
   auto now = client->Post("/api/v1/admin/sync", admin, "", "application/json");
   REQUIRE(now);
   CHECK(now->status == 202);
@@ -964,19 +923,20 @@ TEST_CASE("relais serve syncs an enrolled box by itself, backs off while the gat
   CHECK(me->status == 200);
 
   // A change on B waits at the gateway; the gateway comes back on the same port; A catches up by itself.
-  w.hub = std::make_unique<HubProcess>(w.hub_dir, hub_url.substr(hub_url.find("//") + 2));
+  w.hub = StartHub(w.hub_dir, hub_url.substr(hub_url.find("//") + 2));
   w.Must("class add --data " + w.b.string() + " --name 6eD");
   w.Sync(w.b);
   sync = WaitForSync(box, [](const nlohmann::json& s) { return s["last_error"].is_null() && s["failures"] == 0; });
   CHECK(sync["pending"] == 0);
   // That round may have run before B's change reached the gateway: the next one brings it.
-  bool arrived = false;
-  for (int i = 0; i < 300 && !arrived; ++i) {
-    if (i % 50 == 0) (void)client->Post("/api/v1/admin/sync", admin, "", "application/json");
-    auto classes = client->Get("/api/v1/classes", admin);
-    arrived = classes && classes->body.find("6eD") != std::string::npos;
-    if (!arrived) usleep(100 * 1000);
-  }
+  int asked = 0;
+  bool arrived = WaitUntil(
+      [&] {
+        if (asked++ % 250 == 0) (void)client->Post("/api/v1/admin/sync", admin, "", "application/json");
+        auto classes = client->Get("/api/v1/classes", admin);
+        return classes && classes->body.find("6eD") != std::string::npos;
+      },
+      std::chrono::seconds(30), std::chrono::milliseconds(20));
   CHECK(arrived);
   // The shutdown is clean (SIGTERM, exit 0) and the data is the gateway's.
   CHECK(box.Stop().ok());
@@ -1025,26 +985,22 @@ std::pair<int64_t, int64_t> KillSyncMidUpload(World& w, const fs::path& box) {
       if (!earlier.count(id)) return upload;
     return {0, 0};
   };
-  pid_t pid = fork();
-  REQUIRE(pid >= 0);
-  if (pid == 0) {
-    int null = open("/dev/null", O_RDWR);
-    dup2(null, 0);
-    dup2(null, 1);
-    dup2(null, 2);
-    execl(RELAIS_BINARY, RELAIS_BINARY, "sync", "--data", box.c_str(), static_cast<char*>(nullptr));
-    _exit(127);
-  }
+  auto sync = Process::Start(Program::kBox, {"sync", "--data", box.string()});
+  REQUIRE_MESSAGE(sync.ok(), sync.status().ToString());
   std::pair<int64_t, int64_t> upload;
-  for (int i = 0; i < 60000; ++i) {
-    upload = ours();
-    if (upload.first > 0 && upload.second * 2 >= upload.first) break;
-    usleep(500);
-  }
-  kill(pid, SIGKILL);
-  int status = 0;
-  waitpid(pid, &status, 0);
-  usleep(300000);  // what the gateway had of a PATCH cut mid-body is stored
+  bool half = WaitUntil(
+      [&] {
+        upload = ours();
+        return (upload.first > 0 && upload.second * 2 >= upload.first) || !(*sync)->running() ||
+               (*sync)->Poll().has_value();
+      },
+      std::chrono::seconds(30), std::chrono::microseconds(500));
+  REQUIRE_MESSAGE(half, "the gateway never stored half of the upload; sync said: " << (*sync)->Stderr());
+  REQUIRE_MESSAGE((*sync)->Kill().ok(), "the upload ended before the kill");
+  // What the gateway had of a PATCH cut mid-body is stored once it has closed
+  // the killed client's connection.
+  REQUIRE_MESSAGE(WaitUntil([&] { return OpenServerConnections(w.hub->port()) == 0; }),
+                  "the gateway kept the killed sync's connection open");
   upload = ours();
   REQUIRE_MESSAGE(upload.first > 0, "the upload ended before the kill");
   REQUIRE(upload.second * 2 >= upload.first);
@@ -1176,8 +1132,8 @@ TEST_CASE(
 
   // The same address, another key: refused, clearly, and nothing changes.
   std::string host_port = url.substr(8);
-  w.hub.reset();
-  w.hub = std::make_unique<HubProcess>(w.hub_dir, host_port, tls_flags(two));
+  w.StopHub();
+  w.hub = StartHub(w.hub_dir, host_port, tls_flags(two));
   std::string before = Dump(w.a);
   Run refused = Relais("sync --data " + w.a.string());
   CHECK(refused.exit_code != 0);
@@ -1187,13 +1143,13 @@ TEST_CASE(
 
   // A box enrolled with --ca trusts what that CA signed, and nothing else.
   fs::path c = w.tmp.path / "box-c";
-  Run code = w.Must("hub enrol-code --data " + w.hub_dir.string() + " --school " + w.school);
+  Run code = w.MustHub("enrol-code --data " + w.hub_dir.string() + " --school " + w.school);
   Run enrolled = w.Must("sync enrol --data " + c.string() + " --hub " + url + " --code " + FirstLine(code.out) +
                         " --ca " + (two / "tls" / "ca.crt").string());
   CHECK(enrolled.out.find("must be signed by") != std::string::npos);
   w.Sync(c);
-  w.hub.reset();
-  w.hub = std::make_unique<HubProcess>(w.hub_dir, host_port, tls_flags(one));
+  w.StopHub();
+  w.hub = StartHub(w.hub_dir, host_port, tls_flags(one));
   Run other_ca = Relais("sync --data " + c.string());
   CHECK(other_ca.exit_code != 0);
   CHECK_MESSAGE(other_ca.all.find("does not verify") != std::string::npos, other_ca.all);
@@ -1247,13 +1203,13 @@ TEST_CASE("encryption keys rotate on both sides without losing bundles in transi
 
   // …then the gateway rotates its key (and restarts with it).
   std::string host_port = w.hub->url().substr(7);
-  w.hub.reset();
-  Run rotated = w.Must("hub rotate-key --data " + w.hub_dir.string());
+  w.StopHub();
+  Run rotated = w.MustHub("rotate-key --data " + w.hub_dir.string());
   CHECK(rotated.out.find("rotated to epoch 2") != std::string::npos);
-  w.hub = std::make_unique<HubProcess>(w.hub_dir, host_port);
+  w.hub = StartHub(w.hub_dir, host_port);
 
   // The stick's bundle, sealed to the old key, still goes in.
-  w.Must("hub import --data " + w.hub_dir.string() + " " + stick1.string());
+  w.MustHub("import --data " + w.hub_dir.string() + " " + stick1.string());
   w.Sync(w.b);
   CHECK(Dump(w.b).find("2nde1") != std::string::npos);
 
@@ -1265,7 +1221,7 @@ TEST_CASE("encryption keys rotate on both sides without losing bundles in transi
   fs::path a_on_stick2 = stick2 / "relais" / a_on_stick1.filename();
   CHECK(SealedEpoch(OnlyBundle(a_on_stick2 / "to-gateway"), *hub_identity(), hub_trust, w.school) == 2);
   // The gateway answers on the stick, sealed to A's key of epoch 1.
-  w.Must("hub import --data " + w.hub_dir.string() + " " + stick2.string());
+  w.MustHub("import --data " + w.hub_dir.string() + " " + stick2.string());
   fs::path answer = a_on_stick2 / "to-box" / "answer.bundle";
   auto a_identity = [&] { return sync::Identity::Load(w.a / "sync" / "identity.key").value(); };
   auto a_trust = [&] { return sync::TrustStore::Load(w.a / "sync" / "trust").value(); };
@@ -1281,7 +1237,7 @@ TEST_CASE("encryption keys rotate on both sides without losing bundles in transi
   // The answer sealed to the old key before the rotation still applies.
   w.Must("sync import --data " + w.a.string() + " --from " + stick2.string());
   // New answers are sealed to the new key.
-  w.Must("hub import --data " + w.hub_dir.string() + " " + stick2.string());
+  w.MustHub("import --data " + w.hub_dir.string() + " " + stick2.string());
   CHECK(SealedEpoch(answer, *a_identity(), a_trust(), w.school) == 2);
   w.Must("sync import --data " + w.a.string() + " --from " + stick2.string());
   w.Sync(w.a);
