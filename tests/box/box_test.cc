@@ -9,10 +9,10 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <set>
 
 #include "core/crypto.h"
-#include "core/files.h"
 #include "core/systemd_notify.h"
 #include "tests/box/test_server.h"
 #include "tests/support/process.h"
@@ -90,8 +90,8 @@ TEST_CASE("relais serve tells systemd it is ready, feeds the watchdog while it a
   // Once the kernel shows it stopped, every ping it sent is already queued
   // (a datagram on a local socket is queued by send() itself): drain them.
   auto stopped = [pid = (*child)->pid()] {
-    auto read = core::ReadFile("/proc/" + std::to_string(pid) + "/stat");
-    std::string stat = read.ok() ? *read : "";
+    std::string stat;  // "PID (COMM) STATE …"; /proc files report size 0, so read them as streams
+    std::getline(std::ifstream("/proc/" + std::to_string(pid) + "/stat"), stat);
     size_t paren = stat.rfind(')');
     return paren != std::string::npos && paren + 2 < stat.size() && stat[paren + 2] == 'T';
   };

@@ -45,7 +45,7 @@ using namespace relais::testing;
 
 namespace {
 
-struct Run {
+struct Output {
   int exit_code = -1;
   std::string out;  // standard output
   std::string all;  // standard output then standard error
@@ -64,13 +64,13 @@ std::vector<std::string> Words(const std::string& args) {
 }
 
 // Runs `relais ARGS` (the box) or, with Program::kHub, `relais-hub ARGS`.
-Run Relais(Program program, const std::vector<std::string>& args) {
+Output Relais(Program program, const std::vector<std::string>& args) {
   CommandResult r = testing::Run(program, args);
   REQUIRE_MESSAGE(!r.killed, "relais " << (args.empty() ? "" : args[0]) << " did not end: " << r.All());
-  return Run{r.exit_code, r.out, r.All()};
+  return Output{r.exit_code, r.out, r.All()};
 }
-Run Relais(const std::string& args) { return Relais(Program::kBox, Words(args)); }
-Run Hub(const std::string& args) { return Relais(Program::kHub, Words(args)); }
+Output Relais(const std::string& args) { return Relais(Program::kBox, Words(args)); }
+Output Hub(const std::string& args) { return Relais(Program::kHub, Words(args)); }
 
 constexpr const char* kEntKey = "ent-connector-key-0123456789";
 
@@ -136,7 +136,7 @@ struct World {
         core::WriteFileAtomic(hub_dir / "relais.conf", "hub_ent_key_file = " + (hub_dir / "ent.key").string() + "\n")
             .ok());
     hub = StartHub(hub_dir, "127.0.0.1:0", hub_flags);
-    Run added = Relais(Program::kHub, {"school", "add", "--data", hub_dir.string(), "Collège Jean Moulin"});
+    Output added = Relais(Program::kHub, {"school", "add", "--data", hub_dir.string(), "Collège Jean Moulin"});
     REQUIRE_MESSAGE(added.exit_code == 0, added.all);
     school = FirstLine(added.out);
     // Box A already has data when it enrols: it travels too.
@@ -145,10 +145,10 @@ struct World {
     Enrol(b);
   }
   // Runs `relais ARGS` (Must) or `relais-hub ARGS` (MustHub), which must succeed.
-  Run Must(const std::string& args) { return Must(Program::kBox, args); }
-  Run MustHub(const std::string& args) { return Must(Program::kHub, args); }
-  Run Must(Program program, const std::string& args) {
-    Run r = Relais(program, Words(args));
+  Output Must(const std::string& args) { return Must(Program::kBox, args); }
+  Output MustHub(const std::string& args) { return Must(Program::kHub, args); }
+  Output Must(Program program, const std::string& args) {
+    Output r = Relais(program, Words(args));
     REQUIRE_MESSAGE(r.exit_code == 0, std::string(args + "\n" + r.all));
     return r;
   }
@@ -158,12 +158,12 @@ struct World {
     hub.reset();
   }
   void Enrol(const fs::path& box) {
-    Run code = MustHub("enrol-code --data " + hub_dir.string() + " --school " + school);
-    Run enrolled =
+    Output code = MustHub("enrol-code --data " + hub_dir.string() + " --school " + school);
+    Output enrolled =
         Must("sync enrol --data " + box.string() + " --hub " + hub->url() + " --code " + FirstLine(code.out));
     CHECK(enrolled.out.find("Enrolled: box ") != std::string::npos);
   }
-  Run Sync(const fs::path& box) { return Must("sync --data " + box.string()); }
+  Output Sync(const fs::path& box) { return Must("sync --data " + box.string()); }
 };
 
 // `relais serve` on the box's data folder, started and answering.
@@ -179,7 +179,7 @@ std::unique_ptr<testing::ServerProcess> ServeBox(const fs::path& data) {
 
 TEST_CASE("two boxes converge through the gateway over the network; a second round changes nothing") {
   World w;
-  Run first = w.Sync(w.a);
+  Output first = w.Sync(w.a);
   CHECK(first.out.find("Sending ") != std::string::npos);
   w.Sync(w.b);
   std::string dump_a = Dump(w.a);
@@ -199,8 +199,8 @@ TEST_CASE("two boxes converge through the gateway over the network; a second rou
   CHECK_FALSE(SyncStatus(w.a).last_sync.empty());
 
   // Both already in step: nothing travels, nothing changes.
-  Run again_a = w.Sync(w.a);
-  Run again_b = w.Sync(w.b);
+  Output again_a = w.Sync(w.a);
+  Output again_b = w.Sync(w.b);
   CHECK(again_a.out.find("Sync done: 0 sent, 0 received") != std::string::npos);
   CHECK(again_b.out.find("Sync done: 0 sent, 0 received") != std::string::npos);
   CHECK(Dump(w.a) == dump_a);
@@ -222,7 +222,7 @@ TEST_CASE("two boxes converge through the gateway by USB stick; importing twice 
   w.Must("class add --data " + w.b.string() + " --name 3eA");
   CHECK(SyncStatus(w.a).pending > 0);
   w.Must("sync export --data " + w.a.string() + " --to " + stick);
-  Run exported_b = w.Must("sync export --data " + w.b.string() + " --to " + stick);
+  Output exported_b = w.Must("sync export --data " + w.b.string() + " --to " + stick);
   size_t to = exported_b.out.find(" to ") + 4;
   fs::path box_b_dir = exported_b.out.substr(to, exported_b.out.find('\n', to) - to);
   w.MustHub("import --data " + w.hub_dir.string() + " " + stick);
@@ -237,7 +237,7 @@ TEST_CASE("two boxes converge through the gateway by USB stick; importing twice 
     bad[bad.size() / 2] ^= 0x01;
     REQUIRE(core::WriteFileAtomic(answer, bad).ok());
     std::string b_before = Dump(w.b);
-    Run refused = Relais("sync import --data " + w.b.string() + " --from " + stick);
+    Output refused = Relais("sync import --data " + w.b.string() + " --from " + stick);
     CHECK(refused.exit_code != 0);
     CHECK(Dump(w.b) == b_before);
     REQUIRE(core::WriteFileAtomic(answer, good).ok());
@@ -253,18 +253,18 @@ TEST_CASE("two boxes converge through the gateway by USB stick; importing twice 
   w.Must("sync import --data " + w.a.string() + " --from " + stick);
   CHECK(Dump(w.a) == dump_a);
   // And the network agrees with the stick.
-  Run net = w.Sync(w.a);
+  Output net = w.Sync(w.a);
   CHECK(net.out.find("Sync done: 0 sent, 0 received") != std::string::npos);
 }
 
 TEST_CASE("sync fails clearly, with a non-zero exit and the error kept for health, when the hub is away or refuses") {
   World w;
-  Run away = Relais("sync --data " + w.a.string() + " --hub http://127.0.0.1:9");
+  Output away = Relais("sync --data " + w.a.string() + " --hub http://127.0.0.1:9");
   CHECK(away.exit_code != 0);
   CHECK(away.all.find("cannot reach the gateway") != std::string::npos);
   CHECK(SyncStatus(w.a).last_error.find("cannot reach the gateway") != std::string::npos);
 
-  Run boxes = w.MustHub("box list --data " + w.hub_dir.string() + " --school " + w.school);
+  Output boxes = w.MustHub("box list --data " + w.hub_dir.string() + " --school " + w.school);
   // The box list shows both boxes; revoke them all, then sync is refused.
   size_t at = 0;
   while (at < boxes.out.size()) {
@@ -274,12 +274,12 @@ TEST_CASE("sync fails clearly, with a non-zero exit and the error kept for healt
     if (!id.empty()) w.MustHub("revoke --data " + w.hub_dir.string() + " " + id);
   }
   std::string before = Dump(w.a);
-  Run refused = Relais("sync --data " + w.a.string());
+  Output refused = Relais("sync --data " + w.a.string());
   CHECK(refused.exit_code != 0);
   CHECK(refused.all.find("refused") != std::string::npos);
   CHECK(Dump(w.a) == before);
 
-  Run no_box = Relais("sync --data " + (w.tmp.path / "never-enrolled").string());
+  Output no_box = Relais("sync --data " + (w.tmp.path / "never-enrolled").string());
   CHECK(no_box.exit_code != 0);
   CHECK(no_box.all.find("has not enrolled") != std::string::npos);
 }
@@ -432,18 +432,18 @@ TEST_CASE("a hand-in's photo made on box A reaches box B and the ENT with identi
   World w;
   std::string photo = core::RandomBytes(3 * 1024 * 1024 + 12345);  // several chunks
   std::string sha = HandInPhoto(w, w.a, photo);
-  Run sent = w.Sync(w.a);
+  Output sent = w.Sync(w.a);
   CHECK(sent.out.find("Announcing 1 files") != std::string::npos);
   CHECK(Number(sent.out, "Files: ") > 0);
-  Run got = w.Sync(w.b);
+  Output got = w.Sync(w.b);
   CHECK(got.out.find("Fetching file " + sha.substr(0, 12)) != std::string::npos);
   auto at_b = BlobBytes(w.b, sha);
   REQUIRE(at_b.has_value());
   CHECK(*at_b == photo);
   CHECK(Dump(w.b) == Dump(w.a));
   // Nothing moves a second time: the gateway acknowledged A's file, B holds it.
-  Run again_a = w.Sync(w.a);
-  Run again_b = w.Sync(w.b);
+  Output again_a = w.Sync(w.a);
+  Output again_b = w.Sync(w.b);
   CHECK(again_a.out.find("Announcing") == std::string::npos);
   CHECK(again_b.out.find("Fetching") == std::string::npos);
   CHECK(again_a.out.find("Sync done: 0 sent, 0 received") != std::string::npos);
@@ -489,7 +489,7 @@ TEST_CASE("files travel by USB stick both ways, sealed; an altered chunk on the 
   std::string stick = w.stick.string();
   std::string photo = core::RandomBytes(2 * 1024 * 1024 + 777);
   std::string sha = HandInPhoto(w, w.a, photo);
-  Run exported = w.Must("sync export --data " + w.a.string() + " --to " + stick);
+  Output exported = w.Must("sync export --data " + w.a.string() + " --to " + stick);
   CHECK(exported.out.find("and 1 files") != std::string::npos);
   size_t to = exported.out.find(" to ") + 4;
   fs::path box_a_dir = exported.out.substr(to, exported.out.find('\n', to) - to);
@@ -504,17 +504,17 @@ TEST_CASE("files travel by USB stick both ways, sealed; an altered chunk on the 
     std::string bad = sealed;
     bad[bad.size() / 2] ^= 0x40;
     REQUIRE(core::WriteFileAtomic(first_chunk, bad).ok());
-    Run refused = Hub("import --data " + w.hub_dir.string() + " " + stick);
+    Output refused = Hub("import --data " + w.hub_dir.string() + " " + stick);
     CHECK(refused.exit_code != 0);
     CHECK(refused.all.find("refused") != std::string::npos);
     // Exporting again repairs the stick.
     w.Must("sync export --data " + w.a.string() + " --to " + stick);
   }
-  Run exported_b = w.Must("sync export --data " + w.b.string() + " --to " + stick);
+  Output exported_b = w.Must("sync export --data " + w.b.string() + " --to " + stick);
   to = exported_b.out.find(" to ") + 4;
   fs::path box_b_dir = exported_b.out.substr(to, exported_b.out.find('\n', to) - to);
   w.MustHub("import --data " + w.hub_dir.string() + " " + stick);
-  Run second = w.MustHub("import --data " + w.hub_dir.string() + " " + stick);
+  Output second = w.MustHub("import --data " + w.hub_dir.string() + " " + stick);
   CHECK(second.out.find("files: 1 for the box") != std::string::npos);
   {
     // An altered chunk for the box: refused, the photo not assembled, the error kept.
@@ -523,7 +523,7 @@ TEST_CASE("files travel by USB stick both ways, sealed; an altered chunk on the 
     std::string bad = good;
     bad[40] ^= 0x01;
     REQUIRE(core::WriteFileAtomic(chunk, bad).ok());
-    Run refused = Relais("sync import --data " + w.b.string() + " --from " + stick);
+    Output refused = Relais("sync import --data " + w.b.string() + " --from " + stick);
     CHECK(refused.exit_code != 0);
     CHECK(refused.all.find("refused") != std::string::npos);
     CHECK_FALSE(BlobBytes(w.b, sha).has_value());
@@ -536,7 +536,7 @@ TEST_CASE("files travel by USB stick both ways, sealed; an altered chunk on the 
   w.Must("sync import --data " + w.a.string() + " --from " + stick);
   CHECK(Dump(w.b) == Dump(w.a));
   // The network agrees: the gateway already holds the photo, nothing is sent again.
-  Run net = w.Sync(w.a);
+  Output net = w.Sync(w.a);
   CHECK(net.out.find("Announcing") == std::string::npos);
 }
 
@@ -580,10 +580,10 @@ TEST_CASE("a large file's transfer killed mid-way resumes and sends only the chu
   w.Sync(w.a);
   CHECK_FALSE(BlobBytes(w.a, sha).has_value());
 
-  Run resumed = w.Sync(w.b);
+  Output resumed = w.Sync(w.b);
   CHECK(Number(resumed.out, "Files: ") == total - held);  // only the missing chunks went up
   CHECK(HubChunkCount(w.hub_dir) == total);
-  Run got = w.Sync(w.a);
+  Output got = w.Sync(w.a);
   CHECK(Number(got.out, "Files: ") == total);
   auto at_a = BlobBytes(w.a, sha);
   REQUIRE(at_a.has_value());
@@ -722,7 +722,7 @@ TEST_CASE("the ENT uploads a worksheet and attaches it to homework; pupils get i
   REQUIRE_MESSAGE(homework->status == 200, homework->body);
 
   // Box A over the network: the row, then the bytes, as for a file another box sent.
-  Run got = w.Sync(w.a);
+  Output got = w.Sync(w.a);
   CHECK(got.out.find("Fetching file " + sha.substr(0, 12)) != std::string::npos);
   auto at_a = BlobBytes(w.a, sha);
   REQUIRE(at_a.has_value());
@@ -874,9 +874,11 @@ TEST_CASE("relais serve syncs an enrolled box by itself, backs off while the gat
   auto served = ServeBox(w.a);
   testing::ServerProcess& box = *served;
 
-  // The first round runs at start, without any CLI call.
-  nlohmann::json sync =
-      WaitForSync(box, [](const nlohmann::json& s) { return s["last_sync"].is_string() && s["pending"] == 0; });
+  // The first round runs at start, without any CLI call, and the next one is
+  // scheduled (the status may show the round's end a moment before that).
+  nlohmann::json sync = WaitForSync(box, [](const nlohmann::json& s) {
+    return s["last_sync"].is_string() && s["pending"] == 0 && s["next_attempt"].is_string();
+  });
   CHECK(sync["automatic"] == true);
   CHECK(sync["last_error"].is_null());
   CHECK(sync["next_attempt"].is_string());
@@ -887,7 +889,7 @@ TEST_CASE("relais serve syncs an enrolled box by itself, backs off while the gat
   {
     auto held = box::BoxSync::LockRound(w.a);
     REQUIRE(held.ok());
-    Run busy = Relais("sync --data " + w.a.string());
+    Output busy = Relais("sync --data " + w.a.string());
     CHECK(busy.exit_code != 0);
     CHECK(busy.all.find("a sync is already running") != std::string::npos);
   }
@@ -1021,7 +1023,7 @@ TEST_CASE("a relais sync killed mid-upload resumes its bundle at the gateway's o
   const std::string& url = w.hub->url();
   auto proxy = testing::CutProxy::Start(std::stoi(url.substr(url.rfind(':') + 1)));
   REQUIRE(proxy.ok());
-  Run resumed = w.Must("sync --data " + w.b.string() + " --hub " + (*proxy)->url());
+  Output resumed = w.Must("sync --data " + w.b.string() + " --hub " + (*proxy)->url());
   CHECK(resumed.out.find("Resuming the upload of an interrupted round at byte " + std::to_string(stored) + " / " +
                          std::to_string(length)) != std::string::npos);
   // Every operation arrived once: all new to the gateway, none sent twice.
@@ -1049,7 +1051,7 @@ TEST_CASE("a relais sync killed mid-upload resumes its bundle at the gateway's o
     bytes[bytes.size() / 3] ^= 0x20;
     REQUIRE(core::WriteFileAtomic(kept, bytes).ok());
   }
-  Run damaged = w.Sync(w.b);
+  Output damaged = w.Sync(w.b);
   CHECK(damaged.out.find("cannot be used (its bundle is damaged): starting over") != std::string::npos);
   CHECK(Number(damaged.out, "Sync done: ") >= 600);
 
@@ -1061,7 +1063,7 @@ TEST_CASE("a relais sync killed mid-upload resumes its bundle at the gateway's o
     REQUIRE(hub_db.ok());
     REQUIRE((*hub_db)->Exec("DELETE FROM hub_uploads").ok());
   }
-  Run forgotten = w.Sync(w.b);
+  Output forgotten = w.Sync(w.b);
   CHECK(forgotten.out.find("The gateway no longer knows the upload kept from an interrupted round: starting over") !=
         std::string::npos);
   CHECK(Number(forgotten.out, "Sync done: ") >= 600);
@@ -1089,7 +1091,7 @@ TEST_CASE("an answer download cut in the middle resumes where it stopped, and th
   REQUIRE(proxy.ok());
   using Proxy = testing::CutProxy;
   (*proxy)->CutAfter(40000, Proxy::Direction::kToClient, Proxy::CutKind::kReset);
-  Run round = w.Must("sync --data " + w.a.string() + " --hub " + (*proxy)->url());
+  Output round = w.Must("sync --data " + w.a.string() + " --hub " + (*proxy)->url());
   CHECK((*proxy)->cuts_made() == 1);
   size_t at = round.out.find("resuming the answer at byte ");
   REQUIRE_MESSAGE(at != std::string::npos, round.out);
@@ -1114,7 +1116,7 @@ TEST_CASE(
   fs::path one = certs.path / "one";
   fs::path two = certs.path / "two";
   for (const fs::path& dir : {one, two}) {
-    Run made = Relais("tls init --data " + dir.string() + " --name localhost --ip 127.0.0.1");
+    Output made = Relais("tls init --data " + dir.string() + " --name localhost --ip 127.0.0.1");
     REQUIRE_MESSAGE(made.exit_code == 0, made.all);
   }
   auto tls_flags = [](const fs::path& dir) {
@@ -1135,7 +1137,7 @@ TEST_CASE(
   w.StopHub();
   w.hub = StartHub(w.hub_dir, host_port, tls_flags(two));
   std::string before = Dump(w.a);
-  Run refused = Relais("sync --data " + w.a.string());
+  Output refused = Relais("sync --data " + w.a.string());
   CHECK(refused.exit_code != 0);
   CHECK_MESSAGE(refused.all.find("not the one pinned at enrolment") != std::string::npos, refused.all);
   CHECK(SyncStatus(w.a).last_error.find("not the one pinned") != std::string::npos);
@@ -1143,23 +1145,23 @@ TEST_CASE(
 
   // A box enrolled with --ca trusts what that CA signed, and nothing else.
   fs::path c = w.tmp.path / "box-c";
-  Run code = w.MustHub("enrol-code --data " + w.hub_dir.string() + " --school " + w.school);
-  Run enrolled = w.Must("sync enrol --data " + c.string() + " --hub " + url + " --code " + FirstLine(code.out) +
-                        " --ca " + (two / "tls" / "ca.crt").string());
+  Output code = w.MustHub("enrol-code --data " + w.hub_dir.string() + " --school " + w.school);
+  Output enrolled = w.Must("sync enrol --data " + c.string() + " --hub " + url + " --code " + FirstLine(code.out) +
+                           " --ca " + (two / "tls" / "ca.crt").string());
   CHECK(enrolled.out.find("must be signed by") != std::string::npos);
   w.Sync(c);
   w.StopHub();
   w.hub = StartHub(w.hub_dir, host_port, tls_flags(one));
-  Run other_ca = Relais("sync --data " + c.string());
+  Output other_ca = Relais("sync --data " + c.string());
   CHECK(other_ca.exit_code != 0);
   CHECK_MESSAGE(other_ca.all.find("does not verify") != std::string::npos, other_ca.all);
 
   // Plain http to another machine is refused before any connection is made.
-  Run plain = Relais("sync enrol --data " + (w.tmp.path / "box-d").string() +
-                     " --hub http://192.0.2.10:8080 --code AAAA-BBBB-CCCC-DDDD");
+  Output plain = Relais("sync enrol --data " + (w.tmp.path / "box-d").string() +
+                        " --hub http://192.0.2.10:8080 --code AAAA-BBBB-CCCC-DDDD");
   CHECK(plain.exit_code != 0);
   CHECK(plain.all.find("refusing plain http://") != std::string::npos);
-  Run override_hub = Relais("sync --data " + w.a.string() + " --hub http://192.0.2.10:8080");
+  Output override_hub = Relais("sync --data " + w.a.string() + " --hub http://192.0.2.10:8080");
   CHECK(override_hub.exit_code != 0);
   CHECK(override_hub.all.find("refusing plain http://") != std::string::npos);
 }
@@ -1196,7 +1198,7 @@ TEST_CASE("encryption keys rotate on both sides without losing bundles in transi
   // A change leaves on a stick, sealed to the gateway's key of epoch 1…
   fs::path stick1 = w.tmp.path / "stick1";
   w.Must("class add --data " + w.a.string() + " --name 2nde1");
-  Run exported = w.Must("sync export --data " + w.a.string() + " --to " + stick1.string());
+  Output exported = w.Must("sync export --data " + w.a.string() + " --to " + stick1.string());
   size_t to = exported.out.find(" to ") + 4;
   fs::path a_on_stick1 = exported.out.substr(to, exported.out.find('\n', to) - to);
   CHECK(SealedEpoch(OnlyBundle(a_on_stick1 / "to-gateway"), *hub_identity(), hub_trust, w.school) == 1);
@@ -1204,7 +1206,7 @@ TEST_CASE("encryption keys rotate on both sides without losing bundles in transi
   // …then the gateway rotates its key (and restarts with it).
   std::string host_port = w.hub->url().substr(7);
   w.StopHub();
-  Run rotated = w.MustHub("rotate-key --data " + w.hub_dir.string());
+  Output rotated = w.MustHub("rotate-key --data " + w.hub_dir.string());
   CHECK(rotated.out.find("rotated to epoch 2") != std::string::npos);
   w.hub = StartHub(w.hub_dir, host_port);
 
@@ -1230,7 +1232,7 @@ TEST_CASE("encryption keys rotate on both sides without losing bundles in transi
   // Meanwhile A rotates its own key and tells the gateway (a signed request, in a round).
   w.Must("class add --data " + w.b.string() + " --name 2nde3");
   w.Sync(w.b);
-  Run box_rotated = w.Must("sync rotate-key --data " + w.a.string());
+  Output box_rotated = w.Must("sync rotate-key --data " + w.a.string());
   CHECK(box_rotated.out.find("epoch 2") != std::string::npos);
   CHECK(box_rotated.out.find("The gateway now seals to the box's encryption key epoch 2") != std::string::npos);
   CHECK(Dump(w.a).find("2nde3") != std::string::npos);  // that round's answer, sealed to the new key, applied
@@ -1244,7 +1246,7 @@ TEST_CASE("encryption keys rotate on both sides without losing bundles in transi
   w.Sync(w.b);
   CHECK(Dump(w.a) == Dump(w.b));
   // Telling the gateway again is refused as stale, not re-applied: the round has nothing to tell.
-  Run again = w.Sync(w.a);
+  Output again = w.Sync(w.a);
   CHECK(again.out.find("now seals") == std::string::npos);
 }
 
