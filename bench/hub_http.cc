@@ -26,13 +26,14 @@
 
 #include "core/crypto.h"
 #include "core/files.h"
-#include "tests/support/child_server.h"
 #include "tests/support/pg_fixture.h"
+#include "tests/support/process.h"
 #include "tests/system/hub_fleet.h"
 
 using namespace relais;
 using relais::testing::HubFleet;
-using relais::testing::RunRelais;
+using relais::testing::Program;
+using relais::testing::RunOk;
 namespace fs = std::filesystem;
 
 namespace {
@@ -143,7 +144,7 @@ int main(int argc, char** argv) {
     fs::path dir = root / ("pg" + std::to_string(processes));
     fs::create_directories(dir);
     std::string key_file = (dir / "hub-identity.key").string();
-    if (auto made = RunRelais({"hub", "keygen", "--key-file", key_file}); !made.ok()) return fail(made.status());
+    if (auto made = RunOk(Program::kHub, {"keygen", "--key-file", key_file}); !made.ok()) return fail(made.status());
     std::string name = "postgresql, " + std::to_string(processes) + " hub process" + (processes > 1 ? "es" : "");
     auto f = Measure(name.c_str(), p, dir, {"--postgres", *url, "--key-file", key_file}, processes);
     if (!f.ok()) return fail(f.status());

@@ -35,8 +35,8 @@ void Die(const std::string& what) {
   std::exit(1);
 }
 
-CommandResult Must(const std::vector<std::string>& args, const fs::path& scratch) {
-  CommandResult r = RunRelais(args, scratch, 600000);
+CommandResult Must(Program program, const std::vector<std::string>& args) {
+  CommandResult r = Run(program, args, 600000);
   if (r.exit_code != 0) Die(args[0] + " " + args[1] + ": " + r.All());
   return r;
 }
@@ -90,19 +90,22 @@ Outcome SyncOnce(const fs::path& box, const fs::path& scratch, Cut cut, uint64_t
   fs::path data = dir / "box";
   fs::create_directories(hub_dir);
   fs::copy(box, data, fs::copy_options::recursive);
-  auto hub = HubServer::Start(hub_dir, scratch);
+  ServerProcess::Options hub_options;
+  hub_options.program = Program::kHub;
+  hub_options.data_dir = hub_dir;
+  hub_options.health_path = "/hub/v1/health";
+  auto hub = ServerProcess::Start(hub_options);
   if (!hub.ok()) Die(hub.status().ToString());
-  std::string school = FirstLine(Must({"hub", "school", "add", "--data", hub_dir.string(), "École"}, scratch).out);
-  std::string code =
-      FirstLine(Must({"hub", "enrol-code", "--data", hub_dir.string(), "--school", school}, scratch).out);
-  Must({"sync", "enrol", "--data", data.string(), "--hub", (*hub)->url(), "--code", code}, scratch);
+  std::string school = FirstLine(Must(Program::kHub, {"school", "add", "--data", hub_dir.string(), "École"}).out);
+  std::string code = FirstLine(Must(Program::kHub, {"enrol-code", "--data", hub_dir.string(), "--school", school}).out);
+  Must(Program::kBox, {"sync", "enrol", "--data", data.string(), "--hub", (*hub)->url(), "--code", code});
   auto proxy = CutProxy::Start((*hub)->port());
   if (!proxy.ok()) Die(proxy.status().ToString());
   if (cut == Cut::kReset) (*proxy)->CutAfter(at, CutProxy::Direction::kToTarget, CutProxy::CutKind::kReset);
   Outcome o;
   std::vector<std::string> args = {"sync", "--data", data.string(), "--hub", (*proxy)->url()};
   if (cut == Cut::kKill) {
-    auto p = RelaisProcess::Spawn(args, scratch);
+    auto p = Process::Start(Program::kBox, args);
     if (!p.ok()) Die(p.status().ToString());
     while ((*proxy)->bytes_to_target() < at && !(*p)->Poll())
       std::this_thread::sleep_for(std::chrono::microseconds(200));
@@ -111,7 +114,7 @@ Outcome SyncOnce(const fs::path& box, const fs::path& scratch, Cut cut, uint64_t
   }
   while (true) {
     ++o.runs;
-    CommandResult r = RunRelais(args, scratch, 600000);
+    CommandResult r = Run(Program::kBox, args, 600000);
     if (r.exit_code == 0 && r.out.find("Sync done") != std::string::npos) break;
     if (o.runs > 10) Die("sync did not succeed: " + r.All());
   }

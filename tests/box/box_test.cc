@@ -9,12 +9,14 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <set>
 
 #include "core/crypto.h"
 #include "core/systemd_notify.h"
 #include "tests/box/test_server.h"
-#include "tests/support/child_server.h"
+#include "tests/support/process.h"
+#include "tests/support/wait.h"
 
 namespace relais::testing {
 
@@ -72,9 +74,9 @@ TEST_CASE("relais serve tells systemd it is ready, feeds the watchdog while it a
   fs::path data = fs::temp_directory_path() / ("relais-box-" + core::RandomToken(8));
   ::setenv("NOTIFY_SOCKET", systemd.path.c_str(), 1);
   ::setenv("WATCHDOG_USEC", "600000", 1);  // a ping every 200 ms
-  ChildServer::Options options;
+  ServerProcess::Options options;
   options.data_dir = data;
-  auto child = ChildServer::Start(options);
+  auto child = ServerProcess::Start(options);
   ::unsetenv("NOTIFY_SOCKET");
   ::unsetenv("WATCHDOG_USEC");
   REQUIRE_MESSAGE(child.ok(), child.status().message());
@@ -85,11 +87,16 @@ TEST_CASE("relais serve tells systemd it is ready, feeds the watchdog while it a
   CHECK(seen.count("WATCHDOG=1") == 3);
   // A stopped (not dead) server stops answering its own health check: no more pings.
   ::kill((*child)->pid(), SIGSTOP);
-  ::usleep(300 * 1000);
-  while (true) {  // drain what was sent before the stop
-    timeval tv{0, 100000};
-    ::setsockopt(systemd.fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    if (systemd.Receive().empty()) break;
+  // Once the kernel shows it stopped, every ping it sent is already queued
+  // (a datagram on a local socket is queued by send() itself): drain them.
+  auto stopped = [pid = (*child)->pid()] {
+    std::string stat;  // "PID (COMM) STATE …"; /proc files report size 0, so read them as streams
+    std::getline(std::ifstream("/proc/" + std::to_string(pid) + "/stat"), stat);
+    size_t paren = stat.rfind(')');
+    return paren != std::string::npos && paren + 2 < stat.size() && stat[paren + 2] == 'T';
+  };
+  REQUIRE_MESSAGE(testing::WaitUntil(stopped), "relais serve did not stop on SIGSTOP");
+  while (::recv(systemd.fd, nullptr, 0, MSG_DONTWAIT | MSG_TRUNC) >= 0) {  // drain what was sent before the stop
   }
   timeval tv{1, 0};
   ::setsockopt(systemd.fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);

@@ -11,7 +11,7 @@
 #include "box/box_ca.h"
 #include "core/crypto.h"
 #include "http/tls_context.h"
-#include "tests/support/child_server.h"
+#include "tests/support/process.h"
 
 namespace fs = std::filesystem;
 using namespace relais;
@@ -290,9 +290,9 @@ TEST_CASE("with https_redirect, plain-HTTP app requests go to https on a name th
   TempData d;
   REQUIRE(Relais("tls init " + d.arg() + " --name localhost --name ecole.lan --ip 127.0.0.1").exit_code == 0);
   std::ofstream(d.dir / "relais.conf") << "https_listen = 127.0.0.1:0\nhttps_redirect = true\n";
-  relais::testing::ChildServer::Options options;
+  relais::testing::ServerProcess::Options options;
   options.data_dir = d.dir;
-  auto child = relais::testing::ChildServer::Start(options);
+  auto child = relais::testing::ServerProcess::Start(options);
   REQUIRE_MESSAGE(child.ok(), child.status().ToString());
   auto http = (*child)->NewClient();
   // Probes and the CA stay on plain HTTP.

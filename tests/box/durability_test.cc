@@ -1,7 +1,7 @@
 // tests/box/durability_test.cc — a 201 for an upload or a hand-in means
 // the work is on disk (issue 2, "Durability").
 //
-// The server runs as a child process (tests/support/child_server.h) and is
+// The server runs as a child process (tests/support/process.h) and is
 // killed with SIGKILL at random moments while one client thread per student
 // uploads files and hands in work. Each round:
 //
@@ -55,7 +55,8 @@
 #include "core/clock.h"
 #include "core/crypto.h"
 #include "core/db.h"
-#include "tests/support/child_server.h"
+#include "tests/support/process.h"
+#include "tests/support/wait.h"
 
 namespace relais::box {
 
@@ -63,7 +64,7 @@ namespace {
 
 namespace fs = std::filesystem;
 using nlohmann::json;
-using testing::ChildServer;
+using testing::ServerProcess;
 using SteadyClock = std::chrono::steady_clock;
 
 constexpr int kDefaultRounds = 25;
@@ -154,7 +155,7 @@ SeededSchool SeedSchool(const fs::path& dir) {
   return seeded;
 }
 
-std::string LogIn(const ChildServer& server, const Person& person) {
+std::string LogIn(const ServerProcess& server, const Person& person) {
   auto client = server.NewClient();
   json body = {{"login", person.login}, {"password", person.password}};
   auto res = client->Post("/api/v1/session", body.dump(), "application/json");
@@ -168,7 +169,7 @@ struct Tokens {
   std::vector<std::string> students;
 };
 
-Tokens LogInEveryone(const ChildServer& server, const SeededSchool& school) {
+Tokens LogInEveryone(const ServerProcess& server, const SeededSchool& school) {
   Tokens t;
   t.teacher = LogIn(server, school.teacher);
   for (const Person& p : school.students) t.students.push_back(LogIn(server, p));
@@ -258,7 +259,7 @@ struct ClientLog {
 enum Phase : int { kIdle = 0, kUploading = 1, kHandingIn = 2 };
 
 struct ClientJob {
-  const ChildServer* server = nullptr;
+  const ServerProcess* server = nullptr;
   std::string token;
   std::string login;
   std::string homework_id;
@@ -297,7 +298,7 @@ std::string UploadFile(httplib::Client& client, const ClientJob& job, const Uplo
         [&](size_t offset, size_t length, httplib::DataSink& sink) {
           if (job.stop->load()) return false;
           if (!sink.write(u.body.data() + offset, std::min(length, kPacedChunk))) return false;
-          std::this_thread::sleep_for(std::chrono::microseconds(pause_us));
+          std::this_thread::sleep_for(std::chrono::microseconds(pause_us));  // a slow client on purpose
           return true;
         },
         u.content_type);
@@ -532,7 +533,7 @@ void CheckCrashImage(const fs::path& dir, Ledger* ledger, Stats* stats, std::vec
   if (ec) failures->push_back("crash image: cannot list blobs/: " + ec.message());
 }
 
-void CheckFile(const ChildServer& server, const Tokens& tokens, const AckedFile& f, Stats* stats,
+void CheckFile(const ServerProcess& server, const Tokens& tokens, const AckedFile& f, Stats* stats,
                std::vector<std::string>* failures) {
   auto client = server.NewClient();
   auto res = client->Get("/api/v1/files/" + f.id, Bearer(tokens.students[f.student]));
@@ -549,7 +550,7 @@ void CheckFile(const ChildServer& server, const Tokens& tokens, const AckedFile&
 
 // Reads a submission back as the teacher: every acknowledged version is there
 // with its text and files, versions run 1..current, and each was sent by a client.
-void CheckSubmission(const ChildServer& server, const Tokens& tokens, const std::string& id,
+void CheckSubmission(const ServerProcess& server, const Tokens& tokens, const std::string& id,
                      const std::vector<const AckedHandIn*>& acked, Ledger* ledger, Stats* stats,
                      std::vector<std::string>* failures) {
   auto client = server.NewClient();
@@ -593,7 +594,7 @@ void CheckSubmission(const ChildServer& server, const Tokens& tokens, const std:
 // Reads back the files and hand-ins of the ledger chosen by `pick_file` and
 // `pick_submission` (by index and id).
 template <typename PickFile, typename PickSubmission>
-void CheckLedger(const ChildServer& server, const Tokens& tokens, Ledger* ledger, PickFile pick_file,
+void CheckLedger(const ServerProcess& server, const Tokens& tokens, Ledger* ledger, PickFile pick_file,
                  PickSubmission pick_submission, Stats* stats, std::vector<std::string>* failures) {
   for (size_t i = 0; i < ledger->files.size(); ++i)
     if (pick_file(i)) CheckFile(server, tokens, ledger->files[i], stats, failures);
@@ -610,15 +611,15 @@ std::string Describe(const std::vector<std::string>& failures, size_t max = 20) 
   return out;
 }
 
-ChildServer::Options ServerOptions(const TempDir& dir) {
-  ChildServer::Options o;
+ServerProcess::Options ServerOptions(const TempDir& dir) {
+  ServerProcess::Options o;
   o.data_dir = dir.path() / "data";
   o.log_file = dir.path() / "server.log";
   return o;
 }
 
-std::unique_ptr<ChildServer> StartServer(const TempDir& dir) {
-  auto server = ChildServer::Start(ServerOptions(dir));
+std::unique_ptr<ServerProcess> StartServer(const TempDir& dir) {
+  auto server = ServerProcess::Start(ServerOptions(dir));
   REQUIRE_MESSAGE(server.ok(), server.status().message());
   return std::move(*server);
 }
@@ -754,6 +755,7 @@ class KillRounds {
       threads.emplace_back(RunClient, job);
     }
     std::uniform_real_distribution<double> log_delay(std::log(kMinKillDelayMs), std::log(kMaxKillDelayMs));
+    // The random delay before the kill is the stimulus.
     std::this_thread::sleep_for(std::chrono::microseconds(static_cast<int64_t>(std::exp(log_delay(rng_)) * 1000)));
     kill_sent = true;
     int uploading = 0, handing_in = 0;
@@ -791,7 +793,7 @@ class KillRounds {
   TempDir dir_;
   const fs::path data_;
   const SeededSchool school_;
-  std::unique_ptr<ChildServer> server_;
+  std::unique_ptr<ServerProcess> server_;
   Tokens tokens_;
   Ledger ledger_;
   Stats stats_;
@@ -836,7 +838,7 @@ TEST_CASE("an upload cut by kill -9 leaves no partial file and no file record af
         [&](size_t offset, size_t length, httplib::DataSink& sink) {
           if (offset >= body.size() / 2) {
             half_sent = true;
-            for (int i = 0; i < 1000 && !killed.load(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+            testing::WaitUntil([&] { return killed.load(); }, std::chrono::seconds(5));
             return false;
           }
           return sink.write(body.data() + offset, std::min(length, kPacedChunk));
@@ -845,14 +847,13 @@ TEST_CASE("an upload cut by kill -9 leaves no partial file and no file record af
   });
   // Wait until the server has streamed part of the body to tmp/.
   std::vector<std::string> parts, others;
-  bool writing = false;
-  for (int i = 0; i < 400 && !writing; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  bool writing = testing::WaitUntil([&] {
     parts.clear();
+    others.clear();
     if (half_sent) ListTmp(data / "tmp", &parts, &others);
     std::error_code ec;
-    writing = parts.size() == 1 && fs::file_size(data / "tmp" / parts.front(), ec) > 0 && !ec;
-  }
+    return parts.size() == 1 && fs::file_size(data / "tmp" / parts.front(), ec) > 0 && !ec;
+  });
   Status st = server->Kill();
   killed = true;
   uploader.join();

@@ -7,7 +7,7 @@
 
 #include "core/crypto.h"
 #include "tests/box/test_server.h"
-#include "tests/support/child_server.h"
+#include "tests/support/process.h"
 
 namespace relais::testing {
 
@@ -201,10 +201,10 @@ TEST_CASE("a card's token does not appear in the box's log") {
     REQUIRE(accounts.CreateUser(nullptr, {"prof", "Prof", content::Role::kTeacher, kPassword, "CM1"}).ok());
     REQUIRE(accounts.CreateUser(nullptr, {"eleve", "Élève", content::Role::kStudent, kPassword, "CM1"}).ok());
   }
-  ChildServer::Options options;
+  ServerProcess::Options options;
   options.data_dir = dir;
   options.log_file = dir / "log.txt";
-  auto child = ChildServer::Start(options);
+  auto child = ServerProcess::Start(options);
   REQUIRE_MESSAGE(child.ok(), child.status().ToString());
   auto client = (*child)->NewClient();
   auto login =

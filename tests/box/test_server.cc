@@ -109,6 +109,8 @@ TestServer::TestServer(const std::function<void(box::Config&)>& configure,
   thread_ = std::thread([this] { server_->Run(); });
 }
 
+size_t TestServer::connections() const { return server_->connections(); }
+
 TestServer::~TestServer() {
   server_->Stop();
   if (thread_.joinable()) thread_.join();

@@ -73,6 +73,8 @@ class TestServer {
   content::School& school() { return *school_; }
   const box::Config& config() const { return config_; }
   const fs::path& data_dir() const { return dir_; }
+  // Connections the transport holds now (accepted, not yet closed).
+  size_t connections() const;
   int port() const { return port_; }
   int https_port() const { return https_port_; }  // 0 without TLS
   // Send() and the helpers below go over HTTPS (verifying the certificate

@@ -20,7 +20,8 @@
 #include "core/crypto.h"
 #include "core/files.h"
 #include "tests/box/test_server.h"
-#include "tests/support/child_server.h"
+#include "tests/support/process.h"
+#include "tests/support/wait.h"
 
 namespace relais::testing {
 
@@ -45,14 +46,15 @@ int Connect(int port) {
 // True when the server closes `fd` (EOF or reset) within `limit`; reads and
 // drops whatever comes before (an alert, say).
 bool ClosedWithin(int fd, std::chrono::milliseconds limit) {
-  auto end = Clock::now() + limit;
   char buf[512];
-  while (Clock::now() < end) {
-    ssize_t n = ::recv(fd, buf, sizeof buf, MSG_DONTWAIT);
-    if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)) return true;
-    if (n < 0) std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  return false;
+  return testing::WaitUntil(
+      [&] {
+        ssize_t n;
+        while ((n = ::recv(fd, buf, sizeof buf, MSG_DONTWAIT)) > 0) {
+        }
+        return n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK);
+      },
+      limit, std::chrono::milliseconds(20));
 }
 
 // A TLS client over a raw socket, verifying the box's certificate for
@@ -237,7 +239,9 @@ TEST_CASE("clients stalled in the handshake hold no worker and are dropped after
     if (i % 2) ::send(fd, kHelloStart, sizeof kHelloStart - 1, MSG_NOSIGNAL);  // half a ClientHello
     stalled.push_back(fd);
   }
-  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  // The server has taken every stalled client in before the request that must not wait behind them.
+  REQUIRE_MESSAGE(testing::WaitUntil([&] { return box.connections() >= stalled.size(); }),
+                  "the server took " << box.connections() << " of the " << stalled.size() << " stalled clients");
   box.set_https(true);
   auto start = Clock::now();
   Reply health = box.Get("/api/v1/health");
@@ -308,10 +312,10 @@ TEST_CASE("SIGHUP makes a running server show a renewed certificate to new conne
     port = ntohs(addr.sin_port);
     ::close(fd);
   }
-  ChildServer::Options options;
+  ServerProcess::Options options;
   options.data_dir = dir;
   options.extra_args = {"--https-listen", "127.0.0.1:" + std::to_string(port)};
-  auto child = ChildServer::Start(options);
+  auto child = ServerProcess::Start(options);
   REQUIRE_MESSAGE(child.ok(), child.status().ToString());
   fs::path cert = BoxTlsDir(dir) / "server.crt";
   std::string before = core::ReadFile(cert).value();
@@ -321,13 +325,13 @@ TEST_CASE("SIGHUP makes a running server show a renewed certificate to new conne
   REQUIRE(InitBoxCertificates(dir, request).ok());  // renewed: same CA, new certificate
   REQUIRE(core::ReadFile(cert).value() != before);
   ::kill((*child)->pid(), SIGHUP);
-  bool renewed = false;
-  for (int i = 0; i < 50 && !renewed; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    TlsRaw fresh(dir, port);
-    renewed = fresh.connected && fresh.ShowedCertificate(cert);
-  }
-  CHECK(renewed);
+  bool renewed = testing::WaitUntil(
+      [&] {
+        TlsRaw fresh(dir, port);
+        return fresh.connected && fresh.ShowedCertificate(cert);
+      },
+      std::chrono::seconds(5), std::chrono::milliseconds(50));
+  CHECK_MESSAGE(renewed, "new connections never showed the renewed certificate after SIGHUP");
   // The connection made before the reload still works.
   old_connection.Send("GET /api/v1/health HTTP/1.1\r\nHost: localhost\r\n\r\n");
   CHECK(old_connection.ReadUntil("\"status\":\"ok\"").find("200 OK") != std::string::npos);

@@ -155,6 +155,8 @@ TEST_CASE("a pool sees another connection's commit at its next check, and not it
     auto w = (*pool)->Writer();
     REQUIRE(w->Exec("CREATE TABLE t (x INTEGER)").ok());
   }
+  // The stimulus, not a wait: the pool checks at most once per interval of its
+  // own steady clock, so the test lets that much time pass.
   auto pause = [] { std::this_thread::sleep_for(std::chrono::nanoseconds(2 * DbPool::kOutsideCheckIntervalNs)); };
   pause();
   (*pool)->CheckOutsideWrites();

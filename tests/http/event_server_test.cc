@@ -12,6 +12,8 @@
 #include <string>
 #include <thread>
 
+#include "tests/support/wait.h"
+
 namespace relais::http {
 namespace {
 
@@ -31,7 +33,10 @@ class EchoServer {
             res.set_content("{}", "application/json");
             return;
           }
-          if (req.path == "/slow") std::this_thread::sleep_for(std::chrono::milliseconds(300));
+          if (req.path == "/slow") {
+            ++slow_started;
+            std::this_thread::sleep_for(std::chrono::milliseconds(300));  // slow on purpose: the stimulus
+          }
           std::string body;
           if (reader)
             (*reader)([&](const char* d, size_t n) {
@@ -57,6 +62,7 @@ class EchoServer {
   }
   int port = 0;
   std::atomic<int> requests{0};
+  std::atomic<int> slow_started{0};  // /slow requests whose handler has begun
 
  private:
   std::unique_ptr<EventServer> server_;
@@ -222,7 +228,8 @@ TEST_CASE("slow requests do not hold up the others: the pool grows") {
       c.Send("GET /slow HTTP/1.1\r\n\r\n");
       c.ReadUntil("body=");
     });
-  std::this_thread::sleep_for(std::chrono::milliseconds(150));
+  // The fast request goes in once the slow ones hold the two first workers.
+  REQUIRE_MESSAGE(testing::WaitUntil([&] { return s.slow_started >= 2; }), "the slow requests never started");
   auto start = std::chrono::steady_clock::now();
   Raw fast(s.port);
   fast.Send("GET /fast HTTP/1.1\r\n\r\n");

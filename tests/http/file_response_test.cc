@@ -10,6 +10,7 @@
 
 #include "core/clock.h"
 #include "core/crypto.h"
+#include "tests/support/wait.h"
 
 namespace relais::http {
 namespace {
@@ -56,9 +57,7 @@ class TestServer {
     });
     port_ = server_.bind_to_any_port("127.0.0.1");
     thread_ = std::thread([this] { server_.listen_after_bind(); });
-    for (int i = 0; i < 500 && !server_.is_running(); ++i) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(2));
-    }
+    REQUIRE_MESSAGE(testing::WaitUntil([this] { return server_.is_running(); }), "the test server never started");
   }
   ~TestServer() {
     server_.stop();

@@ -6,17 +6,13 @@
 
 #include <arpa/inet.h>
 #include <doctest/doctest.h>
-#include <fcntl.h>
 #include <httplib.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
-#include <array>
 #include <chrono>
-#include <cstdio>
 #include <ctime>
 #include <filesystem>
 #include <functional>
@@ -39,9 +35,9 @@
 #include "sync/envelope.h"
 #include "sync/identity.h"
 #include "sync/replica.h"
-#include "tests/support/child_server.h"
 #include "tests/support/cut_proxy.h"
-#include "tests/support/programs.h"
+#include "tests/support/process.h"
+#include "tests/support/wait.h"
 
 namespace fs = std::filesystem;
 using namespace relais;
@@ -49,88 +45,51 @@ using namespace relais::testing;
 
 namespace {
 
-struct Run {
+struct Output {
   int exit_code = -1;
   std::string out;  // standard output
   std::string all;  // standard output then standard error
 };
 
-// Runs `relais ARGS`, standard input from /dev/null.
-Run Relais(const std::string& args) {
-  fs::path err = fs::temp_directory_path() / ("relais-boxsync-err-" + core::RandomToken(6));
-  std::string cmd =
-      (args.rfind("hub ", 0) == 0 ? testing::HubBinary() + args.substr(3) : testing::RelaisBinary() + " " + args) +
-      " < /dev/null 2> " + err.string();
-  Run r;
-  FILE* p = popen(cmd.c_str(), "r");
-  REQUIRE(p != nullptr);
-  std::array<char, 4096> buf;
-  size_t n;
-  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) r.out.append(buf.data(), n);
-  int status = pclose(p);
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  FILE* e = fopen(err.c_str(), "r");
-  r.all = r.out;
-  if (e) {
-    while ((n = fread(buf.data(), 1, buf.size(), e)) > 0) r.all.append(buf.data(), n);
-    fclose(e);
+// `args` split at spaces: the commands below hold paths without spaces, and no quotes.
+std::vector<std::string> Words(const std::string& args) {
+  std::vector<std::string> words;
+  for (size_t at = 0; at < args.size();) {
+    size_t end = args.find(' ', at);
+    if (end == std::string::npos) end = args.size();
+    if (end > at) words.push_back(args.substr(at, end - at));
+    at = end + 1;
   }
-  fs::remove(err);
-  return r;
+  return words;
 }
+
+// Runs `relais ARGS` (the box) or, with Program::kHub, `relais-hub ARGS`.
+Output Relais(Program program, const std::vector<std::string>& args) {
+  CommandResult r = testing::Run(program, args);
+  REQUIRE_MESSAGE(!r.killed, "relais " << (args.empty() ? "" : args[0]) << " did not end: " << r.All());
+  return Output{r.exit_code, r.out, r.All()};
+}
+Output Relais(const std::string& args) { return Relais(Program::kBox, Words(args)); }
+Output Hub(const std::string& args) { return Relais(Program::kHub, Words(args)); }
 
 constexpr const char* kEntKey = "ent-connector-key-0123456789";
 
 std::string FirstLine(const std::string& s) { return s.substr(0, s.find('\n')); }
 
-// `relais-hub serve --data DIR` in a child process on a kernel-chosen port.
-class HubProcess {
- public:
-  // `listen`: ADDR:PORT (a restarted gateway keeps its port); `extra`: more flags (--tls-cert …).
-  explicit HubProcess(const fs::path& dir, const std::string& listen = "127.0.0.1:0",
-                      const std::vector<std::string>& extra = {}) {
-    std::vector<std::string> args = {testing::HubBinary(), "serve", "--data", dir.string(), "--listen", listen};
-    args.insert(args.end(), extra.begin(), extra.end());
-    std::vector<char*> argv;
-    for (std::string& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    int fds[2];
-    REQUIRE(pipe(fds) == 0);
-    pid_ = fork();
-    REQUIRE(pid_ >= 0);
-    if (pid_ == 0) {
-      dup2(fds[1], 1);
-      int null = open("/dev/null", O_RDWR);
-      dup2(null, 0);
-      dup2(null, 2);
-      close(fds[0]);
-      execv(argv[0], argv.data());
-      _exit(127);
-    }
-    close(fds[1]);
-    FILE* out = fdopen(fds[0], "r");
-    char line[512];
-    while (fgets(line, sizeof line, out)) {
-      std::string s(line);
-      if (s.rfind("Listening on ", 0) == 0) {
-        url_ = s.substr(13, s.find_first_of("\r\n") - 13);
-        break;
-      }
-    }
-    fclose(out);
-    REQUIRE_MESSAGE(!url_.empty(), "the hub did not start");
-  }
-  ~HubProcess() {
-    kill(pid_, SIGTERM);
-    int status = 0;
-    waitpid(pid_, &status, 0);
-  }
-  const std::string& url() const { return url_; }
-
- private:
-  pid_t pid_ = -1;
-  std::string url_;
-};
+// `relais-hub serve --data DIR --listen LISTEN EXTRA…`, once it listens (and,
+// over plain HTTP, answers its health check). `listen`: ADDR:PORT (a
+// restarted gateway keeps its port); `extra`: more flags (--tls-cert …).
+std::unique_ptr<ServerProcess> StartHub(const fs::path& dir, const std::string& listen = "127.0.0.1:0",
+                                        const std::vector<std::string>& extra = {}) {
+  ServerProcess::Options options;
+  options.program = Program::kHub;
+  options.command = {"serve", "--data", dir.string(), "--listen", listen};
+  options.command.insert(options.command.end(), extra.begin(), extra.end());
+  options.health_path = "/hub/v1/health";
+  auto hub = ServerProcess::Start(options);
+  REQUIRE_MESSAGE(hub.ok(), "the hub did not start: " << hub.status().ToString());
+  return std::move(*hub);
+}
 
 struct TempDir {
   fs::path path = fs::temp_directory_path() / ("relais-boxsync-" + core::RandomToken(8));
@@ -164,7 +123,7 @@ struct World {
   fs::path a = tmp.path / "box-a";
   fs::path b = tmp.path / "box-b";
   fs::path stick = tmp.path / "stick";
-  std::unique_ptr<HubProcess> hub;
+  std::unique_ptr<ServerProcess> hub;
   std::string school;
 
   // `hub_flags`: more flags for the gateway (--tls-cert …).
@@ -176,8 +135,8 @@ struct World {
     REQUIRE(
         core::WriteFileAtomic(hub_dir / "relais.conf", "hub_ent_key_file = " + (hub_dir / "ent.key").string() + "\n")
             .ok());
-    hub = std::make_unique<HubProcess>(hub_dir, "127.0.0.1:0", hub_flags);
-    Run added = Relais("hub school add --data " + hub_dir.string() + " 'Collège Jean Moulin'");
+    hub = StartHub(hub_dir, "127.0.0.1:0", hub_flags);
+    Output added = Relais(Program::kHub, {"school", "add", "--data", hub_dir.string(), "Collège Jean Moulin"});
     REQUIRE_MESSAGE(added.exit_code == 0, added.all);
     school = FirstLine(added.out);
     // Box A already has data when it enrols: it travels too.
@@ -185,25 +144,33 @@ struct World {
     Enrol(a);
     Enrol(b);
   }
-  Run Must(const std::string& args) {
-    Run r = Relais(args);
+  // Runs `relais ARGS` (Must) or `relais-hub ARGS` (MustHub), which must succeed.
+  Output Must(const std::string& args) { return Must(Program::kBox, args); }
+  Output MustHub(const std::string& args) { return Must(Program::kHub, args); }
+  Output Must(Program program, const std::string& args) {
+    Output r = Relais(program, Words(args));
     REQUIRE_MESSAGE(r.exit_code == 0, std::string(args + "\n" + r.all));
     return r;
   }
+  // Stops the gateway (SIGTERM: it must exit cleanly).
+  void StopHub() {
+    CHECK(hub->Stop().ok());
+    hub.reset();
+  }
   void Enrol(const fs::path& box) {
-    Run code = Must("hub enrol-code --data " + hub_dir.string() + " --school " + school);
-    Run enrolled =
+    Output code = MustHub("enrol-code --data " + hub_dir.string() + " --school " + school);
+    Output enrolled =
         Must("sync enrol --data " + box.string() + " --hub " + hub->url() + " --code " + FirstLine(code.out));
     CHECK(enrolled.out.find("Enrolled: box ") != std::string::npos);
   }
-  Run Sync(const fs::path& box) { return Must("sync --data " + box.string()); }
+  Output Sync(const fs::path& box) { return Must("sync --data " + box.string()); }
 };
 
 // `relais serve` on the box's data folder, started and answering.
-std::unique_ptr<testing::ChildServer> ServeBox(const fs::path& data) {
-  testing::ChildServer::Options options;
+std::unique_ptr<testing::ServerProcess> ServeBox(const fs::path& data) {
+  testing::ServerProcess::Options options;
   options.data_dir = data;
-  auto served = testing::ChildServer::Start(options);
+  auto served = testing::ServerProcess::Start(options);
   REQUIRE_MESSAGE(served.ok(), served.status().ToString());
   return std::move(*served);
 }
@@ -212,7 +179,7 @@ std::unique_ptr<testing::ChildServer> ServeBox(const fs::path& data) {
 
 TEST_CASE("two boxes converge through the gateway over the network; a second round changes nothing") {
   World w;
-  Run first = w.Sync(w.a);
+  Output first = w.Sync(w.a);
   CHECK(first.out.find("Sending ") != std::string::npos);
   w.Sync(w.b);
   std::string dump_a = Dump(w.a);
@@ -232,8 +199,8 @@ TEST_CASE("two boxes converge through the gateway over the network; a second rou
   CHECK_FALSE(SyncStatus(w.a).last_sync.empty());
 
   // Both already in step: nothing travels, nothing changes.
-  Run again_a = w.Sync(w.a);
-  Run again_b = w.Sync(w.b);
+  Output again_a = w.Sync(w.a);
+  Output again_b = w.Sync(w.b);
   CHECK(again_a.out.find("Sync done: 0 sent, 0 received") != std::string::npos);
   CHECK(again_b.out.find("Sync done: 0 sent, 0 received") != std::string::npos);
   CHECK(Dump(w.a) == dump_a);
@@ -255,12 +222,12 @@ TEST_CASE("two boxes converge through the gateway by USB stick; importing twice 
   w.Must("class add --data " + w.b.string() + " --name 3eA");
   CHECK(SyncStatus(w.a).pending > 0);
   w.Must("sync export --data " + w.a.string() + " --to " + stick);
-  Run exported_b = w.Must("sync export --data " + w.b.string() + " --to " + stick);
+  Output exported_b = w.Must("sync export --data " + w.b.string() + " --to " + stick);
   size_t to = exported_b.out.find(" to ") + 4;
   fs::path box_b_dir = exported_b.out.substr(to, exported_b.out.find('\n', to) - to);
-  w.Must("hub import --data " + w.hub_dir.string() + " " + stick);
+  w.MustHub("import --data " + w.hub_dir.string() + " " + stick);
   // The second pass answers each box with everything the first pass took in.
-  w.Must("hub import --data " + w.hub_dir.string() + " " + stick);
+  w.MustHub("import --data " + w.hub_dir.string() + " " + stick);
   w.Must("sync import --data " + w.a.string() + " --from " + stick);
   {
     // A damaged answer is refused and changes nothing.
@@ -270,7 +237,7 @@ TEST_CASE("two boxes converge through the gateway by USB stick; importing twice 
     bad[bad.size() / 2] ^= 0x01;
     REQUIRE(core::WriteFileAtomic(answer, bad).ok());
     std::string b_before = Dump(w.b);
-    Run refused = Relais("sync import --data " + w.b.string() + " --from " + stick);
+    Output refused = Relais("sync import --data " + w.b.string() + " --from " + stick);
     CHECK(refused.exit_code != 0);
     CHECK(Dump(w.b) == b_before);
     REQUIRE(core::WriteFileAtomic(answer, good).ok());
@@ -286,33 +253,33 @@ TEST_CASE("two boxes converge through the gateway by USB stick; importing twice 
   w.Must("sync import --data " + w.a.string() + " --from " + stick);
   CHECK(Dump(w.a) == dump_a);
   // And the network agrees with the stick.
-  Run net = w.Sync(w.a);
+  Output net = w.Sync(w.a);
   CHECK(net.out.find("Sync done: 0 sent, 0 received") != std::string::npos);
 }
 
 TEST_CASE("sync fails clearly, with a non-zero exit and the error kept for health, when the hub is away or refuses") {
   World w;
-  Run away = Relais("sync --data " + w.a.string() + " --hub http://127.0.0.1:9");
+  Output away = Relais("sync --data " + w.a.string() + " --hub http://127.0.0.1:9");
   CHECK(away.exit_code != 0);
   CHECK(away.all.find("cannot reach the gateway") != std::string::npos);
   CHECK(SyncStatus(w.a).last_error.find("cannot reach the gateway") != std::string::npos);
 
-  Run boxes = w.Must("hub box list --data " + w.hub_dir.string() + " --school " + w.school);
+  Output boxes = w.MustHub("box list --data " + w.hub_dir.string() + " --school " + w.school);
   // The box list shows both boxes; revoke them all, then sync is refused.
   size_t at = 0;
   while (at < boxes.out.size()) {
     std::string line = boxes.out.substr(at, boxes.out.find('\n', at) - at);
     at += line.size() + 1;
     std::string id = line.substr(0, line.find(' '));
-    if (!id.empty()) w.Must("hub revoke --data " + w.hub_dir.string() + " " + id);
+    if (!id.empty()) w.MustHub("revoke --data " + w.hub_dir.string() + " " + id);
   }
   std::string before = Dump(w.a);
-  Run refused = Relais("sync --data " + w.a.string());
+  Output refused = Relais("sync --data " + w.a.string());
   CHECK(refused.exit_code != 0);
   CHECK(refused.all.find("refused") != std::string::npos);
   CHECK(Dump(w.a) == before);
 
-  Run no_box = Relais("sync --data " + (w.tmp.path / "never-enrolled").string());
+  Output no_box = Relais("sync --data " + (w.tmp.path / "never-enrolled").string());
   CHECK(no_box.exit_code != 0);
   CHECK(no_box.all.find("has not enrolled") != std::string::npos);
 }
@@ -442,18 +409,19 @@ httplib::Result Publish(const std::string& hub_url, const std::string& school, c
 }
 
 // Polls GET /api/v1/health until `done(sync)` holds, for up to `timeout_ms`.
-nlohmann::json WaitForSync(testing::ChildServer& box, const std::function<bool(const nlohmann::json&)>& done,
+nlohmann::json WaitForSync(testing::ServerProcess& box, const std::function<bool(const nlohmann::json&)>& done,
                            int timeout_ms = 30000) {
   auto client = box.NewClient();
   nlohmann::json sync;
-  for (int waited = 0; waited < timeout_ms; waited += 100) {
-    auto health = client->Get("/api/v1/health");
-    if (health && health->status == 200) {
-      sync = nlohmann::json::parse(health->body)["sync"];
-      if (sync.is_object() && done(sync)) return sync;
-    }
-    usleep(100 * 1000);
-  }
+  bool reached = WaitUntil(
+      [&] {
+        auto health = client->Get("/api/v1/health");
+        if (!health || health->status != 200) return false;
+        sync = nlohmann::json::parse(health->body)["sync"];
+        return sync.is_object() && done(sync);
+      },
+      std::chrono::milliseconds(timeout_ms), std::chrono::milliseconds(20));
+  if (reached) return sync;
   FAIL("the box's sync status never got there: " << sync.dump());
   return sync;
 }
@@ -464,18 +432,18 @@ TEST_CASE("a hand-in's photo made on box A reaches box B and the ENT with identi
   World w;
   std::string photo = core::RandomBytes(3 * 1024 * 1024 + 12345);  // several chunks
   std::string sha = HandInPhoto(w, w.a, photo);
-  Run sent = w.Sync(w.a);
+  Output sent = w.Sync(w.a);
   CHECK(sent.out.find("Announcing 1 files") != std::string::npos);
   CHECK(Number(sent.out, "Files: ") > 0);
-  Run got = w.Sync(w.b);
+  Output got = w.Sync(w.b);
   CHECK(got.out.find("Fetching file " + sha.substr(0, 12)) != std::string::npos);
   auto at_b = BlobBytes(w.b, sha);
   REQUIRE(at_b.has_value());
   CHECK(*at_b == photo);
   CHECK(Dump(w.b) == Dump(w.a));
   // Nothing moves a second time: the gateway acknowledged A's file, B holds it.
-  Run again_a = w.Sync(w.a);
-  Run again_b = w.Sync(w.b);
+  Output again_a = w.Sync(w.a);
+  Output again_b = w.Sync(w.b);
   CHECK(again_a.out.find("Announcing") == std::string::npos);
   CHECK(again_b.out.find("Fetching") == std::string::npos);
   CHECK(again_a.out.find("Sync done: 0 sent, 0 received") != std::string::npos);
@@ -521,7 +489,7 @@ TEST_CASE("files travel by USB stick both ways, sealed; an altered chunk on the 
   std::string stick = w.stick.string();
   std::string photo = core::RandomBytes(2 * 1024 * 1024 + 777);
   std::string sha = HandInPhoto(w, w.a, photo);
-  Run exported = w.Must("sync export --data " + w.a.string() + " --to " + stick);
+  Output exported = w.Must("sync export --data " + w.a.string() + " --to " + stick);
   CHECK(exported.out.find("and 1 files") != std::string::npos);
   size_t to = exported.out.find(" to ") + 4;
   fs::path box_a_dir = exported.out.substr(to, exported.out.find('\n', to) - to);
@@ -536,17 +504,17 @@ TEST_CASE("files travel by USB stick both ways, sealed; an altered chunk on the 
     std::string bad = sealed;
     bad[bad.size() / 2] ^= 0x40;
     REQUIRE(core::WriteFileAtomic(first_chunk, bad).ok());
-    Run refused = Relais("hub import --data " + w.hub_dir.string() + " " + stick);
+    Output refused = Hub("import --data " + w.hub_dir.string() + " " + stick);
     CHECK(refused.exit_code != 0);
     CHECK(refused.all.find("refused") != std::string::npos);
     // Exporting again repairs the stick.
     w.Must("sync export --data " + w.a.string() + " --to " + stick);
   }
-  Run exported_b = w.Must("sync export --data " + w.b.string() + " --to " + stick);
+  Output exported_b = w.Must("sync export --data " + w.b.string() + " --to " + stick);
   to = exported_b.out.find(" to ") + 4;
   fs::path box_b_dir = exported_b.out.substr(to, exported_b.out.find('\n', to) - to);
-  w.Must("hub import --data " + w.hub_dir.string() + " " + stick);
-  Run second = w.Must("hub import --data " + w.hub_dir.string() + " " + stick);
+  w.MustHub("import --data " + w.hub_dir.string() + " " + stick);
+  Output second = w.MustHub("import --data " + w.hub_dir.string() + " " + stick);
   CHECK(second.out.find("files: 1 for the box") != std::string::npos);
   {
     // An altered chunk for the box: refused, the photo not assembled, the error kept.
@@ -555,7 +523,7 @@ TEST_CASE("files travel by USB stick both ways, sealed; an altered chunk on the 
     std::string bad = good;
     bad[40] ^= 0x01;
     REQUIRE(core::WriteFileAtomic(chunk, bad).ok());
-    Run refused = Relais("sync import --data " + w.b.string() + " --from " + stick);
+    Output refused = Relais("sync import --data " + w.b.string() + " --from " + stick);
     CHECK(refused.exit_code != 0);
     CHECK(refused.all.find("refused") != std::string::npos);
     CHECK_FALSE(BlobBytes(w.b, sha).has_value());
@@ -568,7 +536,7 @@ TEST_CASE("files travel by USB stick both ways, sealed; an altered chunk on the 
   w.Must("sync import --data " + w.a.string() + " --from " + stick);
   CHECK(Dump(w.b) == Dump(w.a));
   // The network agrees: the gateway already holds the photo, nothing is sent again.
-  Run net = w.Sync(w.a);
+  Output net = w.Sync(w.a);
   CHECK(net.out.find("Announcing") == std::string::npos);
 }
 
@@ -580,25 +548,16 @@ TEST_CASE("a large file's transfer killed mid-way resumes and sends only the chu
   std::string video = core::RandomBytes(40 << 20);
   std::string sha = TeacherFile(w.b, "prof.video", video);
   // `relais sync` on B in a child, killed with SIGKILL once some chunks reached the gateway.
-  pid_t pid = fork();
-  REQUIRE(pid >= 0);
-  if (pid == 0) {
-    int null = open("/dev/null", O_RDWR);
-    dup2(null, 0);
-    dup2(null, 1);
-    dup2(null, 2);
-    execl(RELAIS_BINARY, RELAIS_BINARY, "sync", "--data", w.b.c_str(), static_cast<char*>(nullptr));
-    _exit(127);
-  }
-  int before_kill = 0;
-  for (int i = 0; i < 20000 && before_kill < 8; ++i) {
-    usleep(2000);
-    before_kill = HubChunkCount(w.hub_dir);
-  }
-  kill(pid, SIGKILL);
-  int status = 0;
-  waitpid(pid, &status, 0);
-  usleep(300000);  // a chunk whose body had fully arrived is still stored
+  auto sync = Process::Start(Program::kBox, {"sync", "--data", w.b.string()});
+  REQUIRE_MESSAGE(sync.ok(), sync.status().ToString());
+  REQUIRE_MESSAGE(
+      WaitUntil([&] { return HubChunkCount(w.hub_dir) >= 8; }, std::chrono::seconds(40), std::chrono::milliseconds(2)),
+      "the gateway never held 8 chunks of the video; sync said: " << (*sync)->Stderr());
+  REQUIRE((*sync)->Kill().ok());
+  // A chunk whose body had fully arrived is still stored: once the gateway has
+  // closed the killed client's connections, it has stored all it will.
+  REQUIRE_MESSAGE(WaitUntil([&] { return OpenServerConnections(w.hub->port()) == 0; }),
+                  "the gateway kept the killed sync's connection open");
   int held = HubChunkCount(w.hub_dir);
   INFO("chunks at the gateway when killed: " << held);
   REQUIRE(held >= 8);
@@ -621,10 +580,10 @@ TEST_CASE("a large file's transfer killed mid-way resumes and sends only the chu
   w.Sync(w.a);
   CHECK_FALSE(BlobBytes(w.a, sha).has_value());
 
-  Run resumed = w.Sync(w.b);
+  Output resumed = w.Sync(w.b);
   CHECK(Number(resumed.out, "Files: ") == total - held);  // only the missing chunks went up
   CHECK(HubChunkCount(w.hub_dir) == total);
-  Run got = w.Sync(w.a);
+  Output got = w.Sync(w.a);
   CHECK(Number(got.out, "Files: ") == total);
   auto at_a = BlobBytes(w.a, sha);
   REQUIRE(at_a.has_value());
@@ -763,7 +722,7 @@ TEST_CASE("the ENT uploads a worksheet and attaches it to homework; pupils get i
   REQUIRE_MESSAGE(homework->status == 200, homework->body);
 
   // Box A over the network: the row, then the bytes, as for a file another box sent.
-  Run got = w.Sync(w.a);
+  Output got = w.Sync(w.a);
   CHECK(got.out.find("Fetching file " + sha.substr(0, 12)) != std::string::npos);
   auto at_a = BlobBytes(w.a, sha);
   REQUIRE(at_a.has_value());
@@ -784,7 +743,7 @@ TEST_CASE("the ENT uploads a worksheet and attaches it to homework; pupils get i
 
   // Box B by USB stick: the same row and bytes.
   w.Must("sync export --data " + w.b.string() + " --to " + w.stick.string());
-  w.Must("hub import --data " + w.hub_dir.string() + " " + w.stick.string());
+  w.MustHub("import --data " + w.hub_dir.string() + " " + w.stick.string());
   w.Must("sync import --data " + w.b.string() + " --from " + w.stick.string());
   auto at_b = BlobBytes(w.b, sha);
   REQUIRE(at_b.has_value());
@@ -913,11 +872,13 @@ TEST_CASE("relais serve syncs an enrolled box by itself, backs off while the gat
               .ok());
   w.Must("user add --data " + w.a.string() + " --login admin.box --role admin --password correct-horse-2");
   auto served = ServeBox(w.a);
-  testing::ChildServer& box = *served;
+  testing::ServerProcess& box = *served;
 
-  // The first round runs at start, without any CLI call.
-  nlohmann::json sync =
-      WaitForSync(box, [](const nlohmann::json& s) { return s["last_sync"].is_string() && s["pending"] == 0; });
+  // The first round runs at start, without any CLI call, and the next one is
+  // scheduled (the status may show the round's end a moment before that).
+  nlohmann::json sync = WaitForSync(box, [](const nlohmann::json& s) {
+    return s["last_sync"].is_string() && s["pending"] == 0 && s["next_attempt"].is_string();
+  });
   CHECK(sync["automatic"] == true);
   CHECK(sync["last_error"].is_null());
   CHECK(sync["next_attempt"].is_string());
@@ -928,7 +889,7 @@ TEST_CASE("relais serve syncs an enrolled box by itself, backs off while the gat
   {
     auto held = box::BoxSync::LockRound(w.a);
     REQUIRE(held.ok());
-    Run busy = Relais("sync --data " + w.a.string());
+    Output busy = Relais("sync --data " + w.a.string());
     CHECK(busy.exit_code != 0);
     CHECK(busy.all.find("a sync is already running") != std::string::npos);
   }
@@ -951,7 +912,7 @@ TEST_CASE("relais serve syncs an enrolled box by itself, backs off while the gat
 
   // The gateway goes away: "sync now" fails, the error is kept, retries back off.
   std::string hub_url = w.hub->url();
-  w.hub.reset();
+  w.StopHub();
   auto now = client->Post("/api/v1/admin/sync", admin, "", "application/json");
   REQUIRE(now);
   CHECK(now->status == 202);
@@ -964,19 +925,20 @@ TEST_CASE("relais serve syncs an enrolled box by itself, backs off while the gat
   CHECK(me->status == 200);
 
   // A change on B waits at the gateway; the gateway comes back on the same port; A catches up by itself.
-  w.hub = std::make_unique<HubProcess>(w.hub_dir, hub_url.substr(hub_url.find("//") + 2));
+  w.hub = StartHub(w.hub_dir, hub_url.substr(hub_url.find("//") + 2));
   w.Must("class add --data " + w.b.string() + " --name 6eD");
   w.Sync(w.b);
   sync = WaitForSync(box, [](const nlohmann::json& s) { return s["last_error"].is_null() && s["failures"] == 0; });
   CHECK(sync["pending"] == 0);
   // That round may have run before B's change reached the gateway: the next one brings it.
-  bool arrived = false;
-  for (int i = 0; i < 300 && !arrived; ++i) {
-    if (i % 50 == 0) (void)client->Post("/api/v1/admin/sync", admin, "", "application/json");
-    auto classes = client->Get("/api/v1/classes", admin);
-    arrived = classes && classes->body.find("6eD") != std::string::npos;
-    if (!arrived) usleep(100 * 1000);
-  }
+  int asked = 0;
+  bool arrived = WaitUntil(
+      [&] {
+        if (asked++ % 250 == 0) (void)client->Post("/api/v1/admin/sync", admin, "", "application/json");
+        auto classes = client->Get("/api/v1/classes", admin);
+        return classes && classes->body.find("6eD") != std::string::npos;
+      },
+      std::chrono::seconds(30), std::chrono::milliseconds(20));
   CHECK(arrived);
   // The shutdown is clean (SIGTERM, exit 0) and the data is the gateway's.
   CHECK(box.Stop().ok());
@@ -1025,26 +987,22 @@ std::pair<int64_t, int64_t> KillSyncMidUpload(World& w, const fs::path& box) {
       if (!earlier.count(id)) return upload;
     return {0, 0};
   };
-  pid_t pid = fork();
-  REQUIRE(pid >= 0);
-  if (pid == 0) {
-    int null = open("/dev/null", O_RDWR);
-    dup2(null, 0);
-    dup2(null, 1);
-    dup2(null, 2);
-    execl(RELAIS_BINARY, RELAIS_BINARY, "sync", "--data", box.c_str(), static_cast<char*>(nullptr));
-    _exit(127);
-  }
+  auto sync = Process::Start(Program::kBox, {"sync", "--data", box.string()});
+  REQUIRE_MESSAGE(sync.ok(), sync.status().ToString());
   std::pair<int64_t, int64_t> upload;
-  for (int i = 0; i < 60000; ++i) {
-    upload = ours();
-    if (upload.first > 0 && upload.second * 2 >= upload.first) break;
-    usleep(500);
-  }
-  kill(pid, SIGKILL);
-  int status = 0;
-  waitpid(pid, &status, 0);
-  usleep(300000);  // what the gateway had of a PATCH cut mid-body is stored
+  bool half = WaitUntil(
+      [&] {
+        upload = ours();
+        return (upload.first > 0 && upload.second * 2 >= upload.first) || !(*sync)->running() ||
+               (*sync)->Poll().has_value();
+      },
+      std::chrono::seconds(30), std::chrono::microseconds(500));
+  REQUIRE_MESSAGE(half, "the gateway never stored half of the upload; sync said: " << (*sync)->Stderr());
+  REQUIRE_MESSAGE((*sync)->Kill().ok(), "the upload ended before the kill");
+  // What the gateway had of a PATCH cut mid-body is stored once it has closed
+  // the killed client's connection.
+  REQUIRE_MESSAGE(WaitUntil([&] { return OpenServerConnections(w.hub->port()) == 0; }),
+                  "the gateway kept the killed sync's connection open");
   upload = ours();
   REQUIRE_MESSAGE(upload.first > 0, "the upload ended before the kill");
   REQUIRE(upload.second * 2 >= upload.first);
@@ -1065,7 +1023,7 @@ TEST_CASE("a relais sync killed mid-upload resumes its bundle at the gateway's o
   const std::string& url = w.hub->url();
   auto proxy = testing::CutProxy::Start(std::stoi(url.substr(url.rfind(':') + 1)));
   REQUIRE(proxy.ok());
-  Run resumed = w.Must("sync --data " + w.b.string() + " --hub " + (*proxy)->url());
+  Output resumed = w.Must("sync --data " + w.b.string() + " --hub " + (*proxy)->url());
   CHECK(resumed.out.find("Resuming the upload of an interrupted round at byte " + std::to_string(stored) + " / " +
                          std::to_string(length)) != std::string::npos);
   // Every operation arrived once: all new to the gateway, none sent twice.
@@ -1093,7 +1051,7 @@ TEST_CASE("a relais sync killed mid-upload resumes its bundle at the gateway's o
     bytes[bytes.size() / 3] ^= 0x20;
     REQUIRE(core::WriteFileAtomic(kept, bytes).ok());
   }
-  Run damaged = w.Sync(w.b);
+  Output damaged = w.Sync(w.b);
   CHECK(damaged.out.find("cannot be used (its bundle is damaged): starting over") != std::string::npos);
   CHECK(Number(damaged.out, "Sync done: ") >= 600);
 
@@ -1105,7 +1063,7 @@ TEST_CASE("a relais sync killed mid-upload resumes its bundle at the gateway's o
     REQUIRE(hub_db.ok());
     REQUIRE((*hub_db)->Exec("DELETE FROM hub_uploads").ok());
   }
-  Run forgotten = w.Sync(w.b);
+  Output forgotten = w.Sync(w.b);
   CHECK(forgotten.out.find("The gateway no longer knows the upload kept from an interrupted round: starting over") !=
         std::string::npos);
   CHECK(Number(forgotten.out, "Sync done: ") >= 600);
@@ -1133,7 +1091,7 @@ TEST_CASE("an answer download cut in the middle resumes where it stopped, and th
   REQUIRE(proxy.ok());
   using Proxy = testing::CutProxy;
   (*proxy)->CutAfter(40000, Proxy::Direction::kToClient, Proxy::CutKind::kReset);
-  Run round = w.Must("sync --data " + w.a.string() + " --hub " + (*proxy)->url());
+  Output round = w.Must("sync --data " + w.a.string() + " --hub " + (*proxy)->url());
   CHECK((*proxy)->cuts_made() == 1);
   size_t at = round.out.find("resuming the answer at byte ");
   REQUIRE_MESSAGE(at != std::string::npos, round.out);
@@ -1158,7 +1116,7 @@ TEST_CASE(
   fs::path one = certs.path / "one";
   fs::path two = certs.path / "two";
   for (const fs::path& dir : {one, two}) {
-    Run made = Relais("tls init --data " + dir.string() + " --name localhost --ip 127.0.0.1");
+    Output made = Relais("tls init --data " + dir.string() + " --name localhost --ip 127.0.0.1");
     REQUIRE_MESSAGE(made.exit_code == 0, made.all);
   }
   auto tls_flags = [](const fs::path& dir) {
@@ -1176,10 +1134,10 @@ TEST_CASE(
 
   // The same address, another key: refused, clearly, and nothing changes.
   std::string host_port = url.substr(8);
-  w.hub.reset();
-  w.hub = std::make_unique<HubProcess>(w.hub_dir, host_port, tls_flags(two));
+  w.StopHub();
+  w.hub = StartHub(w.hub_dir, host_port, tls_flags(two));
   std::string before = Dump(w.a);
-  Run refused = Relais("sync --data " + w.a.string());
+  Output refused = Relais("sync --data " + w.a.string());
   CHECK(refused.exit_code != 0);
   CHECK_MESSAGE(refused.all.find("not the one pinned at enrolment") != std::string::npos, refused.all);
   CHECK(SyncStatus(w.a).last_error.find("not the one pinned") != std::string::npos);
@@ -1187,23 +1145,23 @@ TEST_CASE(
 
   // A box enrolled with --ca trusts what that CA signed, and nothing else.
   fs::path c = w.tmp.path / "box-c";
-  Run code = w.Must("hub enrol-code --data " + w.hub_dir.string() + " --school " + w.school);
-  Run enrolled = w.Must("sync enrol --data " + c.string() + " --hub " + url + " --code " + FirstLine(code.out) +
-                        " --ca " + (two / "tls" / "ca.crt").string());
+  Output code = w.MustHub("enrol-code --data " + w.hub_dir.string() + " --school " + w.school);
+  Output enrolled = w.Must("sync enrol --data " + c.string() + " --hub " + url + " --code " + FirstLine(code.out) +
+                           " --ca " + (two / "tls" / "ca.crt").string());
   CHECK(enrolled.out.find("must be signed by") != std::string::npos);
   w.Sync(c);
-  w.hub.reset();
-  w.hub = std::make_unique<HubProcess>(w.hub_dir, host_port, tls_flags(one));
-  Run other_ca = Relais("sync --data " + c.string());
+  w.StopHub();
+  w.hub = StartHub(w.hub_dir, host_port, tls_flags(one));
+  Output other_ca = Relais("sync --data " + c.string());
   CHECK(other_ca.exit_code != 0);
   CHECK_MESSAGE(other_ca.all.find("does not verify") != std::string::npos, other_ca.all);
 
   // Plain http to another machine is refused before any connection is made.
-  Run plain = Relais("sync enrol --data " + (w.tmp.path / "box-d").string() +
-                     " --hub http://192.0.2.10:8080 --code AAAA-BBBB-CCCC-DDDD");
+  Output plain = Relais("sync enrol --data " + (w.tmp.path / "box-d").string() +
+                        " --hub http://192.0.2.10:8080 --code AAAA-BBBB-CCCC-DDDD");
   CHECK(plain.exit_code != 0);
   CHECK(plain.all.find("refusing plain http://") != std::string::npos);
-  Run override_hub = Relais("sync --data " + w.a.string() + " --hub http://192.0.2.10:8080");
+  Output override_hub = Relais("sync --data " + w.a.string() + " --hub http://192.0.2.10:8080");
   CHECK(override_hub.exit_code != 0);
   CHECK(override_hub.all.find("refusing plain http://") != std::string::npos);
 }
@@ -1240,20 +1198,20 @@ TEST_CASE("encryption keys rotate on both sides without losing bundles in transi
   // A change leaves on a stick, sealed to the gateway's key of epoch 1…
   fs::path stick1 = w.tmp.path / "stick1";
   w.Must("class add --data " + w.a.string() + " --name 2nde1");
-  Run exported = w.Must("sync export --data " + w.a.string() + " --to " + stick1.string());
+  Output exported = w.Must("sync export --data " + w.a.string() + " --to " + stick1.string());
   size_t to = exported.out.find(" to ") + 4;
   fs::path a_on_stick1 = exported.out.substr(to, exported.out.find('\n', to) - to);
   CHECK(SealedEpoch(OnlyBundle(a_on_stick1 / "to-gateway"), *hub_identity(), hub_trust, w.school) == 1);
 
   // …then the gateway rotates its key (and restarts with it).
   std::string host_port = w.hub->url().substr(7);
-  w.hub.reset();
-  Run rotated = w.Must("hub rotate-key --data " + w.hub_dir.string());
+  w.StopHub();
+  Output rotated = w.MustHub("rotate-key --data " + w.hub_dir.string());
   CHECK(rotated.out.find("rotated to epoch 2") != std::string::npos);
-  w.hub = std::make_unique<HubProcess>(w.hub_dir, host_port);
+  w.hub = StartHub(w.hub_dir, host_port);
 
   // The stick's bundle, sealed to the old key, still goes in.
-  w.Must("hub import --data " + w.hub_dir.string() + " " + stick1.string());
+  w.MustHub("import --data " + w.hub_dir.string() + " " + stick1.string());
   w.Sync(w.b);
   CHECK(Dump(w.b).find("2nde1") != std::string::npos);
 
@@ -1265,7 +1223,7 @@ TEST_CASE("encryption keys rotate on both sides without losing bundles in transi
   fs::path a_on_stick2 = stick2 / "relais" / a_on_stick1.filename();
   CHECK(SealedEpoch(OnlyBundle(a_on_stick2 / "to-gateway"), *hub_identity(), hub_trust, w.school) == 2);
   // The gateway answers on the stick, sealed to A's key of epoch 1.
-  w.Must("hub import --data " + w.hub_dir.string() + " " + stick2.string());
+  w.MustHub("import --data " + w.hub_dir.string() + " " + stick2.string());
   fs::path answer = a_on_stick2 / "to-box" / "answer.bundle";
   auto a_identity = [&] { return sync::Identity::Load(w.a / "sync" / "identity.key").value(); };
   auto a_trust = [&] { return sync::TrustStore::Load(w.a / "sync" / "trust").value(); };
@@ -1274,21 +1232,21 @@ TEST_CASE("encryption keys rotate on both sides without losing bundles in transi
   // Meanwhile A rotates its own key and tells the gateway (a signed request, in a round).
   w.Must("class add --data " + w.b.string() + " --name 2nde3");
   w.Sync(w.b);
-  Run box_rotated = w.Must("sync rotate-key --data " + w.a.string());
+  Output box_rotated = w.Must("sync rotate-key --data " + w.a.string());
   CHECK(box_rotated.out.find("epoch 2") != std::string::npos);
   CHECK(box_rotated.out.find("The gateway now seals to the box's encryption key epoch 2") != std::string::npos);
   CHECK(Dump(w.a).find("2nde3") != std::string::npos);  // that round's answer, sealed to the new key, applied
   // The answer sealed to the old key before the rotation still applies.
   w.Must("sync import --data " + w.a.string() + " --from " + stick2.string());
   // New answers are sealed to the new key.
-  w.Must("hub import --data " + w.hub_dir.string() + " " + stick2.string());
+  w.MustHub("import --data " + w.hub_dir.string() + " " + stick2.string());
   CHECK(SealedEpoch(answer, *a_identity(), a_trust(), w.school) == 2);
   w.Must("sync import --data " + w.a.string() + " --from " + stick2.string());
   w.Sync(w.a);
   w.Sync(w.b);
   CHECK(Dump(w.a) == Dump(w.b));
   // Telling the gateway again is refused as stale, not re-applied: the round has nothing to tell.
-  Run again = w.Sync(w.a);
+  Output again = w.Sync(w.a);
   CHECK(again.out.find("now seals") == std::string::npos);
 }
 

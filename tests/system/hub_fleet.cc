@@ -7,13 +7,9 @@
 //   Answer: POST answer (vector) → open, verify, compare with the fleet's own records
 #include "tests/system/hub_fleet.h"
 
-#include <fcntl.h>
 #include <httplib.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <chrono>
-#include <cstdio>
 #include <ctime>
 #include <filesystem>
 #include <functional>
@@ -29,11 +25,8 @@
 #include "sync/enrolment.h"
 #include "sync/envelope.h"
 #include "sync/op_codec.h"
-#include "tests/support/programs.h"
-
-#ifndef RELAIS_BINARY
-#define RELAIS_BINARY ""
-#endif
+#include "tests/support/process.h"
+#include "tests/support/wait.h"
 
 namespace relais::testing {
 
@@ -48,48 +41,6 @@ constexpr int kPatchAttempts = 10;  // a resumed PATCH may race the cut one's la
 constexpr size_t kMaxSamples = 8;
 
 }  // namespace
-
-Result<std::string> RunRelais(const std::vector<std::string>& args, const std::string& binary) {
-  std::vector<std::string> argv = testing::CommandLine(args, binary);
-  if (argv[0].empty()) return Status::InvalidArgument("no relais binary: RELAIS_BINARY is not defined");
-  fs::path err = fs::temp_directory_path() / ("relais-fleet-stderr-" + core::RandomToken(6));
-  std::vector<char*> cargv;
-  for (std::string& a : argv) cargv.push_back(a.data());
-  cargv.push_back(nullptr);
-  int out[2];
-  if (::pipe2(out, O_CLOEXEC) != 0) return Status::Internal("pipe2 failed");
-  int err_fd = ::open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  int null_fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
-  pid_t pid = ::fork();
-  if (pid == 0) {
-    ::dup2(null_fd, 0);
-    ::dup2(out[1], 1);
-    ::dup2(err_fd, 2);
-    ::execv(cargv[0], cargv.data());
-    ::_exit(127);
-  }
-  ::close(out[1]);
-  ::close(err_fd);
-  ::close(null_fd);
-  std::string text;
-  char buf[8192];
-  for (ssize_t n; (n = ::read(out[0], buf, sizeof buf)) != 0;) {
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) break;
-    text.append(buf, static_cast<size_t>(n));
-  }
-  ::close(out[0]);
-  int status = 0;
-  while (pid > 0 && ::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
-  auto errors = core::ReadFile(err);
-  std::error_code ec;
-  fs::remove(err, ec);
-  if (pid < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
-    return Status::Internal("relais " + (args.empty() ? std::string() : args[0]) +
-                            " failed: " + (errors.ok() ? *errors : std::string()));
-  return text;
-}
 
 namespace {
 
@@ -118,7 +69,7 @@ Result<std::vector<std::pair<std::string, std::string>>> AddSchoolsAndCodes(cons
   std::vector<std::string> ids;
   std::vector<std::vector<std::string>> codes;
   for (int s = 0; s < n; ++s) {
-    RELAIS_ASSIGN_OR_RETURN(std::string added, RunRelais(with_store({"hub", "school", "add", names[s]})));
+    RELAIS_ASSIGN_OR_RETURN(std::string added, RunOk(Program::kHub, with_store({"school", "add", names[s]})));
     std::vector<std::string> lines = NonEmptyLines(added);
     if (lines.size() != 1) return Status::Internal("school add printed: " + added);
     ids.push_back(lines[0]);
@@ -129,7 +80,7 @@ Result<std::vector<std::pair<std::string, std::string>>> AddSchoolsAndCodes(cons
     }
     RELAIS_ASSIGN_OR_RETURN(
         std::string issued,
-        RunRelais(with_store({"hub", "enrol-code", "--school", ids.back(), "--count", std::to_string(count)})));
+        RunOk(Program::kHub, with_store({"enrol-code", "--school", ids.back(), "--count", std::to_string(count)})));
     codes.push_back(NonEmptyLines(issued));
     if (codes.back().size() != static_cast<size_t>(count))
       return Status::Internal("enrol-code --count " + std::to_string(count) + " printed " +
@@ -140,18 +91,19 @@ Result<std::vector<std::pair<std::string, std::string>>> AddSchoolsAndCodes(cons
   return out;
 }
 
-Result<std::vector<std::unique_ptr<ChildServer>>> StartHubs(const std::vector<std::string>& store,
-                                                            const fs::path& config, const fs::path& log_dir,
-                                                            int count) {
-  std::vector<std::unique_ptr<ChildServer>> hubs;
+Result<std::vector<std::unique_ptr<ServerProcess>>> StartHubs(const std::vector<std::string>& store,
+                                                              const fs::path& config, const fs::path& log_dir,
+                                                              int count) {
+  std::vector<std::unique_ptr<ServerProcess>> hubs;
   for (int h = 0; h < count; ++h) {
-    ChildServer::Options options;
-    options.command = {"hub", "serve"};
+    ServerProcess::Options options;
+    options.program = Program::kHub;
+    options.command = {"serve"};
     options.command.insert(options.command.end(), store.begin(), store.end());
     options.command.insert(options.command.end(), {"--config", config.string(), "--listen", "127.0.0.1:0"});
     options.health_path = "/hub/v1/health";
     options.log_file = log_dir / ("hub-" + std::to_string(h) + ".log");
-    RELAIS_ASSIGN_OR_RETURN(auto hub, ChildServer::Start(options));
+    RELAIS_ASSIGN_OR_RETURN(auto hub, ServerProcess::Start(options));
     hubs.push_back(std::move(hub));
   }
   return hubs;
@@ -346,14 +298,20 @@ Result<json> HubFleet::Worker::SendBundle(Box& box, size_t first, bool cut, size
     link.reset();
     if (res) return Wrong("a PATCH cut half-way got an answer: HTTP " + std::to_string(res->status));
     // Resume on the other gateway. The first may still be storing what
-    // arrived: give it a moment (the protocol does not need it: a stale
-    // offset gets 409 and the box asks again).
+    // arrived: wait (up to 2 s) until the other sees some of it. The
+    // protocol does not need it (a stale offset gets 409 and the box asks
+    // again); resumed_mid_way counts the times it was seen.
     gw = resume;
-    for (int i = 0; i < 40; ++i) {
-      RELAIS_ASSIGN_OR_RETURN(offset, Offset(box, gw, target));
-      if (offset > 0) break;
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
+    Status asked = Status::Ok();
+    WaitUntil(
+        [&] {
+          auto at = Offset(box, gw, target);
+          if (!at.ok()) asked = at.status();
+          if (at.ok()) offset = *at;
+          return !at.ok() || offset > 0;
+        },
+        std::chrono::seconds(2), std::chrono::milliseconds(20));
+    RELAIS_RETURN_IF_ERROR(asked);
     if (offset > 0) {
       std::lock_guard lock(fleet_.mu_);
       ++fleet_.stats_.resumed_mid_way;

@@ -31,14 +31,9 @@
 #include "core/status.h"
 #include "sync/certificate.h"
 #include "sync/identity.h"
-#include "tests/support/child_server.h"
+#include "tests/support/process.h"
 
 namespace relais::testing {
-
-// Runs the built `relais` binary (RELAIS_BINARY, or `binary` when given) with
-// `args` and returns its standard output. Internal with its standard error
-// if it exits non-zero.
-Result<std::string> RunRelais(const std::vector<std::string>& args, const std::string& binary = "");
 
 // Adds one school per name with `relais-hub school add`, then issues one-time
 // codes with `relais-hub enrol-code --count`: box i joins school i % names,
@@ -51,9 +46,9 @@ Result<std::vector<std::pair<std::string, std::string>>> AddSchoolsAndCodes(cons
 // Starts `count` processes of `relais-hub serve STORE --config CONFIG
 // --listen 127.0.0.1:0`, each logging to LOG_DIR/hub-N.log, once each
 // answers GET /hub/v1/health.
-Result<std::vector<std::unique_ptr<ChildServer>>> StartHubs(const std::vector<std::string>& store,
-                                                            const std::filesystem::path& config,
-                                                            const std::filesystem::path& log_dir, int count);
+Result<std::vector<std::unique_ptr<ServerProcess>>> StartHubs(const std::vector<std::string>& store,
+                                                              const std::filesystem::path& config,
+                                                              const std::filesystem::path& log_dir, int count);
 
 class HubFleet {
  public:

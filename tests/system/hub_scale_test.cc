@@ -10,15 +10,16 @@
 
 #include "core/crypto.h"
 #include "core/files.h"
-#include "tests/support/child_server.h"
 #include "tests/support/pg_fixture.h"
+#include "tests/support/process.h"
 #include "tests/system/hub_fleet.h"
 
 namespace fs = std::filesystem;
 using namespace relais;
 using namespace relais::testing;
 using relais::testing::HubFleet;
-using relais::testing::RunRelais;
+using relais::testing::Program;
+using relais::testing::RunOk;
 
 namespace {
 
@@ -56,7 +57,7 @@ TEST_CASE("a thousand boxes sync at once through two gateway processes sharing o
   REQUIRE(core::WriteFileAtomic(dir.path / "hub.conf",
                                 "hub_ent_key_file = " + (dir.path / "ent.key").string() + "\nhub_connections = 8\n")
               .ok());
-  auto keygen = RunRelais({"hub", "keygen", "--key-file", key_file});
+  auto keygen = RunOk(Program::kHub, {"keygen", "--key-file", key_file});
   REQUIRE_MESSAGE(keygen.ok(), keygen.status().ToString());
   const std::vector<std::string> store = {"--postgres", *url, "--key-file", key_file};
   auto fleet_codes = testing::AddSchoolsAndCodes(store, kSchools, kBoxes);

@@ -33,8 +33,8 @@
 #include "core/crypto.h"
 #include "core/files.h"
 #include "sync/replica.h"
-#include "tests/support/child_server.h"
 #include "tests/support/cut_proxy.h"
+#include "tests/support/process.h"
 #include "tests/system/sync_harness.h"
 
 namespace fs = std::filesystem;
@@ -61,7 +61,7 @@ struct Box {
   bool usb_only = false;
   fs::path stick;         // the box's own USB stick (a directory)
   std::string stick_dir;  // STICK/relais/<box id>, once exported
-  std::unique_ptr<ChildServer> server;
+  std::unique_ptr<ServerProcess> server;
   std::unique_ptr<httplib::Client> http;
   std::map<std::string, std::string> tokens;  // login → session token
 };
@@ -77,7 +77,7 @@ class World {
   ScratchDir tmp{"relais-chaos"};
   fs::path hub_dir = tmp.path / "hub";
   std::string ent_key = "ent-key-" + core::RandomToken(16);
-  std::unique_ptr<HubServer> hub;
+  std::unique_ptr<ServerProcess> hub;
   std::string school;
   std::vector<std::unique_ptr<Box>> boxes;
 
@@ -88,14 +88,22 @@ class World {
     REQUIRE(
         core::WriteFileAtomic(hub_dir / "relais.conf", "hub_ent_key_file = " + (hub_dir / "ent.key").string() + "\n")
             .ok());
-    auto started = HubServer::Start(hub_dir, tmp.path);
+    ServerProcess::Options options;
+    options.program = Program::kHub;
+    options.data_dir = hub_dir;
+    options.health_path = "/hub/v1/health";
+    options.log_file = tmp.path / "hub.log";
+    auto started = ServerProcess::Start(options);
     REQUIRE_MESSAGE(started.ok(), started.status().ToString());
     hub = std::move(started).value();
-    school = FirstLine(Must({"hub", "school", "add", "--data", hub_dir.string(), "Collège Jean Moulin"}).out);
+    school = FirstLine(MustHub({"school", "add", "--data", hub_dir.string(), "Collège Jean Moulin"}).out);
   }
 
-  CommandResult Must(const std::vector<std::string>& args) {
-    CommandResult r = RunRelais(args, tmp.path);
+  // Runs `relais ARGS` (Must) or `relais-hub ARGS` (MustHub), which must succeed.
+  CommandResult Must(const std::vector<std::string>& args) { return Must(Program::kBox, args); }
+  CommandResult MustHub(const std::vector<std::string>& args) { return Must(Program::kHub, args); }
+  CommandResult Must(Program program, const std::vector<std::string>& args) {
+    CommandResult r = Run(program, args);
     std::string line;
     for (const std::string& a : args) line += a + " ";
     REQUIRE_MESSAGE(r.exit_code == 0, (line + "\n" + r.All()));
@@ -113,15 +121,15 @@ class World {
   }
 
   void Enrol(Box& box) {
-    CommandResult code = Must({"hub", "enrol-code", "--data", hub_dir.string(), "--school", school});
+    CommandResult code = MustHub({"enrol-code", "--data", hub_dir.string(), "--school", school});
     Must({"sync", "enrol", "--data", box.data.string(), "--hub", hub->url(), "--code", FirstLine(code.out)});
   }
 
   void StartServer(Box& box) {
-    ChildServer::Options options;
+    ServerProcess::Options options;
     options.data_dir = box.data;
     options.log_file = tmp.path / (box.name + ".log");
-    auto served = ChildServer::Start(options);
+    auto served = ServerProcess::Start(options);
     REQUIRE_MESSAGE(served.ok(), served.status().ToString());
     box.server = std::move(served).value();
     box.http = box.server->NewClient();
@@ -161,7 +169,7 @@ class World {
   bool UsbTrip(Box& box) {
     CommandResult exported = Must({"sync", "export", "--data", box.data.string(), "--to", box.stick.string()});
     NoteStickDir(box, exported.out);
-    Must({"hub", "import", "--data", hub_dir.string(), box.stick.string()});
+    MustHub({"import", "--data", hub_dir.string(), box.stick.string()});
     CommandResult imported = Must({"sync", "import", "--data", box.data.string(), "--from", box.stick.string()});
     return exported.out.find("Exported 0 changes") != std::string::npos &&
            imported.out.find("(0 new") != std::string::npos;
@@ -382,7 +390,7 @@ class Chaos {
       auto kind = Chance(50) ? CutProxy::CutKind::kReset : CutProxy::CutKind::kClose;
       proxy_->CutAfter(Pick(5000), dir, kind);
     }
-    CommandResult r = RunRelais({"sync", "--data", box.data.string(), "--hub", proxy_->url()}, w_.tmp.path, 60000);
+    CommandResult r = Run(Program::kBox, {"sync", "--data", box.data.string(), "--hub", proxy_->url()}, 60000);
     proxy_->NoCut();
     CHECK_MESSAGE((r.exit_code == 0 || r.exit_code == 1), r.All());
     ++counts_[r.exit_code == 0 ? "net_round" : "net_round_failed"];
@@ -390,23 +398,23 @@ class Chaos {
 
   // A round killed with SIGKILL after a random delay (or finished before).
   void KilledNetRound(Box& box) {
-    auto p = RelaisProcess::Spawn({"sync", "--data", box.data.string(), "--hub", proxy_->url()}, w_.tmp.path);
+    auto p = Process::Start(Program::kBox, {"sync", "--data", box.data.string(), "--hub", proxy_->url()});
     REQUIRE(p.ok());
-    CommandResult r = (*p)->KillAfter(static_cast<int>(Pick(400)));
+    CommandResult r = (*p)->Wait(static_cast<int>(Pick(400)));  // the random delay is the stimulus
     CHECK_MESSAGE((r.killed || r.exit_code == 0 || r.exit_code == 1), r.All());
     ++counts_[r.killed ? "net_round_killed" : "net_round"];
   }
 
   // Runs a step of a USB trip, killed at a random moment one time in six.
-  CommandResult MaybeKilled(const std::vector<std::string>& args, const std::string& what) {
+  CommandResult MaybeKilled(Program program, const std::vector<std::string>& args, const std::string& what) {
     if (!Chance(17)) {
-      CommandResult r = RunRelais(args, w_.tmp.path, 60000);
+      CommandResult r = Run(program, args, 60000);
       CHECK_MESSAGE((r.exit_code == 0 || r.exit_code == 1), r.All());
       return r;
     }
-    auto p = RelaisProcess::Spawn(args, w_.tmp.path);
+    auto p = Process::Start(program, args);
     REQUIRE(p.ok());
-    CommandResult r = (*p)->KillAfter(static_cast<int>(Pick(250)));
+    CommandResult r = (*p)->Wait(static_cast<int>(Pick(250)));  // the random delay is the stimulus
     if (r.killed) ++counts_[what + "_killed"];
     return r;
   }
@@ -423,8 +431,8 @@ class Chaos {
   }
 
   void UsbTrip(Box& box) {
-    CommandResult exported =
-        MaybeKilled({"sync", "export", "--data", box.data.string(), "--to", box.stick.string()}, "export");
+    CommandResult exported = MaybeKilled(
+        Program::kBox, {"sync", "export", "--data", box.data.string(), "--to", box.stick.string()}, "export");
     w_.NoteStickDir(box, exported.out);
     if (!box.stick_dir.empty() && Chance(12)) {
       std::vector<fs::path> bundles;
@@ -433,10 +441,10 @@ class Chaos {
         bundles.push_back(e.path());
       Truncate(bundles);
     }
-    MaybeKilled({"hub", "import", "--data", w_.hub_dir.string(), box.stick.string()}, "hub_import");
+    MaybeKilled(Program::kHub, {"import", "--data", w_.hub_dir.string(), box.stick.string()}, "hub_import");
     if (!box.stick_dir.empty() && Chance(8)) Truncate({fs::path(box.stick_dir) / "to-box" / "answer.bundle"});
-    CommandResult imported =
-        MaybeKilled({"sync", "import", "--data", box.data.string(), "--from", box.stick.string()}, "import");
+    CommandResult imported = MaybeKilled(
+        Program::kBox, {"sync", "import", "--data", box.data.string(), "--from", box.stick.string()}, "import");
     ++counts_[imported.exit_code == 0 ? "usb_trip" : "usb_trip_failed"];
   }
 
@@ -580,15 +588,14 @@ TEST_CASE("a stale answer on the stick does not vouch for changes the gateway ne
   fs::path stick = w.tmp.path / "stick-1";
   w.Must({"class", "add", "--data", t.a.data.string(), "--name", "3e A"});
   w.Must({"sync", "export", "--data", t.a.data.string(), "--to", stick.string()});
-  w.Must({"hub", "import", "--data", w.hub_dir.string(), stick.string()});
+  w.MustHub({"import", "--data", w.hub_dir.string(), stick.string()});
   w.Must({"sync", "import", "--data", t.a.data.string(), "--from", stick.string()});
 
   // A new change is exported, but the gateway has not seen the stick: the
   // answer on it is the previous trip's, and importing it is refused.
   w.Must({"class", "add", "--data", t.a.data.string(), "--name", "4e B"});
   w.Must({"sync", "export", "--data", t.a.data.string(), "--to", stick.string()});
-  CommandResult stale =
-      RunRelais({"sync", "import", "--data", t.a.data.string(), "--from", stick.string()}, w.tmp.path);
+  CommandResult stale = Run(Program::kBox, {"sync", "import", "--data", t.a.data.string(), "--from", stick.string()});
   CHECK(stale.exit_code != 0);
   CHECK(stale.All().find("no answer for this box") != std::string::npos);
 
@@ -596,7 +603,7 @@ TEST_CASE("a stale answer on the stick does not vouch for changes the gateway ne
   fs::remove_all(stick);
   fs::path other = w.tmp.path / "stick-2";
   w.Must({"sync", "export", "--data", t.a.data.string(), "--to", other.string()});
-  w.Must({"hub", "import", "--data", w.hub_dir.string(), other.string()});
+  w.MustHub({"import", "--data", w.hub_dir.string(), other.string()});
   w.Must({"sync", "import", "--data", t.a.data.string(), "--from", other.string()});
   w.NetRound(t.b);
   CHECK(t.Has(t.b, "4e B"));
@@ -609,11 +616,10 @@ TEST_CASE("a stale answer on the stick does not vouch for changes the gateway ne
   box_dir = FirstLine(box_dir);
   for (const auto& e : fs::directory_iterator(fs::path(box_dir) / "to-gateway"))
     fs::resize_file(e.path(), fs::file_size(e.path()) / 2);
-  CHECK(RunRelais({"hub", "import", "--data", w.hub_dir.string(), other.string()}, w.tmp.path).exit_code != 0);
-  CHECK(RunRelais({"sync", "import", "--data", t.a.data.string(), "--from", other.string()}, w.tmp.path).exit_code !=
-        0);
+  CHECK(Run(Program::kHub, {"import", "--data", w.hub_dir.string(), other.string()}).exit_code != 0);
+  CHECK(Run(Program::kBox, {"sync", "import", "--data", t.a.data.string(), "--from", other.string()}).exit_code != 0);
   w.Must({"sync", "export", "--data", t.a.data.string(), "--to", other.string()});
-  w.Must({"hub", "import", "--data", w.hub_dir.string(), other.string()});
+  w.MustHub({"import", "--data", w.hub_dir.string(), other.string()});
   w.Must({"sync", "import", "--data", t.a.data.string(), "--from", other.string()});
   w.NetRound(t.b);
   CHECK(t.Has(t.b, "5e C"));
@@ -698,7 +704,7 @@ TEST_SUITE("chaos") {
         ++n;
         w.Must({"class", "add", "--data", t.a.data.string(), "--name", "c-" + std::to_string(n)});
         cut.CutAfter(at, dir, n % 2 ? CutProxy::CutKind::kReset : CutProxy::CutKind::kClose);
-        CommandResult r = RunRelais({"sync", "--data", t.a.data.string(), "--hub", cut.url()}, w.tmp.path);
+        CommandResult r = Run(Program::kBox, {"sync", "--data", t.a.data.string(), "--hub", cut.url()});
         cut.NoCut();
         CHECK_MESSAGE((r.exit_code == 0 || r.exit_code == 1), r.All());
         failed += r.exit_code != 0;
