@@ -127,18 +127,10 @@ async function runViewport(base, name, viewport, student, studentName, teacherTo
 
     // A draft survives a reload.
     await page.getByLabel('Mon travail (texte)').fill('Exercice 1 : le triangle est rectangle.');
-    // Wait until the page has saved the draft (IndexedDB "relais", store "drafts"), not a fixed pause.
-    await page.waitForFunction((text) => new Promise((resolve) => {
-      const req = indexedDB.open('relais');
-      req.onerror = () => resolve(false);
-      req.onsuccess = () => {
-        const db = req.result;
-        if (!db.objectStoreNames.contains('drafts')) { db.close(); resolve(false); return; }
-        const all = db.transaction('drafts').objectStore('drafts').getAll();
-        all.onsuccess = () => { db.close(); resolve(all.result.some((d) => d && d.text === text)); };
-        all.onerror = () => { db.close(); resolve(false); };
-      };
-    }), 'Exercice 1 : le triangle est rectangle.', { timeout: 10000 });
+    // The page saves a draft 400 ms after the last keystroke (web/pages/homework.js). A wait on the draft
+    // appearing in IndexedDB passed and yet the reload found no draft in Chromium 156 (not understood yet), so
+    // this stays a pause longer than the debounce.
+    await page.waitForTimeout(600);
     await page.reload();
     await page.getByRole('heading', { name: title, level: 1 }).waitFor();
     assert.equal(await page.getByLabel('Mon travail (texte)').inputValue(), 'Exercice 1 : le triangle est rectangle.');
