@@ -10,6 +10,7 @@
 
 #include "box/box_ca.h"
 #include "core/crypto.h"
+#include "core/files.h"
 #include "http/tls_context.h"
 #include "tests/support/process.h"
 
@@ -124,33 +125,26 @@ TEST_CASE("a roster with a bad line reports its line number and imports nothing;
 TEST_CASE("a second server on the same data folder is refused") {
   TempData d;
   REQUIRE(Relais("class add " + d.arg() + " --name x").exit_code == 0);
-  // Hold the data folder's lock as a running server does (flock(1) takes the same kind of lock).
-  std::string cmd = "flock -n " + (d.dir / "relais.lock").string() + " sleep 3 & sleep 0.5; " + RELAIS_BINARY +
-                    " serve " + d.arg() + " --listen 127.0.0.1:0 2>&1; echo exit=$?; kill %1 2>/dev/null; wait";
-  FILE* p = popen(cmd.c_str(), "r");
-  REQUIRE(p != nullptr);
-  std::string out;
-  std::array<char, 4096> buf;
-  size_t n;
-  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) out.append(buf.data(), n);
-  pclose(p);
+  // Hold the data folder's lock as a running server does (the same flock(2) lock, taken here).
+  auto held = core::FileLock::Acquire(d.dir / "relais.lock");
+  REQUIRE(held.ok());
+  testing::CommandResult r =
+      testing::Run(testing::Program::kBox, {"serve", "--data", d.dir.string(), "--listen", "127.0.0.1:0"}, 10000);
+  std::string out = r.All();
   CHECK(out.find("another relais serve is already using") != std::string::npos);
-  CHECK(out.find("exit=1") != std::string::npos);
+  CHECK(r.exit_code == 1);
 }
 
 TEST_CASE("a first start without an administrator prints a setup code and keeps it in a private file") {
-  // Runs `relais serve` for a second and returns what it printed.
-  auto serve_briefly = [](const TempData& d, const std::string& flags) {
-    std::string cmd = std::string(RELAIS_BINARY) + " serve " + d.arg() + " " + flags +
-                      " --listen 127.0.0.1:0 </dev/null 2>&1 & pid=$!; sleep 1; kill $pid; wait $pid";
-    std::string out;
-    FILE* p = popen(cmd.c_str(), "r");
-    REQUIRE(p != nullptr);
-    std::array<char, 4096> buf;
-    size_t n;
-    while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) out.append(buf.data(), n);
-    pclose(p);
-    return out;
+  // Runs `relais serve` until it answers its health check, stops it, and returns what it printed.
+  auto serve_briefly = [](const TempData& d, const std::string& flag) {
+    testing::ServerProcess::Options options;
+    options.data_dir = d.dir;
+    if (!flag.empty()) options.extra_args = {flag};
+    auto server = testing::ServerProcess::Start(options);
+    REQUIRE_MESSAGE(server.ok(), server.status().ToString());
+    CHECK((*server)->Stop().ok());
+    return (*server)->process().Stdout() + (*server)->process().Stderr();
   };
   TempData d;
   std::string out = serve_briefly(d, "");
@@ -173,21 +167,19 @@ TEST_CASE("a first start without an administrator prints a setup code and keeps 
 
 namespace {
 
-// Runs `relais serve` with `flags` until it exits or 2 s pass; returns its
-// exit code ("exit=N" in the output) and output.
+// Runs `relais serve` with `flags` (split at spaces) until it exits, which it
+// must do by itself within 10 s (it is killed then, and exit_code is -1);
+// returns its exit code and output.
 CliResult ServeUntilExit(const TempData& d, const std::string& flags) {
-  std::string cmd = std::string(RELAIS_BINARY) + " serve " + d.arg() + " --listen 127.0.0.1:0 " + flags +
-                    " </dev/null 2>&1 & pid=$!; (sleep 2; kill $pid 2>/dev/null) & wait $pid; echo exit=$?";
-  CliResult r;
-  FILE* p = popen(cmd.c_str(), "r");
-  REQUIRE(p != nullptr);
-  std::array<char, 4096> buf;
-  size_t n;
-  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) r.out.append(buf.data(), n);
-  pclose(p);
-  size_t at = r.out.rfind("exit=");
-  if (at != std::string::npos) r.exit_code = std::stoi(r.out.substr(at + 5));
-  return r;
+  std::vector<std::string> args = {"serve", "--data", d.dir.string(), "--listen", "127.0.0.1:0"};
+  for (size_t at = 0; at < flags.size();) {
+    size_t space = flags.find(' ', at);
+    if (space == std::string::npos) space = flags.size();
+    if (space > at) args.push_back(flags.substr(at, space - at));
+    at = space + 1;
+  }
+  testing::CommandResult run = testing::Run(testing::Program::kBox, args, 10000);
+  return CliResult{run.exit_code, run.All()};
 }
 
 std::string CaFingerprint(const TempData& d) {
