@@ -178,7 +178,6 @@ int Serve(const std::vector<std::string>& argv) {
   sigaddset(&stop_signals, SIGTERM);
   sigaddset(&stop_signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
-  signal(SIGPIPE, SIG_IGN);
 
   Setup setup;
   if (Status st = OpenSchool(*args, &setup, /*serving=*/true); !st.ok()) return Fail(st);

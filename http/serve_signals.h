@@ -13,7 +13,8 @@
 namespace relais::http {
 
 // Blocks SIGINT and SIGTERM in the calling thread (call before starting any
-// thread) and returns them, for StopOnSignal. Ignores SIGPIPE.
+// thread) and returns them, for StopOnSignal. (SIGPIPE is ignored by the
+// EventServer itself, which every server constructs before its threads.)
 sigset_t BlockStopSignals();
 // Starts a thread that waits for one of `signals`, logs it, calls `on_stop`
 // and stops `http`, which must outlive the process's serving.
