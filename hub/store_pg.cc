@@ -778,17 +778,19 @@ Status MigratePg(PgConn& c) {
   RELAIS_RETURN_IF_ERROR(c.Exec("CREATE TABLE IF NOT EXISTS hub_schema (version integer NOT NULL)"));
   RELAIS_ASSIGN_OR_RETURN(auto r, c.Run("SELECT version FROM hub_schema"));
   int64_t current = r.rows() ? r.Int(0, 0) : 0;
+  // Versions are the numbers of hub/migrations/postgresql/NNNN_*.sql, as core::Migrate reads SQLite's.
   const auto& migrations = PostgresMigrations();
-  if (current > static_cast<int64_t>(migrations.size()))
+  const int64_t newest = migrations.empty() ? 0 : migrations.back().version;
+  if (current > newest)
     return Status::Corruption("database schema version " + std::to_string(current) +
                               " is newer than this program knows: upgrade relais");
-  for (size_t i = static_cast<size_t>(current); i < migrations.size(); ++i) {
-    Status st = c.Exec(migrations[i].sql);
-    if (!st.ok()) return Status(st.code(), "hub schema migration " + migrations[i].name + ": " + st.message());
+  for (const core::Migration& m : migrations) {
+    if (m.version <= current) continue;
+    Status st = c.Exec(m.sql);
+    if (!st.ok()) return Status(st.code(), "hub schema migration " + m.name + ": " + st.message());
   }
   RELAIS_RETURN_IF_ERROR(c.Exec("DELETE FROM hub_schema"));
-  RELAIS_ASSIGN_OR_RETURN(
-      auto w, c.Run("INSERT INTO hub_schema (version) VALUES ($1)", {Arg(static_cast<int64_t>(migrations.size()))}));
+  RELAIS_ASSIGN_OR_RETURN(auto w, c.Run("INSERT INTO hub_schema (version) VALUES ($1)", {Arg(newest)}));
   return txn.Commit();
 }
 
